@@ -1,0 +1,1 @@
+"""HTTP edge: the route table, parameter parsing, envelopes, auth and one module per resource."""

@@ -1,0 +1,22 @@
+"""What a handler receives besides its parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lockhub.errors import Unauthorized
+from lockhub.services.credentials import Principal
+from lockhub.services.runtime import Runtime
+
+
+@dataclass
+class Ctx:
+    rt: Runtime
+    principal: Principal | None
+    request_id: str
+
+    @property
+    def workspace_id(self) -> str:
+        if self.principal is None or self.principal.workspace_id is None:
+            raise Unauthorized("This route needs a workspace (API key, or PAT with seam-workspace)")
+        return self.principal.workspace_id

@@ -1,0 +1,216 @@
+"""/devices/*, /devices/unmanaged/* and /locks/list|get"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from lockhub.api.context import Ctx
+from lockhub.api.pagination import decode_cursor, page_limit
+from lockhub.api.routing import Page, route
+from lockhub.domain.enums import (
+    DeviceType,
+    LockDeviceType,
+    LockManufacturer,
+    Manufacturer,
+    ProviderCategory,
+)
+from lockhub.domain.objects import Device, DeviceProvider
+from lockhub.errors import InvalidInput
+from lockhub.services import devices
+
+Limit = Annotated[float, Meta(gt=0)]
+MetadataValue = str | bool | None
+
+
+def _given(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
+class ListDevicesParams(msgspec.Struct):
+    device_ids: list[str] | UnsetType = UNSET
+    device_type: DeviceType | UnsetType = UNSET
+    device_types: list[DeviceType] | UnsetType = UNSET
+    manufacturer: Manufacturer | UnsetType = UNSET
+    connected_account_id: str | UnsetType = UNSET
+    connected_account_ids: list[str] | UnsetType = UNSET
+    connect_webview_id: str | UnsetType = UNSET
+    created_before: datetime | UnsetType = UNSET
+    custom_metadata_has: dict[str, MetadataValue] | UnsetType = UNSET
+    search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    limit: Limit = 500
+    page_cursor: str | None | UnsetType = UNSET
+
+
+class ListUnmanagedDevicesParams(msgspec.Struct):
+    device_ids: list[str] | UnsetType = UNSET
+    device_type: DeviceType | UnsetType = UNSET
+    device_types: list[DeviceType] | UnsetType = UNSET
+    manufacturer: Manufacturer | UnsetType = UNSET
+    connected_account_id: str | UnsetType = UNSET
+    connected_account_ids: list[str] | UnsetType = UNSET
+    connect_webview_id: str | UnsetType = UNSET
+    created_before: datetime | UnsetType = UNSET
+    search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    limit: Limit = 22900
+    page_cursor: str | None | UnsetType = UNSET
+
+
+class ListLocksParams(msgspec.Struct):
+    device_ids: list[str] | UnsetType = UNSET
+    device_type: LockDeviceType | UnsetType = UNSET
+    device_types: list[LockDeviceType] | UnsetType = UNSET
+    manufacturer: LockManufacturer | UnsetType = UNSET
+    connected_account_id: str | UnsetType = UNSET
+    connect_webview_id: str | UnsetType = UNSET
+
+
+class GetDeviceParams(msgspec.Struct):
+    device_id: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if self.device_id is UNSET and self.name is UNSET:
+            raise ValueError("Either device_id or name is required")
+
+
+class UpdateDeviceProperties(msgspec.Struct):
+    name: str | None | UnsetType = UNSET
+
+
+class UpdateDeviceParams(msgspec.Struct):
+    device_id: str
+    name: str | None | UnsetType = UNSET
+    properties: UpdateDeviceProperties | UnsetType = UNSET
+    custom_metadata: dict[str, MetadataValue] | UnsetType = UNSET
+    is_managed: bool | UnsetType = UNSET
+    backup_access_code_pool_enabled: bool | UnsetType = UNSET
+
+
+class UpdateUnmanagedDeviceParams(msgspec.Struct):
+    device_id: str
+    is_managed: bool | UnsetType = UNSET
+    custom_metadata: dict[str, MetadataValue] | UnsetType = UNSET
+
+
+class ListDeviceProvidersParams(msgspec.Struct):
+    provider_category: ProviderCategory | UnsetType = UNSET
+
+
+def _filters(params: Any) -> devices.DeviceFilters:
+    types: list[str] | None = None
+    if params.device_types is not UNSET:
+        types = list(params.device_types)
+    if params.device_type is not UNSET:
+        types = [params.device_type] if types is None else [t for t in types
+                                                           if t == params.device_type]
+    accounts: list[str] | None = None
+    if getattr(params, "connected_account_ids", UNSET) is not UNSET:
+        accounts = list(params.connected_account_ids)
+    if params.connected_account_id is not UNSET:
+        accounts = [params.connected_account_id] if accounts is None else [
+            a for a in accounts if a == params.connected_account_id]
+    if params.connect_webview_id is not UNSET:
+        # Devices come from a Connect Webview's account; webviews are not served yet, so no
+        # device matches a webview id.
+        accounts = []
+    return devices.DeviceFilters(
+        device_ids=_given(getattr(params, "device_ids", UNSET)),
+        device_types=types,
+        manufacturer=_given(params.manufacturer),
+        connected_account_ids=accounts,
+        created_before=_given(getattr(params, "created_before", UNSET)),
+        custom_metadata_has=_given(getattr(params, "custom_metadata_has", UNSET)),
+        search=_given(getattr(params, "search", UNSET)),
+    )
+
+
+async def _page(ctx: Ctx, params: Any, managed: bool) -> Page:
+    after = decode_cursor(params, params.page_cursor or None)
+    async with ctx.rt.db.read() as conn:
+        items, next_after = await devices.list_devices(
+            conn, ctx.workspace_id, _filters(params), managed=managed, after=after,
+            limit=page_limit(params.limit))
+    return Page(items=items, next_after=next_after)
+
+
+@route("/devices/list", alias="GET", params=ListDevicesParams, response_key="devices",
+       response=list[Device], paginated=True)
+async def list_devices(ctx: Ctx, params: ListDevicesParams) -> Page:
+    """List managed devices."""
+    return await _page(ctx, params, managed=True)
+
+
+@route("/devices/unmanaged/list", alias="GET", params=ListUnmanagedDevicesParams,
+       response_key="devices", response=list[Device], paginated=True)
+async def list_unmanaged_devices(ctx: Ctx, params: ListUnmanagedDevicesParams) -> Page:
+    """List unmanaged devices."""
+    return await _page(ctx, params, managed=False)
+
+
+@route("/locks/list", alias="GET", params=ListLocksParams, response_key="devices",
+       response=list[Device])
+async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[Device]:
+    """List managed locks."""
+    async with ctx.rt.db.read() as conn:
+        items, _ = await devices.list_devices(conn, ctx.workspace_id, _filters(params))
+    return items
+
+
+async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device:
+    async with ctx.rt.db.read() as conn:
+        row = await devices.get_row(conn, ctx.workspace_id, device_id=_given(params.device_id),
+                                    name=_given(params.name), managed=managed)
+    return devices.to_device(row)
+
+
+@route("/devices/get", alias="GET", params=GetDeviceParams, response_key="device",
+       response=Device)
+async def get_device(ctx: Ctx, params: GetDeviceParams) -> Device:
+    """Get a managed device by id or name."""
+    return await _get(ctx, params, managed=True)
+
+
+@route("/locks/get", alias="GET", params=GetDeviceParams, response_key="device",
+       response=Device)
+async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Device:
+    """Get a lock by id or name (deprecated alias of /devices/get)."""
+    return await _get(ctx, params, managed=True)
+
+
+@route("/devices/unmanaged/get", alias="GET", params=GetDeviceParams, response_key="device",
+       response=Device)
+async def get_unmanaged_device(ctx: Ctx, params: GetDeviceParams) -> Device:
+    """Get an unmanaged device by id or name."""
+    return await _get(ctx, params, managed=False)
+
+
+@route("/devices/update", alias="PATCH", params=UpdateDeviceParams)
+async def update_device(ctx: Ctx, params: UpdateDeviceParams) -> None:
+    """Rename a device, change its custom metadata, or make it unmanaged."""
+    name = params.name
+    if name is UNSET and params.properties is not UNSET:
+        name = params.properties.name
+    await devices.update_device(ctx.rt, ctx.workspace_id, params.device_id, managed=True,
+                                name=name, custom_metadata=params.custom_metadata,
+                                is_managed=params.is_managed)
+
+
+@route("/devices/unmanaged/update", alias="PATCH", params=UpdateUnmanagedDeviceParams)
+async def update_unmanaged_device(ctx: Ctx, params: UpdateUnmanagedDeviceParams) -> None:
+    """Make an unmanaged device managed again, or change its custom metadata."""
+    if params.is_managed is False:
+        raise InvalidInput.for_field(["is_managed"], "Invalid literal value, expected true")
+    await devices.update_device(ctx.rt, ctx.workspace_id, params.device_id, managed=False,
+                                custom_metadata=params.custom_metadata,
+                                is_managed=params.is_managed)
+
+
+@route("/devices/list_device_providers", alias="GET", params=ListDeviceProvidersParams,
+       response_key="device_providers", response=list[DeviceProvider])
+async def list_device_providers(ctx: Ctx, params: ListDeviceProvidersParams) -> list[DeviceProvider]:
+    """List the device providers (brands) lockhub can connect."""
+    return devices.device_providers(_given(params.provider_category))

@@ -1,0 +1,58 @@
+"""Test hooks of Seam's open-source fake, so suites written for it run against lockhub."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from lockhub.api.context import Ctx
+from lockhub.api.routing import NoParams, route
+from lockhub.domain.objects import ActionAttempt
+from lockhub.services import action_attempts
+from lockhub.services.seed import seed_map
+
+
+class Health(msgspec.Struct):
+    ok: bool
+    msg: str
+
+
+class UpdateActionAttemptParams(msgspec.Struct):
+    action_attempt_id: str
+    status: Literal["pending", "success", "error"]
+    result: dict[str, Any] | None | UnsetType = UNSET
+    error: dict[str, str] | None | UnsetType = UNSET
+
+
+HEALTHY = {"msg": "I'm one with the Force. The Force is with me."}
+
+
+@route("/health", alias="GET", params=NoParams, auth="none", response=Health)
+async def health(ctx: Ctx, params: NoParams) -> dict[str, str]:
+    """Liveness probe."""
+    return HEALTHY
+
+
+@route("/health/get_health", alias="GET", params=NoParams, auth="none", response=Health)
+async def get_health(ctx: Ctx, params: NoParams) -> dict[str, str]:
+    """Liveness probe (Seam's path)."""
+    return HEALTHY
+
+
+@route("/_fake/default_seed", alias="GET", params=NoParams, auth="none",
+       response=dict[str, str], test_hook=True)
+async def default_seed(ctx: Ctx, params: NoParams) -> dict[str, Any]:
+    """Ids and tokens of the seed (as the fake server returns them)."""
+    return await seed_map(ctx.rt)
+
+
+@route("/_fake/update_action_attempt", params=UpdateActionAttemptParams, auth="none",
+       response_key="action_attempt", response=ActionAttempt, test_hook=True)
+async def update_action_attempt(ctx: Ctx, params: UpdateActionAttemptParams) -> ActionAttempt:
+    """Overwrite an action attempt's outcome (test hook)."""
+    return await action_attempts.overwrite(
+        ctx.rt, params.action_attempt_id, status=params.status,
+        result=None if params.result is UNSET else params.result,
+        error=None if params.error is UNSET else params.error)

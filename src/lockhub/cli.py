@@ -1,0 +1,157 @@
+"""`lockhub serve | worker | migrate | seed | keys create`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from lockhub.config import Settings
+from lockhub.store.migrate import upgrade
+
+app = typer.Typer(help="lockhub: a Seam-compatible smart-lock API server.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+DATABASE_HELP = "sqlite:///PATH (default .lockhub/lockhub.db) or postgresql://USER:PASS@HOST/DB"
+
+
+def _settings(database_url: str | None, **kwargs: object) -> Settings:
+    settings = Settings(**kwargs) if database_url is None else Settings(
+        database_url=database_url, **kwargs)
+    return settings
+
+
+@app.command()
+def migrate(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Apply database migrations."""
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    console.print(f"[green]migrated[/] {settings.database_url}")
+
+
+async def _seed(settings: Settings) -> dict[str, str]:
+    from lockhub.services.runtime import build_runtime
+    from lockhub.services.seed import seed
+
+    rt = build_runtime(settings)
+    try:
+        return await seed(rt)
+    finally:
+        await rt.db.dispose()
+
+
+@app.command("seed")
+def seed_command(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Create the seeded workspaces, keys and sandbox devices; print their ids as JSON."""
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    print(json.dumps(asyncio.run(_seed(settings)), indent=2))
+
+
+@keys_app.command("create")
+def keys_create(
+    workspace: str = typer.Option(..., "--workspace", help="Workspace id"),
+    name: str = typer.Option("CLI key", help="A name for the key"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Create an API key for a workspace and print it (it is shown only once)."""
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+
+    async def create() -> str:
+        from sqlalchemy import select
+
+        from lockhub.services.credentials import create_api_key
+        from lockhub.services.runtime import build_runtime
+        from lockhub.store.tables import workspaces
+
+        rt = build_runtime(settings)
+        try:
+            async with rt.db.write() as conn:
+                row = (await conn.execute(select(workspaces.c.is_sandbox).where(
+                    workspaces.c.workspace_id == workspace))).first()
+                if row is None:
+                    raise typer.BadParameter(f"no workspace {workspace!r}")
+                return await create_api_key(conn, now=rt.clock.now(), workspace_id=workspace,
+                                            name=name, sandbox=row.is_sandbox)
+        finally:
+            await rt.db.dispose()
+
+    print(asyncio.run(create()))
+
+
+def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:
+    lines = [f"endpoint  {settings.base_url}"]
+    if seed_ids:
+        key = seed_ids["seam_apikey1_token"]
+        lines += [
+            f"API key   {key}  (sandbox workspace {seed_ids['seed_workspace_1']})",
+            "",
+            "from seam import Seam",
+            f'seam = Seam(api_key="{key}", endpoint="{settings.base_url}")',
+            "print([d.display_name for d in seam.devices.list()])",
+        ]
+    console.print(Panel(escape("\n".join(lines)), title="lockhub is running", expand=False))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)"),
+    port: int = typer.Option(3020, help="Port to listen on"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+    seed: bool = typer.Option(False, "--seed", help="Create the seed and serve /_fake/* hooks"),
+    engine: bool = typer.Option(True, help="Run the background engine in this process"),
+) -> None:
+    """Migrate, optionally seed, and serve the API (with the engine, unless --no-engine)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(database_url, host=host, port=port, test_hooks=seed, run_engine=engine)
+    upgrade(settings.database_url)
+    seed_ids = asyncio.run(_seed(settings)) if seed else None
+    _banner(settings, seed_ids)
+
+    from lockhub.api.app import create_app
+    from lockhub.services.runtime import build_runtime
+
+    def factory():  # type: ignore[no-untyped-def]
+        return create_app(build_runtime(settings))
+
+    uvicorn.run(factory, factory=True, host=host, port=port, log_level="warning",
+                access_log=False, lifespan="on")
+
+
+@app.command()
+def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Run only the background engine (for deployments that split API and workers)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+
+    async def main() -> None:
+        from lockhub.engine.worker import Worker
+        from lockhub.services.runtime import build_runtime
+
+        rt = build_runtime(settings)
+        engine_worker = Worker(rt)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, engine_worker.stop)
+        console.print(f"[green]worker[/] {engine_worker.worker_id} on {settings.database_url}")
+        try:
+            await engine_worker.run()
+        finally:
+            await rt.db.dispose()
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,47 @@
+"""Runtime settings, read once from CLI options and LOCKHUB_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: os.environ.get("LOCKHUB_DATABASE_URL", "sqlite:///.lockhub/lockhub.db")
+    )
+    host: str = "127.0.0.1"
+    port: int = 3020
+    # Public base URL used in pagination links and (later) Connect Webview URLs; derived from
+    # host and port when unset.
+    public_url: str | None = field(default_factory=lambda: os.environ.get("LOCKHUB_PUBLIC_URL"))
+    # Run the background engine inside the API process. `lockhub worker` runs it on its own.
+    run_engine: bool = True
+    # How long a claimed engine row stays leased before another worker may take it over.
+    lease_seconds: float = field(default_factory=lambda: _env_float("LOCKHUB_LEASE_SECONDS", 15.0))
+    # Idle poll interval of the engine (it is also woken at once by in-process enqueues).
+    engine_poll_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_ENGINE_POLL_SECONDS", 0.25)
+    )
+    # Serve the fake server's unauthenticated test hooks (/_fake/*); on with `serve --seed`.
+    test_hooks: bool = False
+    # Multiplies every sandbox device latency (0 makes virtual locks answer at once).
+    sandbox_latency_scale: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_SANDBOX_LATENCY_SCALE", 1.0)
+    )
+    # An action attempt still pending after this long is resolved as an error.
+    action_attempt_timeout_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_ACTION_ATTEMPT_TIMEOUT_SECONDS", 60.0)
+    )
+    # How long `sync: true` waits for an action attempt to resolve before answering pending.
+    sync_wait_seconds: float = 20.0
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

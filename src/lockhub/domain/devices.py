@@ -1,0 +1,163 @@
+"""A device as served: catalogue model facts + the provider's last snapshot + derived flags.
+
+Capability flags, errors and warnings are derived here from the model and the device's state,
+so they can never disagree with the state they describe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lockhub.catalogue import Brand, DeviceModel
+from lockhub.clock import iso
+from lockhub.domain.objects import Device, DeviceManufacturer, DeviceProviderRef
+
+LOW_BATTERY = 0.2
+
+
+def battery_status(level: float) -> str:
+    if level < 0.1:
+        return "critical"
+    if level < LOW_BATTERY:
+        return "low"
+    if level < 0.9:
+        return "good"
+    return "full"
+
+
+def _hub_ok(model: DeviceModel, state: dict[str, Any]) -> bool:
+    return not model.requires_hub or state.get("hub_connected", True) is not False
+
+
+def capability_flags(model: DeviceModel, state: dict[str, Any]) -> dict[str, bool]:
+    """What the device can do: the model's abilities narrowed by its settings.
+
+    Transient conditions (offline, hub link lost) do not clear a flag; they show as `errors`
+    and make the action attempt fail with that error, as on a real lock.
+    """
+    remote_unlock = model.remote_unlock and state.get("remote_unlock_enabled", True) is not False
+    flags = {
+        "can_remotely_lock": model.remote_lock,
+        "can_remotely_unlock": remote_unlock,
+        "can_program_online_access_codes": model.online_access_codes,
+        "can_program_offline_access_codes": model.offline_access_codes,
+        "can_unlock_with_code": model.has_built_in_keypad or model.can_connect_accessory_keypad,
+        "can_configure_auto_lock": model.auto_lock,
+    }
+    for ability in model.can_simulate:
+        flags[f"can_simulate_{ability}"] = True
+    return flags
+
+
+def device_errors(model: DeviceModel, state: dict[str, Any], since: str) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    if state.get("removed"):
+        errors.append({"error_code": "device_removed", "is_device_error": True,
+                       "message": "Device was removed from the provider account.",
+                       "created_at": since})
+    elif not _hub_ok(model, state):
+        errors.append({"error_code": "hub_disconnected", "is_device_error": True,
+                       "message": "The hub or gateway this device depends on is offline.",
+                       "created_at": since})
+    elif state.get("online") is False:
+        errors.append({"error_code": "device_offline", "is_device_error": True,
+                       "message": "Device is offline.", "created_at": since})
+    return errors
+
+
+def device_warnings(brand: Brand, model: DeviceModel, state: dict[str, Any],
+                    since: str) -> list[dict[str, Any]]:
+    warnings: list[dict[str, Any]] = []
+    if model.remote_unlock and state.get("remote_unlock_enabled", True) is False:
+        warnings.append({
+            "warning_code": brand.remote_unlock_disabled_warning,
+            "message": "Remote unlocking is switched off in the provider's app settings.",
+            "created_at": since,
+        })
+    return warnings
+
+
+def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
+    """Assemble the served device from a stored row (mapping with the devices columns)."""
+    state: dict[str, Any] = row["state"]
+    created_at = iso(row["created_at"])
+    appearance = state.get("name") or row["display_name"]
+    props: dict[str, Any] = {
+        "online": bool(state.get("online", False)),
+        "name": row["display_name"],
+        "appearance": {"name": appearance},
+        "model": {
+            "display_name": model.display_name,
+            "manufacturer_display_name": brand.display_name,
+            "has_built_in_keypad": model.has_built_in_keypad,
+            "can_connect_accessory_keypad": model.can_connect_accessory_keypad,
+            "online_access_codes_supported": model.online_access_codes,
+            "offline_access_codes_supported": model.offline_access_codes,
+        },
+        "manufacturer": brand.manufacturer,
+        "supported_code_lengths": list(model.supported_code_lengths),
+        "max_active_codes_supported": model.max_active_codes_supported,
+        "code_constraints": list(model.code_constraints),
+        "supports_backup_access_code_pool": model.supports_backup_access_code_pool,
+        "has_native_entry_events": model.has_native_entry_events,
+        "online_access_codes_enabled": model.online_access_codes,
+        "offline_access_codes_enabled": model.offline_access_codes,
+        "supports_offline_access_codes": model.offline_access_codes,
+        "supports_accessory_keypad": model.can_connect_accessory_keypad,
+        "image_url": brand.image_url,
+        "image_alt_text": f"{brand.display_name} {model.display_name}",
+    }
+    if "locked" in state:
+        props["locked"] = bool(state["locked"])
+    if model.door_sensor and state.get("door_open") is not None:
+        props["door_open"] = bool(state["door_open"])
+    if state.get("battery_level") is not None:
+        level = round(float(state["battery_level"]), 2)
+        props["battery_level"] = level
+        props["battery"] = {"level": level, "status": battery_status(level)}
+    if state.get("serial_number"):
+        props["serial_number"] = state["serial_number"]
+    if model.auto_lock:
+        props["auto_lock_enabled"] = bool(state.get("auto_lock_enabled", False))
+        if state.get("auto_lock_delay_seconds") is not None:
+            props["auto_lock_delay_seconds"] = state["auto_lock_delay_seconds"]
+    if state.get("metadata") is not None:
+        props[brand.metadata_key] = state["metadata"]
+    capabilities = ["lock"]
+    if model.online_access_codes or model.offline_access_codes:
+        capabilities.append("access_code")
+    if state.get("battery_level") is not None:
+        capabilities.append("battery")
+    flags = capability_flags(model, state) if row["is_managed"] else {}
+    category = brand.provider_categories[0] if brand.provider_categories else "stable"
+    device = Device(
+        device_id=row["device_id"],
+        device_type=row["device_type"],
+        display_name=row["display_name"],
+        capabilities_supported=capabilities,
+        properties=props,
+        connected_account_id=row["connected_account_id"],
+        workspace_id=row["workspace_id"],
+        space_ids=[],
+        errors=list(row["errors"]) + device_errors(model, state, created_at),
+        warnings=list(row["warnings"]) + device_warnings(brand, model, state, created_at),
+        created_at=created_at,
+        is_managed=bool(row["is_managed"]),
+        custom_metadata=dict(row["custom_metadata"]),
+        device_manufacturer=DeviceManufacturer(
+            manufacturer=brand.manufacturer, display_name=brand.display_name,
+            image_url=brand.image_url),
+        device_provider=DeviceProviderRef(
+            device_provider_name=brand.key, display_name=brand.display_name,
+            provider_category=category, image_url=brand.image_url),
+        **flags,
+    )
+    if row["nickname"]:
+        device.nickname = row["nickname"]
+    if row["location"]:
+        device.location = row["location"]
+    return device
+
+
+def display_name(nickname: str | None, appearance_name: str) -> str:
+    return nickname or appearance_name

@@ -1,0 +1,135 @@
+"""The objects lockhub serves, in Seam's shapes (reference/objects.md).
+
+Optional fields default to UNSET and are left out of the JSON, as Seam does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+ActionStatus = Literal["pending", "success", "error"]
+
+
+class Object(msgspec.Struct, omit_defaults=True):
+    """Base for served objects: omits fields left UNSET."""
+
+
+class ActionAttemptError(Object):
+    type: str
+    message: str
+
+
+class ActionAttempt(Object):
+    action_attempt_id: str
+    action_type: str
+    status: ActionStatus
+    result: dict[str, Any] | None
+    error: ActionAttemptError | None
+
+
+class DeviceManufacturer(Object):
+    manufacturer: str
+    display_name: str
+    image_url: str | UnsetType = UNSET
+
+
+class DeviceProviderRef(Object):
+    device_provider_name: str
+    display_name: str
+    provider_category: str
+    image_url: str | UnsetType = UNSET
+
+
+class Device(Object):
+    device_id: str
+    device_type: str
+    display_name: str
+    capabilities_supported: list[str]
+    properties: dict[str, Any]
+    connected_account_id: str
+    workspace_id: str
+    space_ids: list[str]
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    created_at: str
+    is_managed: bool
+    custom_metadata: dict[str, str | bool]
+    nickname: str | UnsetType = UNSET
+    location: dict[str, Any] | UnsetType = UNSET
+    device_manufacturer: DeviceManufacturer | UnsetType = UNSET
+    device_provider: DeviceProviderRef | UnsetType = UNSET
+    can_remotely_lock: bool | UnsetType = UNSET
+    can_remotely_unlock: bool | UnsetType = UNSET
+    can_program_online_access_codes: bool | UnsetType = UNSET
+    can_program_offline_access_codes: bool | UnsetType = UNSET
+    can_unlock_with_code: bool | UnsetType = UNSET
+    can_configure_auto_lock: bool | UnsetType = UNSET
+    can_simulate_connection: bool | UnsetType = UNSET
+    can_simulate_disconnection: bool | UnsetType = UNSET
+    can_simulate_removal: bool | UnsetType = UNSET
+    can_simulate_hub_connection: bool | UnsetType = UNSET
+    can_simulate_hub_disconnection: bool | UnsetType = UNSET
+    can_simulate_paid_subscription: bool | UnsetType = UNSET
+
+
+class DeviceProvider(Object):
+    device_provider_name: str
+    display_name: str
+    image_url: str
+    provider_categories: list[str]
+    can_remotely_lock: bool | UnsetType = UNSET
+    can_remotely_unlock: bool | UnsetType = UNSET
+    can_program_online_access_codes: bool | UnsetType = UNSET
+    can_program_offline_access_codes: bool | UnsetType = UNSET
+    can_unlock_with_code: bool | UnsetType = UNSET
+    can_configure_auto_lock: bool | UnsetType = UNSET
+
+
+class ConnectWebviewCustomization(Object):
+    inviter_logo_url: str | UnsetType = UNSET
+    logo_shape: Literal["circle", "square"] | UnsetType = UNSET
+    primary_button_color: str | UnsetType = UNSET
+    primary_button_text_color: str | UnsetType = UNSET
+    success_message: str | UnsetType = UNSET
+
+
+class Workspace(Object):
+    workspace_id: str
+    name: str
+    company_name: str
+    connect_partner_name: str | None
+    is_sandbox: bool
+    is_suspended: bool
+    is_publishable_key_auth_enabled: bool
+    organization_id: str | None
+    connect_webview_customization: ConnectWebviewCustomization
+    publishable_key: str | UnsetType = UNSET
+
+
+class Event(msgspec.Struct, omit_defaults=True):
+    """Schema of an event as documented: common fields; type-specific fields ride along.
+
+    Events are stored and served as the exact JSON object recorded (see services.events);
+    this Struct documents the common part in /openapi.json.
+    """
+
+    event_id: str
+    event_type: str
+    workspace_id: str
+    created_at: str
+    occurred_at: str
+    device_id: str | UnsetType = UNSET
+    connected_account_id: str | UnsetType = UNSET
+    action_attempt_id: str | UnsetType = UNSET
+    access_code_id: str | UnsetType = UNSET
+    connect_webview_id: str | UnsetType = UNSET
+    event_description: str | UnsetType = UNSET
+
+
+class Pagination(msgspec.Struct):
+    has_next_page: bool
+    next_page_cursor: str | None
+    next_page_url: str | None

@@ -1,0 +1,1 @@
+"""Background work on leased rows: action attempts now; code sync and webhooks build on it."""

@@ -1,0 +1,94 @@
+"""Carrying out an action attempt through the device's provider."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select, update
+
+from lockhub.engine.jobs import Job, finish
+from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError
+from lockhub.services import action_attempts, events
+from lockhub.services.runtime import Runtime
+from lockhub.store.tables import action_attempts as attempts_table
+from lockhub.store.tables import connected_accounts, devices
+
+# How long one provider call may take before the engine gives up on that try.
+PROVIDER_TIMEOUT_SECONDS = 30.0
+
+_OPERATIONS = {"LOCK_DOOR": ("lock", True), "UNLOCK_DOOR": ("unlock", False)}
+
+
+class RetryLater(Exception):
+    """A transient failure: the job goes back to the queue with backoff."""
+
+
+async def run_action_attempt(rt: Runtime, job: Job) -> None:
+    attempt_id = job.payload["action_attempt_id"]
+    async with rt.db.read() as conn:
+        attempt = (await conn.execute(select(attempts_table).where(
+            attempts_table.c.action_attempt_id == attempt_id))).first()
+        device = None
+        account = None
+        if attempt is not None and attempt.device_id:
+            device = (await conn.execute(select(devices).where(
+                devices.c.device_id == attempt.device_id))).first()
+            if device is not None:
+                account = (await conn.execute(select(connected_accounts).where(
+                    connected_accounts.c.connected_account_id == device.connected_account_id,
+                ))).first()
+    if attempt is None or attempt.status != "pending":
+        async with rt.db.write() as conn:
+            await finish(conn, job.job_id)
+        return
+    now = rt.clock.now()
+    age = (now - attempt.created_at).total_seconds()
+    if age > rt.settings.action_attempt_timeout_seconds:
+        await _settle(rt, job, attempt, None, error=("action_attempt_expired",
+                      "The action attempt did not complete in time."))
+        return
+    if device is None or account is None:
+        await _settle(rt, job, attempt, None, error=("device_not_found",
+                      "The device no longer exists."))
+        return
+    operation, _ = _OPERATIONS[attempt.action_type]
+    provider = rt.providers.get(account.provider)
+    ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
+                    provider_device_id=device.provider_device_id, brand=device.brand,
+                    model=device.model, credentials=account.credentials)
+    try:
+        snapshot = await asyncio.wait_for(getattr(provider, operation)(ref),
+                                          PROVIDER_TIMEOUT_SECONDS)
+    except ProviderError as exc:
+        if exc.retryable:
+            raise RetryLater(exc.message) from exc
+        await _settle(rt, job, attempt, device, error=(exc.error_type, exc.message))
+        return
+    except TimeoutError as exc:
+        raise RetryLater("provider timed out") from exc
+    await _settle(rt, job, attempt, device, snapshot=snapshot)
+
+
+async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
+                  snapshot: DeviceSnapshot | None = None,
+                  error: tuple[str, str] | None = None) -> None:
+    now = rt.clock.now()
+    account_id = device.connected_account_id if device is not None else None
+    async with rt.db.write() as conn:
+        settled = await action_attempts.resolve(
+            conn, now=now, row=attempt, succeeded=error is None,
+            result={"was_confirmed_by_device": True} if error is None else None,
+            error_type=error[0] if error else "", message=error[1] if error else "",
+            connected_account_id=account_id)
+        if settled and snapshot is not None and device is not None:
+            await conn.execute(update(devices).where(
+                devices.c.device_id == device.device_id).values(state=snapshot.state()))
+            _, locked = _OPERATIONS[attempt.action_type]
+            await events.record(
+                conn, now=now, workspace_id=device.workspace_id,
+                event_type="lock.locked" if locked else "lock.unlocked",
+                device_id=device.device_id, connected_account_id=account_id,
+                method="remote", action_attempt_id=attempt.action_attempt_id)
+        await finish(conn, job.job_id)
+    rt.announce_resolution()

@@ -1,0 +1,114 @@
+"""Durable work items ("jobs") claimed with leases.
+
+A job is a row with `run_at`, `attempts`, `lease_until` and a serialisation `key` (e.g. a device
+id). A worker claims due rows in one statement; rows whose key is already leased by a live
+worker are skipped, so one device never runs two operations at once. A crashed worker's lease
+expires and another worker (or the restarted process) takes the row over.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.ids import new_id
+from lockhub.store.db import Database
+from lockhub.store.tables import jobs
+
+
+class Job(msgspec.Struct):
+    job_id: str
+    workspace_id: str
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def enqueue(conn: AsyncConnection, *, now: datetime, workspace_id: str, kind: str,
+                  key: str, payload: dict[str, Any], run_at: datetime | None = None) -> str:
+    job_id = new_id()
+    await conn.execute(jobs.insert().values(
+        job_id=job_id, workspace_id=workspace_id, kind=kind, key=key, payload=payload,
+        run_at=run_at or now, attempts=0, created_at=now,
+    ))
+    return job_id
+
+
+async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: float,
+                limit: int) -> list[Job]:
+    """Lease up to `limit` due jobs whose key no live lease holds, in one statement."""
+    candidate = jobs.alias("candidate")
+    other = jobs.alias("other")
+    key_busy = exists().where(and_(
+        other.c.key == candidate.c.key,
+        other.c.job_id != candidate.c.job_id,
+        other.c.lease_until.is_not(None),
+        other.c.lease_until > now,
+    )).correlate(candidate)
+    due = (
+        select(candidate.c.job_id)
+        .where(candidate.c.run_at <= now)
+        .where(or_(candidate.c.lease_until.is_(None), candidate.c.lease_until <= now))
+        .where(~key_busy)
+        .order_by(candidate.c.run_at)
+        .limit(limit)
+    )
+    if not db.is_sqlite:
+        due = due.with_for_update(of=candidate, skip_locked=True)
+    lease_until = now + timedelta(seconds=lease_seconds)
+    async with db.write() as conn:
+        rows = (await conn.execute(
+            update(jobs)
+            .where(jobs.c.job_id.in_(due.scalar_subquery()))
+            .values(lease_until=lease_until, leased_by=worker_id, attempts=jobs.c.attempts + 1)
+            .returning(jobs.c.job_id, jobs.c.workspace_id, jobs.c.kind, jobs.c.key,
+                       jobs.c.payload, jobs.c.attempts, jobs.c.run_at)
+        )).all()
+    # Two due jobs of one key may be claimed together; keep only the oldest of each key and
+    # hand the rest back at once.
+    rows = sorted(rows, key=lambda r: r.run_at)
+    chosen: dict[str, Any] = {}
+    returned: list[str] = []
+    for row in rows:
+        if row.key in chosen:
+            returned.append(row.job_id)
+        else:
+            chosen[row.key] = row
+    if returned:
+        async with db.write() as conn:
+            await conn.execute(update(jobs).where(jobs.c.job_id.in_(returned)).values(
+                lease_until=None, leased_by=None, attempts=jobs.c.attempts - 1))
+    return [Job(job_id=r.job_id, workspace_id=r.workspace_id, kind=r.kind, key=r.key,
+                payload=r.payload, attempts=r.attempts) for r in chosen.values()]
+
+
+async def finish(conn: AsyncConnection, job_id: str) -> None:
+    await conn.execute(delete(jobs).where(jobs.c.job_id == job_id))
+
+
+def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter, capped."""
+    return random.uniform(0, min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+async def retry_later(db: Database, job: Job, *, now: datetime, error: str) -> None:
+    async with db.write() as conn:
+        await conn.execute(update(jobs).where(jobs.c.job_id == job.job_id).values(
+            run_at=now + timedelta(seconds=backoff(job.attempts)),
+            lease_until=None, leased_by=None, last_error=error[:2000],
+        ))
+
+
+async def renew(db: Database, job_ids: list[str], *, worker_id: str, until: datetime) -> None:
+    if not job_ids:
+        return
+    async with db.write() as conn:
+        await conn.execute(update(jobs).where(
+            jobs.c.job_id.in_(job_ids), jobs.c.leased_by == worker_id,
+        ).values(lease_until=until))

@@ -1,0 +1,95 @@
+"""The engine loop: claim due jobs, run each in its own task, renew leases while they run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from lockhub.engine import jobs
+from lockhub.engine.actions import RetryLater, run_action_attempt
+from lockhub.ids import new_id
+from lockhub.services.runtime import Runtime
+
+log = logging.getLogger("lockhub.engine")
+
+Handler = Callable[[Runtime, jobs.Job], Awaitable[None]]
+
+
+def handlers() -> dict[str, Handler]:
+    from lockhub.services.workspaces import run_reset_sandbox
+
+    return {"action_attempt": run_action_attempt, "reset_sandbox": run_reset_sandbox}
+
+
+class Worker:
+    def __init__(self, rt: Runtime, *, concurrency: int = 32) -> None:
+        self.rt = rt
+        self.concurrency = concurrency
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.handlers = handlers()
+        self._stopping = False
+
+    async def run(self) -> None:
+        renewer = asyncio.create_task(self._renew_leases())
+        try:
+            while not self._stopping:
+                self.rt.engine_wakeup.clear()
+                claimed = await self._claim_once()
+                if claimed == 0 or len(self.running) >= self.concurrency:
+                    try:
+                        await asyncio.wait_for(self.rt.engine_wakeup.wait(),
+                                               self.rt.settings.engine_poll_seconds)
+                    except TimeoutError:
+                        pass
+        finally:
+            renewer.cancel()
+            for task in list(self.running.values()):
+                task.cancel()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.rt.wake_engine()
+
+    async def _claim_once(self) -> int:
+        free = self.concurrency - len(self.running)
+        if free <= 0:
+            return 0
+        try:
+            claimed = await jobs.claim(self.rt.db, now=self.rt.clock.now(),
+                                       worker_id=self.worker_id,
+                                       lease_seconds=self.rt.settings.lease_seconds, limit=free)
+        except Exception:  # the database may be briefly unavailable; try again next tick
+            log.exception("claiming jobs failed")
+            return 0
+        for job in claimed:
+            self.running[job.job_id] = asyncio.create_task(self._run(job))
+        return len(claimed)
+
+    async def _run(self, job: jobs.Job) -> None:
+        try:
+            handler = self.handlers[job.kind]
+            await handler(self.rt, job)
+        except RetryLater as exc:
+            await jobs.retry_later(self.rt.db, job, now=self.rt.clock.now(), error=str(exc))
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job.job_id, job.kind)
+            await jobs.retry_later(self.rt.db, job, now=self.rt.clock.now(), error=repr(exc))
+        finally:
+            self.running.pop(job.job_id, None)
+            self.rt.wake_engine()
+
+    async def _renew_leases(self) -> None:
+        interval = max(0.2, self.rt.settings.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                until = self.rt.clock.now() + timedelta(seconds=self.rt.settings.lease_seconds)
+                await jobs.renew(self.rt.db, list(self.running), worker_id=self.worker_id,
+                                 until=until)
+            except Exception:
+                log.exception("renewing leases failed")

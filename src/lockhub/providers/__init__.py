@@ -1,0 +1,1 @@
+"""Providers: the Provider protocol and one package per provider (sandbox/, ...)."""

@@ -1,0 +1,193 @@
+"""Virtual locks that behave like real ones: latency, offline, hubs, settings.
+
+The virtual device lives in its own table (sandbox_devices), apart from lockhub's view of it,
+exactly as a physical lock lives apart from the cloud that controls it: a lock can change while
+lockhub is down, and lockhub only learns of it through this protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from lockhub.catalogue import model as catalogue_model
+from lockhub.clock import Clock
+from lockhub.providers.base import (
+    AccountLogin,
+    AccountRef,
+    DeviceRef,
+    DeviceSnapshot,
+    ProviderError,
+)
+from lockhub.store.db import Database
+from lockhub.store.tables import sandbox_devices
+
+T = sandbox_devices
+_ACCOUNTS = Path(__file__).with_name("accounts.json")
+
+
+@cache
+def test_accounts() -> dict[str, list[dict[str, Any]]]:
+    """Sandbox test accounts per brand, with the virtual devices each one owns."""
+    return json.loads(_ACCOUNTS.read_text())["accounts"]
+
+
+def find_test_account(brand: str, form: dict[str, Any]) -> dict[str, Any] | None:
+    """The test account these credentials open, if any (exact documented test values)."""
+    for account in test_accounts().get(brand, []):
+        login = account["login"]
+        ok = True
+        for field_name, expected in login.items():
+            given = form.get(field_name)
+            if field_name == "email" and account.get("any_example_com_email"):
+                ok = ok and isinstance(given, str) and given.lower().endswith("@example.com")
+            else:
+                ok = ok and given == expected
+        if ok:
+            return account
+    return None
+
+
+def account_identity(form: dict[str, Any]) -> str:
+    for field_name in ("email", "username", "api_key_id"):
+        if form.get(field_name):
+            return str(form[field_name]).lower()
+    return "account"
+
+
+def snapshot(row: Any) -> DeviceSnapshot:
+    settings = row.settings or {}
+    return DeviceSnapshot(
+        provider_device_id=row.sandbox_device_id,
+        brand=row.brand,
+        model=row.model,
+        name=row.name,
+        online=row.online,
+        locked=row.locked,
+        door_open=row.door_open,
+        battery_level=row.battery_level,
+        hub_connected=row.hub_connected,
+        remote_unlock_enabled=settings.get("remote_unlock_enabled"),
+        serial_number=row.serial_number,
+        metadata=row.metadata,
+    )
+
+
+class SandboxProvider:
+    name = "sandbox"
+
+    def __init__(self, db: Database, clock: Clock, latency_scale: float = 1.0) -> None:
+        self.db = db
+        self.clock = clock
+        self.latency_scale = latency_scale
+
+    async def _row(self, device: DeviceRef) -> Any:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(T).where(
+                T.c.workspace_id == device.workspace_id,
+                T.c.sandbox_device_id == device.provider_device_id,
+            ))).first()
+        if row is None:
+            raise ProviderError("device_removed", "Device no longer exists in the account.")
+        return row
+
+    async def _latency(self, row: Any) -> None:
+        latency_ms = row.latency_ms
+        if latency_ms is None:
+            latency_ms = catalogue_model(row.brand, row.model).latency_ms
+        delay = latency_ms / 1000 * self.latency_scale
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _reachable(self, row: Any) -> None:
+        model = catalogue_model(row.brand, row.model)
+        if not row.online:
+            raise ProviderError("device_offline", "Device is offline.")
+        if model.requires_hub and row.hub_connected is False:
+            raise ProviderError("hub_disconnected",
+                                "The hub or gateway this device depends on is offline.")
+
+    def sandbox_device_id(self, workspace_id: str, account_login: str, key: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lockhub:{workspace_id}:{account_login}:{key}"))
+
+    async def login(self, workspace_id: str, account_type: str,
+                    form: dict[str, Any]) -> AccountLogin:
+        """Accept exactly the documented sandbox test credentials; create the account's locks."""
+        account = find_test_account(account_type, form)
+        if account is None:
+            raise ProviderError("invalid_credentials",
+                                "These are not valid sandbox credentials for this provider.")
+        identity = account_identity(form)
+        account_login = f"{account_type}:{identity}"
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            existing = {r.sandbox_device_id for r in (await conn.execute(
+                select(T.c.sandbox_device_id).where(
+                    T.c.workspace_id == workspace_id, T.c.account_login == account_login)
+            )).all()}
+            for position, device in enumerate(account["devices"]):
+                device_id = self.sandbox_device_id(workspace_id, account_login, device["key"])
+                if device_id in existing:
+                    continue
+                await conn.execute(T.insert().values(
+                    sandbox_device_id=device_id, workspace_id=workspace_id,
+                    account_login=account_login, brand=account_type, model=device["model"],
+                    name=device["name"], locked=device.get("locked", True),
+                    online=device.get("online", True), door_open=device.get("door_open"),
+                    hub_connected=device.get("hub_connected"),
+                    battery_level=device.get("battery_level"),
+                    settings={k: device[k] for k in ("remote_unlock_enabled",) if k in device},
+                    metadata=device.get("metadata") or {},
+                    serial_number=device.get("serial_number"), latency_ms=None, faults={},
+                    codes={}, created_at=now + timedelta(microseconds=position),
+                ))
+        user_identifier = {k: form[k] for k in ("email", "username") if form.get(k)}
+        if not user_identifier:
+            user_identifier = {"api_url": identity}
+        return AccountLogin(account_login=account_login, user_identifier=user_identifier,
+                            credentials={"account_login": account_login})
+
+    async def import_devices(self, account: AccountRef) -> list[DeviceSnapshot]:
+        login = account.credentials.get("account_login")
+        async with self.db.read() as conn:
+            rows = (await conn.execute(select(T).where(
+                T.c.workspace_id == account.workspace_id, T.c.account_login == login,
+            ).order_by(T.c.created_at, T.c.sandbox_device_id))).all()
+        return [snapshot(row) for row in rows]
+
+    async def read_state(self, device: DeviceRef) -> DeviceSnapshot:
+        return snapshot(await self._row(device))
+
+    async def _set_locked(self, device: DeviceRef, locked: bool) -> DeviceSnapshot:
+        row = await self._row(device)
+        self._reachable(row)
+        model = catalogue_model(row.brand, row.model)
+        if locked and not model.remote_lock:
+            raise ProviderError("remote_lock_not_supported", "This lock cannot be locked remotely.")
+        if not locked:
+            if not model.remote_unlock:
+                raise ProviderError("remote_unlock_not_supported",
+                                    "This lock cannot be unlocked remotely.")
+            if (row.settings or {}).get("remote_unlock_enabled") is False:
+                raise ProviderError("remote_unlock_not_enabled",
+                                    "Remote unlocking is switched off in the lock's app settings.")
+        await self._latency(row)
+        async with self.db.write() as conn:
+            await conn.execute(update(T).where(
+                T.c.workspace_id == device.workspace_id,
+                T.c.sandbox_device_id == device.provider_device_id,
+            ).values(locked=locked))
+        return await self.read_state(device)
+
+    async def lock(self, device: DeviceRef) -> DeviceSnapshot:
+        return await self._set_locked(device, True)
+
+    async def unlock(self, device: DeviceRef) -> DeviceSnapshot:
+        return await self._set_locked(device, False)

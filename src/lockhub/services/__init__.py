@@ -1,0 +1,1 @@
+"""Use cases: each function opens one transaction, calls domain and store, records events."""

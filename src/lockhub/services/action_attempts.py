@@ -1,0 +1,127 @@
+"""Action attempts: persisted `pending` at once, resolved by the engine, readable forever."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.domain.events import action_event_type
+from lockhub.domain.objects import ActionAttempt, ActionAttemptError
+from lockhub.errors import NotFound
+from lockhub.ids import new_id
+from lockhub.services import events
+from lockhub.services.runtime import Runtime
+from lockhub.store.tables import action_attempts
+
+A = action_attempts
+
+
+def to_attempt(row: Any) -> ActionAttempt:
+    error = ActionAttemptError(**row.error) if row.error else None
+    return ActionAttempt(action_attempt_id=row.action_attempt_id, action_type=row.action_type,
+                         status=row.status, result=row.result, error=error)
+
+
+async def create(conn: AsyncConnection, *, now: datetime, workspace_id: str, action_type: str,
+                 device_id: str | None) -> ActionAttempt:
+    attempt_id = new_id()
+    await conn.execute(A.insert().values(
+        action_attempt_id=attempt_id, workspace_id=workspace_id, device_id=device_id,
+        action_type=action_type, status="pending", result=None, error=None,
+        created_at=now, updated_at=now))
+    return ActionAttempt(action_attempt_id=attempt_id, action_type=action_type,
+                         status="pending", result=None, error=None)
+
+
+async def get_row(conn: AsyncConnection, workspace_id: str, attempt_id: str) -> Any:
+    row = (await conn.execute(select(A).where(
+        A.c.workspace_id == workspace_id, A.c.action_attempt_id == attempt_id))).first()
+    if row is None:
+        raise NotFound("action_attempt", {"action_attempt_id": attempt_id})
+    return row
+
+
+async def get(rt: Runtime, workspace_id: str, attempt_id: str) -> ActionAttempt:
+    async with rt.db.read() as conn:
+        return to_attempt(await get_row(conn, workspace_id, attempt_id))
+
+
+async def list_attempts(rt: Runtime, workspace_id: str, *, attempt_ids: list[str] | None,
+                        device_id: str | None, after: tuple[datetime, str] | None,
+                        limit: int) -> tuple[list[ActionAttempt], tuple[str, str] | None]:
+    cond: list[Any] = [A.c.workspace_id == workspace_id]
+    if attempt_ids is not None:
+        cond.append(A.c.action_attempt_id.in_(attempt_ids))
+    if device_id is not None:
+        cond.append(A.c.device_id == device_id)
+    if after is not None:
+        cond.append(or_(A.c.created_at > after[0],
+                        and_(A.c.created_at == after[0], A.c.action_attempt_id > after[1])))
+    async with rt.db.read() as conn:
+        rows = (await conn.execute(select(A).where(*cond).order_by(
+            A.c.created_at, A.c.action_attempt_id).limit(limit + 1))).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return [to_attempt(r) for r in rows[:limit]], (
+        (last.created_at.isoformat(), last.action_attempt_id) if last else None)
+
+
+async def resolve(conn: AsyncConnection, *, now: datetime, row: Any, succeeded: bool,
+                  result: dict[str, Any] | None = None, error_type: str = "",
+                  message: str = "", connected_account_id: str | None = None) -> bool:
+    """Settle a pending attempt and record its event. False if it was already settled."""
+    values: dict[str, Any] = {"status": "success" if succeeded else "error", "updated_at": now}
+    if succeeded:
+        values["result"] = result or {}
+    else:
+        values["error"] = {"type": error_type, "message": message}
+    changed = (await conn.execute(update(A).where(
+        A.c.action_attempt_id == row.action_attempt_id, A.c.status == "pending",
+    ).values(**values))).rowcount
+    if not changed:
+        return False
+    event_type = action_event_type(row.action_type, succeeded)
+    if event_type:
+        await events.record(conn, now=now, workspace_id=row.workspace_id, event_type=event_type,
+                            action_attempt_id=row.action_attempt_id,
+                            action_type=row.action_type, status=values["status"],
+                            device_id=row.device_id,
+                            connected_account_id=connected_account_id)
+    return True
+
+
+async def wait_until_settled(rt: Runtime, workspace_id: str, attempt_id: str,
+                             timeout: float) -> ActionAttempt:
+    """For `sync: true`: wait for the engine (in this process or another) to settle it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        signal = rt.attempt_resolved
+        attempt = await get(rt, workspace_id, attempt_id)
+        remaining = deadline - loop.time()
+        if attempt.status != "pending" or remaining <= 0:
+            return attempt
+        try:
+            # Woken at once by an in-process engine; re-reads catch out-of-process workers.
+            await asyncio.wait_for(signal.wait(), timeout=min(0.1, remaining))
+        except TimeoutError:
+            pass
+
+
+async def overwrite(rt: Runtime, attempt_id: str, *, status: str,
+                    result: dict[str, Any] | None, error: dict[str, Any] | None) -> ActionAttempt:
+    """Test hook compatible with the fake server: set an attempt's outcome directly."""
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        row = (await conn.execute(select(A).where(A.c.action_attempt_id == attempt_id))).first()
+        if row is None:
+            raise NotFound("action_attempt", {"action_attempt_id": attempt_id})
+        await conn.execute(update(A).where(A.c.action_attempt_id == attempt_id).values(
+            status=status, result=result if status == "success" else None,
+            error=error if status == "error" else None, updated_at=now))
+        row = (await conn.execute(select(A).where(A.c.action_attempt_id == attempt_id))).first()
+    rt.announce_resolution()
+    return to_attempt(row)

@@ -1,0 +1,179 @@
+"""Reading and changing devices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.catalogue import brand as catalogue_brand
+from lockhub.catalogue import brands as catalogue_brands
+from lockhub.domain.devices import build_device
+from lockhub.domain.objects import Device, DeviceProvider
+from lockhub.errors import InvalidInput, NotFound
+from lockhub.services import events
+from lockhub.services.runtime import Runtime
+from lockhub.store.tables import devices
+
+D = devices
+UNSET = msgspec.UNSET
+
+
+class DeviceFilters(msgspec.Struct, kw_only=True):
+    device_ids: list[str] | None = None
+    device_types: list[str] | None = None
+    manufacturer: str | None = None
+    connected_account_ids: list[str] | None = None
+    created_before: datetime | None = None
+    custom_metadata_has: dict[str, str | bool | None] | None = None
+    search: str | None = None
+
+
+def to_device(row: Any) -> Device:
+    brand = catalogue_brand(row.brand)
+    return build_device(row._mapping, brand, brand.models[row.model])
+
+
+def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]:
+    cond: list[Any] = [D.c.workspace_id == workspace_id, D.c.is_managed == managed]
+    if f.device_ids is not None:
+        cond.append(D.c.device_id.in_(f.device_ids))
+    if f.device_types is not None:
+        cond.append(D.c.device_type.in_(f.device_types))
+    if f.manufacturer is not None:
+        cond.append(D.c.manufacturer == f.manufacturer)
+    if f.connected_account_ids is not None:
+        cond.append(D.c.connected_account_id.in_(f.connected_account_ids))
+    if f.created_before is not None:
+        cond.append(D.c.created_at < f.created_before)
+    for key, value in (f.custom_metadata_has or {}).items():
+        field = D.c.custom_metadata[key]
+        if value is None:
+            cond.append(field.as_string().is_(None))
+        elif isinstance(value, bool):
+            cond.append(field.as_boolean() == value)
+        else:
+            cond.append(field.as_string() == value)
+    if f.search:
+        needle = f.search.lower()
+        cond.append(or_(
+            func.lower(D.c.display_name).contains(needle, autoescape=True),
+            D.c.device_id.startswith(f.search, autoescape=True),
+            D.c.connected_account_id == f.search,
+            func.lower(cast(D.c.custom_metadata, String)).contains(needle, autoescape=True),
+        ))
+    return cond
+
+
+async def list_devices(conn: AsyncConnection, workspace_id: str, filters: DeviceFilters, *,
+                       managed: bool = True, after: tuple[datetime, str] | None = None,
+                       limit: int | None = None,
+                       ) -> tuple[list[Device], tuple[str, str] | None]:
+    """One page in (created_at, device_id) order, and the position after it if more follow."""
+    cond = _conditions(workspace_id, managed, filters)
+    if after is not None:
+        cond.append(or_(D.c.created_at > after[0],
+                        and_(D.c.created_at == after[0], D.c.device_id > after[1])))
+    query = select(D).where(*cond).order_by(D.c.created_at, D.c.device_id)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    rows = (await conn.execute(query)).all()
+    if limit is None or len(rows) <= limit:
+        return [to_device(r) for r in rows], None
+    last = rows[limit - 1]
+    return [to_device(r) for r in rows[:limit]], (last.created_at.isoformat(), last.device_id)
+
+
+async def get_row(conn: AsyncConnection, workspace_id: str, *, device_id: str | None = None,
+                  name: str | None = None, managed: bool | None = True) -> Any:
+    cond: list[Any] = [D.c.workspace_id == workspace_id]
+    if managed is not None:
+        cond.append(D.c.is_managed == managed)
+    if device_id is not None:
+        cond.append(D.c.device_id == device_id)
+    if name is not None:
+        cond.append(D.c.display_name == name)
+    row = (await conn.execute(
+        select(D).where(*cond).order_by(D.c.created_at, D.c.device_id).limit(1))).first()
+    if row is None:
+        raise NotFound("device", {"device_id": device_id} if device_id else None)
+    return row
+
+
+def merge_custom_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply a custom_metadata patch: null or "" removes a key; limits as Seam documents."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if "." in key:
+            raise InvalidInput.for_field(["custom_metadata", key], "Keys cannot contain '.'")
+        if len(key) > 40:
+            raise InvalidInput.for_field(["custom_metadata", key],
+                                         "Keys can be at most 40 characters")
+        if value is None or value == "":
+            merged.pop(key, None)
+        elif isinstance(value, (str, bool)):
+            merged[key] = value
+        else:
+            raise InvalidInput.for_field(["custom_metadata", key],
+                                         "Expected string | boolean")
+    if len(merged) > 50:
+        raise InvalidInput.for_field(["custom_metadata"], "At most 50 keys are allowed")
+    return merged
+
+
+async def update_device(rt: Runtime, workspace_id: str, device_id: str, *, managed: bool,
+                        name: Any = UNSET, custom_metadata: Any = UNSET,
+                        is_managed: Any = UNSET) -> None:
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        row = await get_row(conn, workspace_id, device_id=device_id, managed=managed)
+        values: dict[str, Any] = {}
+        if name is not UNSET:
+            nickname = name or None
+            values["nickname"] = nickname
+            values["display_name"] = nickname or row.state.get("name") or row.display_name
+        if custom_metadata is not UNSET and custom_metadata is not None:
+            values["custom_metadata"] = merge_custom_metadata(row.custom_metadata,
+                                                              custom_metadata)
+        if is_managed is not UNSET and is_managed is not None and is_managed != row.is_managed:
+            values["is_managed"] = is_managed
+        if not values:
+            return
+        await conn.execute(update(D).where(D.c.device_id == row.device_id).values(**values))
+        common = {"device_id": row.device_id, "connected_account_id": row.connected_account_id}
+        if "display_name" in values and values["display_name"] != row.display_name:
+            await events.record(conn, now=now, workspace_id=workspace_id,
+                                event_type="device.name_changed",
+                                device_name=values["display_name"], **common)
+        if "is_managed" in values:
+            await events.record(
+                conn, now=now, workspace_id=workspace_id,
+                event_type="device.unmanaged.converted_to_managed" if is_managed
+                else "device.converted_to_unmanaged", **common)
+
+
+def device_providers(category: str | None) -> list[DeviceProvider]:
+    providers = []
+    for brand in catalogue_brands().values():
+        if category is not None and category not in brand.provider_categories:
+            continue
+        models = list(brand.models.values())
+        providers.append(DeviceProvider(
+            device_provider_name=brand.key,
+            display_name=brand.display_name,
+            image_url=brand.image_url,
+            provider_categories=list(brand.provider_categories),
+            can_remotely_lock=any(m.remote_lock for m in models),
+            can_remotely_unlock=any(m.remote_unlock for m in models),
+            can_program_online_access_codes=any(m.online_access_codes for m in models),
+            can_program_offline_access_codes=any(m.offline_access_codes for m in models),
+            can_unlock_with_code=any(m.has_built_in_keypad or m.can_connect_accessory_keypad
+                                     for m in models),
+            can_configure_auto_lock=any(m.auto_lock for m in models),
+        ))
+    return providers
+
+

@@ -1,0 +1,72 @@
+"""Recording and reading events. Every event is written in the transaction of its cause."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.clock import iso
+from lockhub.domain.events import EVENT_TYPES
+from lockhub.errors import NotFound
+from lockhub.ids import new_id
+from lockhub.store.tables import events
+
+_INDEXED = ("device_id", "connected_account_id", "access_code_id", "connect_webview_id",
+            "action_attempt_id")
+
+
+async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, event_type: str,
+                 occurred_at: datetime | None = None, **fields: Any) -> dict[str, Any]:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    event_id = new_id()
+    body: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "workspace_id": workspace_id,
+        "created_at": iso(now),
+        "occurred_at": iso(occurred_at or now),
+        "event_description": EVENT_TYPES[event_type],
+    }
+    body.update({k: v for k, v in fields.items() if v is not None})
+    await conn.execute(events.insert().values(
+        event_id=event_id, workspace_id=workspace_id, event_type=event_type,
+        created_at=now, occurred_at=occurred_at or now, body=body,
+        **{k: body.get(k) for k in _INDEXED},
+    ))
+    return body
+
+
+async def get_event(conn: AsyncConnection, workspace_id: str, *, event_id: str | None,
+                    device_id: str | None, event_type: str | None) -> dict[str, Any]:
+    query = select(events.c.body).where(events.c.workspace_id == workspace_id)
+    if event_id is not None:
+        query = query.where(events.c.event_id == event_id)
+    if device_id is not None:
+        query = query.where(events.c.device_id == device_id)
+    if event_type is not None:
+        query = query.where(events.c.event_type == event_type)
+    row = (await conn.execute(query.order_by(events.c.created_at.desc()).limit(1))).first()
+    if row is None:
+        raise NotFound("event", {"event_id": event_id} if event_id else None)
+    return row.body
+
+
+async def list_events(conn: AsyncConnection, workspace_id: str, *, since: datetime | None,
+                      between: tuple[datetime, datetime] | None, filters: dict[str, list[str]],
+                      event_types: list[str] | None, limit: int,
+                      offset: int) -> list[dict[str, Any]]:
+    query = select(events.c.body).where(events.c.workspace_id == workspace_id)
+    if since is not None:
+        query = query.where(events.c.created_at >= since)
+    if between is not None:
+        query = query.where(events.c.created_at > between[0], events.c.created_at < between[1])
+    for column, values in filters.items():
+        query = query.where(events.c[column].in_(values))
+    if event_types:
+        query = query.where(events.c.event_type.in_(event_types))
+    query = query.order_by(events.c.created_at.desc(), events.c.event_id).offset(offset)
+    return [row.body for row in (await conn.execute(query.limit(limit))).all()]

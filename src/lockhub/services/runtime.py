@@ -1,0 +1,38 @@
+"""Everything a service needs, built once per process and passed explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from lockhub.clock import Clock, SystemClock
+from lockhub.config import Settings
+from lockhub.providers.registry import ProviderRegistry
+from lockhub.providers.sandbox import SandboxProvider
+from lockhub.store.db import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    providers: ProviderRegistry
+    # Set after a commit that enqueued engine work, so an in-process worker starts at once.
+    engine_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set whenever an action attempt resolves, so `sync: true` callers re-check at once.
+    attempt_resolved: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake_engine(self) -> None:
+        self.engine_wakeup.set()
+
+    def announce_resolution(self) -> None:
+        self.attempt_resolved.set()
+        self.attempt_resolved = asyncio.Event()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    db = Database(settings.database_url)
+    clock = clock or SystemClock()
+    providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale)])
+    return Runtime(settings=settings, db=db, clock=clock, providers=providers)

@@ -1,0 +1,131 @@
+"""Workspaces: read, create (with a PAT), and reset a sandbox to its seed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import delete, select
+
+from lockhub.domain.objects import ConnectWebviewCustomization, Workspace
+from lockhub.engine import jobs
+from lockhub.engine.jobs import Job
+from lockhub.errors import LockhubError, NotFound
+from lockhub.ids import new_id
+from lockhub.services import action_attempts
+from lockhub.services.runtime import Runtime
+from lockhub.store import tables as t
+
+RESET_KIND = "reset_sandbox"
+
+
+def to_workspace(row: Any) -> Workspace:
+    workspace = Workspace(
+        workspace_id=row.workspace_id, name=row.name, company_name=row.company_name,
+        connect_partner_name=row.connect_partner_name, is_sandbox=row.is_sandbox,
+        is_suspended=row.is_suspended,
+        is_publishable_key_auth_enabled=row.is_publishable_key_auth_enabled,
+        organization_id=row.organization_id,
+        connect_webview_customization=msgspec.convert(row.connect_webview_customization,
+                                                      ConnectWebviewCustomization),
+    )
+    if row.publishable_key:
+        workspace.publishable_key = row.publishable_key
+    return workspace
+
+
+async def get(rt: Runtime, workspace_id: str) -> Workspace:
+    async with rt.db.read() as conn:
+        row = (await conn.execute(select(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id))).first()
+    if row is None:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+    return to_workspace(row)
+
+
+async def list_for(rt: Runtime, *, workspace_id: str | None, user_id: str | None) -> list[Workspace]:
+    query = select(t.workspaces)
+    if user_id is not None:
+        query = query.join(t.workspace_members, t.workspace_members.c.workspace_id
+                           == t.workspaces.c.workspace_id).where(
+            t.workspace_members.c.user_id == user_id)
+    else:
+        query = query.where(t.workspaces.c.workspace_id == workspace_id)
+    async with rt.db.read() as conn:
+        rows = (await conn.execute(query.order_by(t.workspaces.c.created_at))).all()
+    return [to_workspace(r) for r in rows]
+
+
+async def create(rt: Runtime, *, user_id: str | None, name: str, is_sandbox: bool,
+                 company_name: str | None = None, connect_partner_name: str | None = None,
+                 customization: dict[str, Any] | None = None,
+                 organization_id: str | None = None, workspace_id: str | None = None,
+                 sandbox_seed: str | None = None, publishable_key: str | None = None) -> Workspace:
+    now = rt.clock.now()
+    workspace_id = workspace_id or new_id()
+    async with rt.db.write() as conn:
+        await conn.execute(t.workspaces.insert().values(
+            workspace_id=workspace_id, name=name,
+            company_name=company_name or connect_partner_name or name,
+            connect_partner_name=connect_partner_name, is_sandbox=is_sandbox,
+            is_suspended=False, is_publishable_key_auth_enabled=publishable_key is not None,
+            publishable_key=publishable_key, organization_id=organization_id,
+            connect_webview_customization=customization or {}, sandbox_seed=sandbox_seed,
+            created_at=now))
+        if user_id is not None:
+            await conn.execute(t.workspace_members.insert().values(
+                workspace_id=workspace_id, user_id=user_id))
+    return await get(rt, workspace_id)
+
+
+async def request_reset(rt: Runtime, workspace_id: str) -> str:
+    """Start a sandbox reset; the engine wipes and reseeds, then settles the attempt."""
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        row = (await conn.execute(select(t.workspaces.c.is_sandbox).where(
+            t.workspaces.c.workspace_id == workspace_id))).first()
+        if row is None or not row.is_sandbox:
+            raise LockhubError("Only sandbox workspaces can be reset.",
+                               error_type="workspace_not_sandbox")
+        attempt = await action_attempts.create(conn, now=now, workspace_id=workspace_id,
+                                               action_type="RESET_SANDBOX_WORKSPACE",
+                                               device_id=None)
+        await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind=RESET_KIND,
+                           key=f"workspace:{workspace_id}",
+                           payload={"action_attempt_id": attempt.action_attempt_id})
+    rt.wake_engine()
+    return attempt.action_attempt_id
+
+
+async def wipe(rt: Runtime, workspace_id: str, *, keep_attempt: str | None,
+               keep_job: str | None) -> None:
+    """Delete the workspace's devices, accounts, events, attempts, jobs and virtual locks.
+
+    The workspace itself, its API keys, members and webhooks stay.
+    """
+    async with rt.db.write() as conn:
+        for table in (t.devices, t.connected_accounts, t.events, t.sandbox_devices):
+            await conn.execute(delete(table).where(table.c.workspace_id == workspace_id))
+        await conn.execute(delete(t.action_attempts).where(
+            t.action_attempts.c.workspace_id == workspace_id,
+            t.action_attempts.c.action_attempt_id != (keep_attempt or "")))
+        await conn.execute(delete(t.jobs).where(
+            t.jobs.c.workspace_id == workspace_id, t.jobs.c.job_id != (keep_job or "")))
+
+
+async def run_reset_sandbox(rt: Runtime, job: Job) -> None:
+    from lockhub.services.seed import load_sandbox_seed
+
+    attempt_id = job.payload["action_attempt_id"]
+    await wipe(rt, job.workspace_id, keep_attempt=attempt_id, keep_job=job.job_id)
+    async with rt.db.read() as conn:
+        seed_name = (await conn.execute(select(t.workspaces.c.sandbox_seed).where(
+            t.workspaces.c.workspace_id == job.workspace_id))).scalar_one_or_none()
+    if seed_name:
+        await load_sandbox_seed(rt, job.workspace_id, seed_name)
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        row = await action_attempts.get_row(conn, job.workspace_id, attempt_id)
+        await action_attempts.resolve(conn, now=now, row=row, succeeded=True, result={})
+        await jobs.finish(conn, job.job_id)
+    rt.announce_resolution()

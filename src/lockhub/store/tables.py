@@ -1,0 +1,206 @@
+"""Every table. Rows that belong to a workspace carry `workspace_id`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from lockhub.store.types import Json, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("workspace_id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("company_name", String, nullable=False),
+    Column("connect_partner_name", String, nullable=True),
+    Column("is_sandbox", Boolean, nullable=False),
+    Column("is_suspended", Boolean, nullable=False, default=False),
+    Column("is_publishable_key_auth_enabled", Boolean, nullable=False, default=False),
+    Column("publishable_key", String, nullable=True),
+    Column("organization_id", String, nullable=True),
+    Column("connect_webview_customization", Json, nullable=False),
+    # Name of the sandbox seed that /workspaces/reset_sandbox restores (None: start empty).
+    Column("sandbox_seed", String, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("api_key_id", String, primary_key=True),  # the <id> in seam_<id>_<secret>
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("name", String, nullable=False),
+    Column("secret_digest", String, nullable=False),  # sha256 hex of the secret part only
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String, primary_key=True),
+    Column("email", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+personal_access_tokens = Table(
+    "personal_access_tokens",
+    metadata,
+    Column("token_id", String, primary_key=True),  # the lookup part of seam_at<id>_...
+    Column("user_id", String, ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    Column("name", String, nullable=False),
+    Column("secret_digest", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+workspace_members = Table(
+    "workspace_members",
+    metadata,
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("user_id", String, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+)
+
+connected_accounts = Table(
+    "connected_accounts",
+    metadata,
+    Column("connected_account_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("account_type", String, nullable=False),  # the brand, e.g. "august"
+    Column("provider", String, nullable=False),  # the adapter that serves it, e.g. "sandbox"
+    Column("user_identifier", Json, nullable=False),
+    Column("credentials", Json, nullable=False),  # provider-specific; sandbox: the test login
+    Column("custom_metadata", Json, nullable=False),
+    Column("automatically_manage_new_devices", Boolean, nullable=False, default=True),
+    Column("errors", Json, nullable=False),
+    Column("warnings", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("connected_account_id", String,
+           ForeignKey("connected_accounts.connected_account_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("provider_device_id", String, nullable=False),  # the provider's own id
+    Column("device_type", String, nullable=False),
+    Column("manufacturer", String, nullable=False),
+    Column("brand", String, nullable=False),  # catalogue brand key
+    Column("model", String, nullable=False),  # catalogue model key within the brand
+    Column("nickname", String, nullable=True),
+    Column("display_name", String, nullable=False),  # nickname or appearance name, kept in sync
+    Column("is_managed", Boolean, nullable=False, default=True),
+    Column("custom_metadata", Json, nullable=False),
+    Column("state", Json, nullable=False),  # last snapshot reported by the provider
+    Column("errors", Json, nullable=False),
+    Column("warnings", Json, nullable=False),
+    Column("location", Json, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_devices_workspace_created", "workspace_id", "created_at", "device_id"),
+    Index("ix_devices_account", "connected_account_id"),
+)
+
+action_attempts = Table(
+    "action_attempts",
+    metadata,
+    Column("action_attempt_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("device_id", String, nullable=True),
+    Column("action_type", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("result", Json, nullable=True),
+    Column("error", Json, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_action_attempts_workspace_created", "workspace_id", "created_at",
+          "action_attempt_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("event_type", String, nullable=False),
+    Column("device_id", String, nullable=True),
+    Column("connected_account_id", String, nullable=True),
+    Column("access_code_id", String, nullable=True),
+    Column("connect_webview_id", String, nullable=True),
+    Column("action_attempt_id", String, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("body", Json, nullable=False),  # the full event object as served
+    Index("ix_events_workspace_created", "workspace_id", "created_at"),
+    Index("ix_events_workspace_device", "workspace_id", "device_id", "created_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String, primary_key=True),
+    Column("workspace_id", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("key", String, nullable=False),  # rows with the same key never run concurrently
+    Column("payload", Json, nullable=False),
+    Column("run_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("leased_by", String, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_jobs_due", "run_at"),
+    Index("ix_jobs_key", "key"),
+)
+
+# The sandbox provider's own persistence: the "physical" virtual locks. lockhub's device rows are
+# its view of them, updated only through the provider protocol, as with a real lock.
+sandbox_devices = Table(
+    "sandbox_devices",
+    metadata,
+    Column("sandbox_device_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("account_login", String, nullable=False),  # brand/login of the test account
+    Column("brand", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("door_open", Boolean, nullable=True),
+    Column("hub_connected", Boolean, nullable=True),
+    Column("battery_level", Float, nullable=True),  # None: mains powered
+    Column("settings", Json, nullable=False),  # e.g. remote_unlock_enabled
+    Column("metadata", Json, nullable=False),  # the brand's <x>_metadata
+    Column("serial_number", String, nullable=True),
+    Column("latency_ms", Integer, nullable=True),  # overrides the model's latency
+    Column("faults", Json, nullable=False),
+    Column("codes", Json, nullable=False),  # slot -> code on the device
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,32 @@
+"""Shared fixtures: one seeded lockhub server per test session, SDK clients for both seeded
+workspaces (sandbox `seam_apikey1_token`, empty `seam_apikey2_token`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from seam import Seam
+
+from tests.server import LockhubServer, start_server
+
+SANDBOX_KEY = "seam_apikey1_token"
+OTHER_KEY = "seam_apikey2_token"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]:
+    srv = start_server(tmp_path_factory.mktemp("lockhub"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def seam(server: LockhubServer) -> Seam:
+    return Seam(api_key=SANDBOX_KEY, endpoint=server.url)
+
+
+@pytest.fixture
+def other_seam(server: LockhubServer) -> Seam:
+    """A client of the second seeded workspace, which must never see the first one's data."""
+    return Seam(api_key=OTHER_KEY, endpoint=server.url)

@@ -1,0 +1,89 @@
+"""Start a real `lockhub serve` process for tests, on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+READY_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LockhubServer:
+    database_url: str
+    port: int
+    env: dict[str, str]
+    seed: bool = True
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LockhubServer:
+        args = [sys.executable, "-m", "lockhub.cli", "serve", "--port", str(self.port),
+                "--database-url", self.database_url]
+        if self.seed:
+            args.append("--seed")
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(args, env={**os.environ, **self.env}, stdout=log,
+                                        stderr=subprocess.STDOUT)
+        self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        """Poll /health until the server answers (readiness, not a timing assumption)."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"lockhub exited with {self.process.returncode}; "
+                                   f"see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("lockhub did not become ready")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing: a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(tmp_dir: Path, *, seed: bool = True, env: dict[str, str] | None = None,
+                 name: str = "lockhub") -> LockhubServer:
+    server = LockhubServer(
+        database_url=f"sqlite:///{tmp_dir / (name + '.db')}",
+        port=free_port(),
+        env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", **(env or {})},
+        seed=seed,
+        log_path=tmp_dir / f"{name}.log",
+    )
+    return server.start()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.domain.devices import capability_flags
 from lockhub.domain.objects import ActionAttempt
+from lockhub.domain.rate_limits import PER_DEVICE_PER_MINUTE, WINDOW_SECONDS
 from lockhub.engine import jobs
-from lockhub.errors import LockhubError
+from lockhub.errors import LockhubError, RateLimited
 from lockhub.services import action_attempts, devices
 from lockhub.services.runtime import Runtime
+from lockhub.store.tables import action_attempts as attempts_table
 
 ACTION_KIND = "action_attempt"
 _CAPABILITY = {"LOCK_DOOR": "can_remotely_lock", "UNLOCK_DOOR": "can_remotely_unlock"}
@@ -28,6 +35,7 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
                 error_type="device_cannot_perform_action",
                 data={"device_id": device_id, "capability": flag},
             )
+        await enforce_rate_limit(conn, device_id, action_type, now)
         attempt = await action_attempts.create(conn, now=now, workspace_id=workspace_id,
                                                action_type=action_type, device_id=device_id)
         await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind=ACTION_KIND,
@@ -38,3 +46,25 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
         return await action_attempts.wait_until_settled(
             rt, workspace_id, attempt.action_attempt_id, rt.settings.sync_wait_seconds)
     return attempt
+
+
+async def enforce_rate_limit(conn: AsyncConnection, device_id: str, action_type: str,
+                             now: datetime) -> None:
+    """Count this device's recent attempts of the type; over the limit is a 429.
+
+    Counted in the database, so the limit holds across several API processes.
+    """
+    limit = PER_DEVICE_PER_MINUTE.get(action_type)
+    if limit is None:
+        return
+    window_start = now - timedelta(seconds=WINDOW_SECONDS)
+    recent = (await conn.execute(select(func.count(), func.min(attempts_table.c.created_at)).where(
+        attempts_table.c.device_id == device_id,
+        attempts_table.c.action_type == action_type,
+        attempts_table.c.created_at > window_start,
+    ))).one()
+    if recent[0] >= limit:
+        retry_after = max(1, int((recent[1] - window_start).total_seconds()) + 1)
+        raise RateLimited(
+            f"Too many {action_type} requests for this device: at most {limit} per minute.",
+            data={"device_id": device_id}, headers={"Retry-After": str(retry_after)})

@@ -140,6 +140,7 @@ action_attempts = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_action_attempts_workspace_created", "workspace_id", "created_at",
           "action_attempt_id"),
+    Index("ix_action_attempts_device_created", "device_id", "created_at"),
 )
 
 events = Table(

@@ -72,6 +72,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('action_attempts', schema=None) as batch_op:
         batch_op.create_index('ix_action_attempts_workspace_created', ['workspace_id', 'created_at', 'action_attempt_id'], unique=False)
+        batch_op.create_index('ix_action_attempts_device_created', ['device_id', 'created_at'], unique=False)
 
     op.create_table('api_keys',
     sa.Column('api_key_id', sa.String(), nullable=False),

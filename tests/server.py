@@ -28,6 +28,7 @@ class LockhubServer:
     port: int
     env: dict[str, str]
     seed: bool = True
+    extra_args: list[str] = field(default_factory=list)
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -40,6 +41,7 @@ class LockhubServer:
                 "--database-url", self.database_url]
         if self.seed:
             args.append("--seed")
+        args.extend(self.extra_args)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(args, env={**os.environ, **self.env}, stdout=log,
                                         stderr=subprocess.STDOUT)
@@ -78,12 +80,23 @@ class LockhubServer:
 
 
 def start_server(tmp_dir: Path, *, seed: bool = True, env: dict[str, str] | None = None,
-                 name: str = "lockhub") -> LockhubServer:
+                 name: str = "lockhub", database_url: str | None = None,
+                 extra_args: list[str] | None = None) -> LockhubServer:
     server = LockhubServer(
-        database_url=f"sqlite:///{tmp_dir / (name + '.db')}",
+        database_url=database_url or f"sqlite:///{tmp_dir / (name + '.db')}",
+        extra_args=extra_args or [],
         port=free_port(),
         env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", **(env or {})},
         seed=seed,
         log_path=tmp_dir / f"{name}.log",
     )
     return server.start()
+
+
+def start_worker(database_url: str, log_path: Path,
+                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A `lockhub worker` process: the engine without the API."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lockhub.cli", "worker", "--database-url", database_url],
+        env={**os.environ, "LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", **(env or {})},
+        stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)

@@ -1,0 +1,66 @@
+"""Several API and worker processes sharing one PostgreSQL database."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from seam import Seam
+
+from tests.conftest import SANDBOX_KEY
+from tests.postgres import PostgresServer, start_postgres
+from tests.server import start_server, start_worker
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    pg = start_postgres()
+    yield pg
+    pg.stop()
+
+
+def test_two_api_processes_and_two_workers_on_postgres_settle_each_attempt_once(
+    postgres: PostgresServer, tmp_path: Path,
+) -> None:
+    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    api_a = start_server(tmp_path, name="api-a", database_url=postgres.url,
+                         extra_args=["--no-engine"])
+    api_b = start_server(tmp_path, name="api-b", database_url=postgres.url, seed=False,
+                         extra_args=["--no-engine"])
+    workers = [start_worker(postgres.url, tmp_path / f"worker-{i}.log") for i in range(2)]
+    try:
+        clients = [Seam(api_key=SANDBOX_KEY, endpoint=api.url) for api in (api_a, api_b)]
+        devices = [d for d in clients[0].devices.list()
+                   if d.properties.online and d.can_remotely_unlock and not d.errors]
+        assert len(devices) >= 6
+        attempts = [clients[i % 2].locks.unlock_door(device_id=d.device_id,
+                                                     wait_for_action_attempt=False)
+                    for i, d in enumerate(devices[:6])]
+        deadline = time.monotonic() + 30
+        pending = {a.action_attempt_id for a in attempts}
+        while pending:
+            assert time.monotonic() < deadline, f"still pending: {pending}"
+            for attempt_id in list(pending):
+                got = clients[1].action_attempts.get(action_attempt_id=attempt_id,
+                                                     wait_for_action_attempt=False)
+                if got.status != "pending":
+                    assert got.status == "success", got
+                    pending.discard(attempt_id)
+            time.sleep(0.1)
+        # Each attempt ran exactly once: one lock.unlocked event per attempt.
+        events = clients[0].events.list(since=started.isoformat(), event_types=["lock.unlocked"])
+        counts = Counter(e.action_attempt_id for e in events)
+        assert {a.action_attempt_id: 1 for a in attempts} == {
+            a.action_attempt_id: counts[a.action_attempt_id] for a in attempts}
+        for device in devices[:6]:
+            assert clients[1].devices.get(device_id=device.device_id).properties.locked is False
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=10)
+        api_a.stop()
+        api_b.stop()

@@ -30,7 +30,9 @@ def _given(value: Any) -> Any:
     return None if value is UNSET else value
 
 
-class ListDevicesParams(msgspec.Struct):
+class DeviceListFilters(msgspec.Struct):
+    """Filters shared by /devices/list and /devices/unmanaged/list."""
+
     device_ids: list[str] | UnsetType = UNSET
     device_type: DeviceType | UnsetType = UNSET
     device_types: list[DeviceType] | UnsetType = UNSET
@@ -39,24 +41,17 @@ class ListDevicesParams(msgspec.Struct):
     connected_account_ids: list[str] | UnsetType = UNSET
     connect_webview_id: str | UnsetType = UNSET
     created_before: datetime | UnsetType = UNSET
+    search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    page_cursor: str | None | UnsetType = UNSET
+
+
+class ListDevicesParams(DeviceListFilters):
     custom_metadata_has: dict[str, MetadataValue] | UnsetType = UNSET
-    search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
     limit: Limit = 500
-    page_cursor: str | None | UnsetType = UNSET
 
 
-class ListUnmanagedDevicesParams(msgspec.Struct):
-    device_ids: list[str] | UnsetType = UNSET
-    device_type: DeviceType | UnsetType = UNSET
-    device_types: list[DeviceType] | UnsetType = UNSET
-    manufacturer: Manufacturer | UnsetType = UNSET
-    connected_account_id: str | UnsetType = UNSET
-    connected_account_ids: list[str] | UnsetType = UNSET
-    connect_webview_id: str | UnsetType = UNSET
-    created_before: datetime | UnsetType = UNSET
-    search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+class ListUnmanagedDevicesParams(DeviceListFilters):
     limit: Limit = 22900
-    page_cursor: str | None | UnsetType = UNSET
 
 
 class ListLocksParams(msgspec.Struct):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -20,5 +22,24 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
+    """Migrate to head. Alembic's env drives its own event loop, so inside a running loop
+    (tests, embedding) the migration runs on a helper thread."""
     ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), "head")
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(alembic_config(url), "head")
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            command.upgrade(alembic_config(url), "head")
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

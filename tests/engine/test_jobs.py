@@ -1,0 +1,82 @@
+"""The leased-rows queue: one statement claims due work, keys serialise, leases expire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from lockhub.engine import jobs
+from lockhub.store.db import Database
+from lockhub.store.migrate import upgrade
+from tests.postgres import PostgresServer, start_postgres
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    pg = start_postgres()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    else:
+        pg: PostgresServer = request.getfixturevalue("postgres")
+        url = pg.url
+    upgrade(url)
+    database = Database(url)
+    async with database.write() as conn:
+        await conn.execute(jobs.jobs.delete())
+    yield database
+    await database.dispose()
+
+
+async def _enqueue(db: Database, key: str, at: datetime = T0) -> str:
+    async with db.write() as conn:
+        return await jobs.enqueue(conn, now=at, workspace_id="w", kind="k", key=key,
+                                  payload={"key": key})
+
+
+async def test_claim_takes_one_job_per_key_and_skips_keys_already_leased(db: Database) -> None:
+    first = await _enqueue(db, "device:a", T0)
+    second = await _enqueue(db, "device:a", T0 + timedelta(milliseconds=1))
+    other = await _enqueue(db, "device:b", T0)
+    now = T0 + timedelta(seconds=1)
+
+    claimed = await jobs.claim(db, now=now, worker_id="w1", lease_seconds=10, limit=10)
+    assert sorted(j.job_id for j in claimed) == sorted([first, other])
+    # While device:a's first job is leased, its second job waits.
+    assert await jobs.claim(db, now=now, worker_id="w2", lease_seconds=10, limit=10) == []
+
+    async with db.write() as conn:
+        await jobs.finish(conn, first)
+    claimed = await jobs.claim(db, now=now, worker_id="w2", lease_seconds=10, limit=10)
+    assert [j.job_id for j in claimed] == [second]
+
+
+async def test_expired_lease_lets_another_worker_take_the_job_over(db: Database) -> None:
+    job_id = await _enqueue(db, "device:c")
+    claimed = await jobs.claim(db, now=T0, worker_id="crashed", lease_seconds=5, limit=1)
+    assert [j.job_id for j in claimed] == [job_id]
+    assert await jobs.claim(db, now=T0 + timedelta(seconds=4), worker_id="w2",
+                            lease_seconds=5, limit=1) == []
+    taken = await jobs.claim(db, now=T0 + timedelta(seconds=6), worker_id="w2",
+                             lease_seconds=5, limit=1)
+    assert [(j.job_id, j.attempts) for j in taken] == [(job_id, 2)]
+
+
+async def test_future_jobs_wait_until_due(db: Database) -> None:
+    async with db.write() as conn:
+        job_id = await jobs.enqueue(conn, now=T0, workspace_id="w", kind="k", key="device:d",
+                                    payload={}, run_at=T0 + timedelta(minutes=1))
+    assert await jobs.claim(db, now=T0, worker_id="w", lease_seconds=5, limit=5) == []
+    due = await jobs.claim(db, now=T0 + timedelta(minutes=1), worker_id="w", lease_seconds=5,
+                           limit=5)
+    assert [j.job_id for j in due] == [job_id]

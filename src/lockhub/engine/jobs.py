@@ -13,12 +13,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.ids import new_id
 from lockhub.store.db import Database
 from lockhub.store.tables import jobs
+
+
+# Advisory lock id under which PostgreSQL claims are serialised.
+CLAIM_LOCK = 0x10C4B0B
 
 
 class Job(msgspec.Struct):
@@ -63,6 +67,11 @@ async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: f
         due = due.with_for_update(of=candidate, skip_locked=True)
     lease_until = now + timedelta(seconds=lease_seconds)
     async with db.write() as conn:
+        if not db.is_sqlite:
+            # Claims take turns (a transaction-scoped advisory lock) so that two workers cannot
+            # both see a key as free and lease two of its jobs. SQLite's single writer
+            # (BEGIN IMMEDIATE) already serialises claims.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK})
         rows = (await conn.execute(
             update(jobs)
             .where(jobs.c.job_id.in_(due.scalar_subquery()))

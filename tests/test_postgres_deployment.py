@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ def postgres() -> Iterator[PostgresServer]:
 def test_two_api_processes_and_two_workers_on_postgres_settle_each_attempt_once(
     postgres: PostgresServer, tmp_path: Path,
 ) -> None:
-    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    started = datetime.now(UTC) - timedelta(seconds=1)
     api_a = start_server(tmp_path, name="api-a", database_url=postgres.url,
                          extra_args=["--no-engine"])
     api_b = start_server(tmp_path, name="api-b", database_url=postgres.url, seed=False,

@@ -20,7 +20,6 @@ from lockhub.ids import new_id
 from lockhub.store.db import Database
 from lockhub.store.tables import jobs
 
-
 # Advisory lock id under which PostgreSQL claims are serialised.
 CLAIM_LOCK = 0x10C4B0B
 

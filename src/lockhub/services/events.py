@@ -18,10 +18,18 @@ _INDEXED = ("device_id", "connected_account_id", "access_code_id", "connect_webv
             "action_attempt_id")
 
 
+def _to_millisecond(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
 async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, event_type: str,
                  occurred_at: datetime | None = None, **fields: Any) -> dict[str, Any]:
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
+    # Store the instants at the precision they are served (milliseconds), so `since` and the
+    # exclusive `between` compare against exactly the timestamps clients saw.
+    now = _to_millisecond(now)
+    occurred_at = _to_millisecond(occurred_at) if occurred_at is not None else None
     event_id = new_id()
     body: dict[str, Any] = {
         "event_id": event_id,

@@ -38,6 +38,12 @@ DEFAULT_SANDBOX: list[tuple[str, dict[str, Any], str | None, list[tuple[str, str
     ("igloohome", {"email": "jane@example.com", "password": "1234"}, None, []),
     ("nuki", {"email": "jane@example.com", "password": "1234"}, None, []),
     ("smartthings", {"email": "jane@example.com", "password": "1234"}, None, []),
+    # Failure scenarios integrators test, without needing simulate routes: sam's August lock
+    # is offline, frodo's Yale lock sits behind a disconnected hub.
+    ("august", {"email": "sam@example.com", "password": "1234", "two_factor_code": "123456"},
+     None, []),
+    ("yale", {"email": "frodo@example.com", "password": "1234", "two_factor_code": "123456"},
+     None, []),
 ]
 
 SANDBOX_SEEDS = {"default": DEFAULT_SANDBOX}

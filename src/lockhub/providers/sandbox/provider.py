@@ -108,11 +108,13 @@ class SandboxProvider:
 
     def _reachable(self, row: Any) -> None:
         model = catalogue_model(row.brand, row.model)
-        if not row.online:
-            raise ProviderError("device_offline", "Device is offline.")
+        # A lost hub also makes the lock unreachable; report the cause, as the device's
+        # errors do (domain.devices.device_errors checks the hub first too).
         if model.requires_hub and row.hub_connected is False:
             raise ProviderError("hub_disconnected",
                                 "The hub or gateway this device depends on is offline.")
+        if not row.online:
+            raise ProviderError("device_offline", "Device is offline.")
 
     def sandbox_device_id(self, workspace_id: str, account_login: str, key: str) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lockhub:{workspace_id}:{account_login}:{key}"))

@@ -1,0 +1,141 @@
+"""What the Python SDK's own test suite does against Seam's fake server, done against lockhub.
+
+Devices acted on here (and nowhere else): august_device_1 (pending vs waited unlock) and
+august_device_2 (attempts rewritten through /_fake/update_action_attempt).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from seam import (
+    Seam,
+    SeamActionAttemptFailedError,
+    SeamActionAttemptTimeoutError,
+)
+
+from tests.conformance.helpers import wait_until
+from tests.server import LockhubServer
+
+
+@pytest.fixture(scope="module")
+def default_seed(server: LockhubServer) -> dict[str, Any]:
+    response = httpx.get(f"{server.url}/_fake/default_seed")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.fixture
+def fake_seam(server: LockhubServer, default_seed: dict[str, Any]) -> Seam:
+    """The client exactly as the SDK's test fixture builds it: from the published seed."""
+    return Seam(api_key=default_seed["seam_apikey1_token"], endpoint=server.url)
+
+
+def _overwrite(server: LockhubServer, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{server.url}/_fake/update_action_attempt", json=body)
+
+
+def test_health_answers_without_credentials(server: LockhubServer) -> None:
+    for path in ("/health", "/health/get_health"):
+        response = httpx.get(f"{server.url}{path}")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["ok"] is True
+        assert isinstance(body["msg"], str) and body["msg"]
+
+
+def test_default_seed_publishes_the_fakes_ids_and_tokens(default_seed: dict[str, Any]) -> None:
+    assert default_seed["seam_apikey1_token"] == "seam_apikey1_token"
+    assert default_seed["seam_apikey2_token"] == "seam_apikey2_token"
+    assert default_seed["seed_workspace_1"] == "seed_workspace_1"
+    assert default_seed["seed_workspace_2"] == "seed_workspace_2"
+    assert default_seed["seam_at1_token"].startswith("seam_at1_")
+    assert default_seed["john_user_id"] == "john_user_id"
+    assert default_seed["august_device_1"] == "august_device_1"
+    assert default_seed["august_device_2"] == "august_device_2"
+    assert default_seed["john_connected_account_id"] == "john_connected_account_id"
+
+
+def test_default_seed_ids_and_tokens_work(
+    fake_seam: Seam, server: LockhubServer, default_seed: dict[str, Any]
+) -> None:
+    assert fake_seam.workspaces.get().workspace_id == default_seed["seed_workspace_1"]
+    front = fake_seam.devices.get(device_id=default_seed["august_device_1"])
+    assert front.display_name == "Front Door"
+    assert front.connected_account_id == default_seed["john_connected_account_id"]
+    assert front.can_remotely_unlock is True
+    back = fake_seam.devices.get(device_id=default_seed["august_device_2"])
+    assert back.display_name == "Back Door"
+    other = Seam(api_key=default_seed["seam_apikey2_token"], endpoint=server.url)
+    assert other.workspaces.get().workspace_id == default_seed["seed_workspace_2"]
+    published = {k: v for k, v in default_seed.items() if k.endswith(("_device_1", "_device_2"))}
+    listed = {d.device_id for d in fake_seam.devices.list()}
+    assert set(published.values()) <= listed
+
+
+def test_unlock_is_pending_without_waiting_and_success_with_waiting(
+    fake_seam: Seam, default_seed: dict[str, Any]
+) -> None:
+    device_id = default_seed["august_device_1"]
+    pending = fake_seam.locks.unlock_door(device_id=device_id, wait_for_action_attempt=False)
+    assert pending.status == "pending"
+    wait_until(lambda: fake_seam.action_attempts.get(
+        action_attempt_id=pending.action_attempt_id, wait_for_action_attempt=False,
+    ).status == "success", message="the unlock to succeed")
+
+    waited = fake_seam.locks.unlock_door(device_id=device_id)
+    assert waited.status == "success"
+    assert waited.action_attempt_id != pending.action_attempt_id
+    fake_seam.locks.lock_door(device_id=device_id)
+    assert fake_seam.devices.get(device_id=device_id).properties.locked is True
+
+
+def test_hook_forcing_an_error_makes_the_sdk_raise_the_failure(
+    fake_seam: Seam, server: LockhubServer, default_seed: dict[str, Any]
+) -> None:
+    attempt = fake_seam.locks.unlock_door(device_id=default_seed["august_device_2"])
+    assert attempt.status == "success"
+
+    response = _overwrite(server, {
+        "action_attempt_id": attempt.action_attempt_id, "status": "error",
+        "error": {"type": "uncategorized_error", "message": "Something went wrong"}})
+    assert response.status_code == 200
+    assert response.json()["action_attempt"]["status"] == "error"
+
+    with pytest.raises(SeamActionAttemptFailedError) as exc:
+        fake_seam.action_attempts.get(action_attempt_id=attempt.action_attempt_id)
+    assert exc.value.code == "uncategorized_error"
+    assert str(exc.value) == "Something went wrong"
+    assert exc.value.action_attempt.action_attempt_id == attempt.action_attempt_id
+
+
+def test_hook_holding_an_attempt_pending_makes_the_sdk_time_out(
+    fake_seam: Seam, server: LockhubServer, default_seed: dict[str, Any]
+) -> None:
+    # Take an attempt that has already settled, so no engine work can race the overwrite.
+    attempt = fake_seam.locks.lock_door(device_id=default_seed["august_device_2"])
+    assert attempt.status == "success"
+    response = _overwrite(server, {"action_attempt_id": attempt.action_attempt_id,
+                                   "status": "pending"})
+    assert response.json()["action_attempt"]["status"] == "pending"
+
+    with pytest.raises(SeamActionAttemptTimeoutError) as exc:
+        fake_seam.action_attempts.get(
+            action_attempt_id=attempt.action_attempt_id,
+            wait_for_action_attempt={"timeout": 0.5, "polling_interval": 0.1})
+    assert exc.value.action_attempt.status == "pending"
+
+    _overwrite(server, {"action_attempt_id": attempt.action_attempt_id, "status": "success",
+                        "result": {"was_confirmed_by_device": False}})
+    settled = fake_seam.action_attempts.get(action_attempt_id=attempt.action_attempt_id)
+    assert settled.status == "success"
+    assert settled.result.was_confirmed_by_device is False
+
+
+def test_hook_on_an_unknown_attempt_is_not_found(server: LockhubServer) -> None:
+    response = _overwrite(server, {"action_attempt_id": "00000000-0000-4000-8000-000000000000",
+                                   "status": "success"})
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "action_attempt_not_found"

@@ -97,7 +97,9 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[byt
     request_id = _request_id()
     if isinstance(exc, MethodNotAllowedException):
         allowed = next((r.methods for r in ROUTES if r.path == request.url.path), ("POST",))
-        return failure(MethodNotAllowed(f"only {','.join(sorted(allowed))} accepted"),
+        # RFC 9110: a 405 must list the verbs the resource accepts.
+        return failure(MethodNotAllowed(f"only {','.join(sorted(allowed))} accepted",
+                                        headers={"Allow": ", ".join(sorted(allowed))}),
                        request_id)
     if isinstance(exc, NotFoundException):
         return failure(LockhubError(f"Route {request.url.path} not found",

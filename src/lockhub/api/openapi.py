@@ -85,7 +85,8 @@ def openapi_document(routes: list[Route], server_url: str) -> dict[str, Any]:
                     operation["parameters"] = _query_parameters(params_schema)
                 else:
                     operation["requestBody"] = {
-                        "required": False,
+                        # Without a body a route with required parameters answers invalid_input.
+                        "required": bool(params_schema.get("required")),
                         "content": {"application/json": {"schema": schemas[r.params]}},
                     }
             item[method.lower()] = operation

@@ -161,3 +161,25 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
 
 def display_name(nickname: str | None, appearance_name: str) -> str:
     return nickname or appearance_name
+
+
+def state_change_events(model: DeviceModel, old: dict[str, Any],
+                        new: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The events a change in reported state means (lock state changes are left to the caller,
+    which knows how the lock moved)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    was_up = old.get("online", False) and _hub_ok(model, old)
+    is_up = new.get("online", False) and _hub_ok(model, new)
+    if was_up and not is_up:
+        code = "hub_disconnected" if not _hub_ok(model, new) else "device_disconnected"
+        found.append(("device.disconnected", {"error_code": code}))
+    elif is_up and not was_up:
+        found.append(("device.connected", {}))
+    old_level, new_level = old.get("battery_level"), new.get("battery_level")
+    if new_level is not None and old_level is not None:
+        if battery_status(new_level) != battery_status(old_level):
+            found.append(("device.battery_status_changed", {
+                "battery_level": new_level, "battery_status": battery_status(new_level)}))
+        if new_level < LOW_BATTERY <= old_level:
+            found.append(("device.low_battery", {"battery_level": new_level}))
+    return found

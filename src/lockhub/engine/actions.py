@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lockhub.engine.jobs import Job, finish
 from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError
 from lockhub.services import action_attempts, events
+from lockhub.services import devices as device_service
 from lockhub.services.runtime import Runtime
 from lockhub.store.tables import action_attempts as attempts_table
 from lockhub.store.tables import connected_accounts, devices
@@ -63,11 +64,20 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
     except ProviderError as exc:
         if exc.retryable:
             raise RetryLater(exc.message) from exc
-        await _settle(rt, job, attempt, device, error=(exc.error_type, exc.message))
+        # Learn what the device now reports (e.g. that it went offline) along with the failure.
+        await _settle(rt, job, attempt, device, snapshot=await _read_state(provider, ref),
+                      error=(exc.error_type, exc.message))
         return
     except TimeoutError as exc:
         raise RetryLater("provider timed out") from exc
     await _settle(rt, job, attempt, device, snapshot=snapshot)
+
+
+async def _read_state(provider: Any, ref: DeviceRef) -> DeviceSnapshot | None:
+    try:
+        return await asyncio.wait_for(provider.read_state(ref), PROVIDER_TIMEOUT_SECONDS)
+    except (ProviderError, TimeoutError):
+        return None
 
 
 async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
@@ -82,8 +92,9 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
             error_type=error[0] if error else "", message=error[1] if error else "",
             connected_account_id=account_id)
         if settled and snapshot is not None and device is not None:
-            await conn.execute(update(devices).where(
-                devices.c.device_id == device.device_id).values(state=snapshot.state()))
+            await device_service.apply_snapshot(conn, now=now, row=device,
+                                                state=snapshot.state())
+        if settled and error is None and device is not None:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(
                 conn, now=now, workspace_id=device.workspace_id,

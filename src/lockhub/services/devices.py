@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
-from lockhub.domain.devices import build_device
+from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput, NotFound
 from lockhub.services import events
@@ -177,3 +177,21 @@ def device_providers(category: str | None) -> list[DeviceProvider]:
     return providers
 
 
+
+
+async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,
+                         state: dict[str, Any]) -> None:
+    """Store what the provider reported and record the events the change means."""
+    if state == row.state:
+        return
+    await conn.execute(update(D).where(D.c.device_id == row.device_id).values(state=state))
+    model = catalogue_brand(row.brand).models[row.model]
+    prefix = "device." if row.is_managed else "device.unmanaged."
+    for event_type, fields in state_change_events(model, row.state, state):
+        if not row.is_managed:
+            if event_type not in ("device.connected", "device.disconnected"):
+                continue
+            event_type = prefix + event_type.removeprefix("device.")
+        await events.record(conn, now=now, workspace_id=row.workspace_id, event_type=event_type,
+                            device_id=row.device_id,
+                            connected_account_id=row.connected_account_id, **fields)

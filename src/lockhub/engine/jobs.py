@@ -31,6 +31,7 @@ class Job(msgspec.Struct):
     key: str
     payload: dict[str, Any]
     attempts: int
+    generation: int = 0
 
 
 async def enqueue(conn: AsyncConnection, *, now: datetime, workspace_id: str, kind: str,
@@ -41,6 +42,44 @@ async def enqueue(conn: AsyncConnection, *, now: datetime, workspace_id: str, ki
         run_at=run_at or now, attempts=0, created_at=now,
     ))
     return job_id
+
+
+async def ensure(conn: AsyncConnection, *, job_id: str, now: datetime, workspace_id: str,
+                 kind: str, key: str, payload: dict[str, Any],
+                 run_at: datetime | None = None) -> None:
+    """Make the one job named `job_id` due at `run_at` (default now), creating it if needed.
+
+    Used for recurring per-resource work (e.g. reconciling one access code): asking again
+    while it runs bumps its generation, so it runs once more after the current run.
+    """
+    values = dict(job_id=job_id, workspace_id=workspace_id, kind=kind, key=key,
+                  payload=payload, run_at=run_at or now, attempts=0, generation=0,
+                  created_at=now)
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(jobs).values(**values)
+    await conn.execute(statement.on_conflict_do_update(
+        index_elements=[jobs.c.job_id],
+        set_={"run_at": statement.excluded.run_at, "generation": jobs.c.generation + 1,
+              "payload": statement.excluded.payload},
+    ))
+
+
+async def reschedule(conn: AsyncConnection, job: Job, run_at: datetime) -> None:
+    """Release a recurring job until `run_at`, unless it was asked for again meanwhile."""
+    moved = (await conn.execute(update(jobs).where(
+        jobs.c.job_id == job.job_id, jobs.c.generation == job.generation,
+    ).values(run_at=run_at, lease_until=None, leased_by=None, attempts=0))).rowcount
+    if not moved:
+        await _release(conn, job.job_id)
+
+
+async def _release(conn: AsyncConnection, job_id: str) -> None:
+    await conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(
+        lease_until=None, leased_by=None))
 
 
 async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: float,
@@ -76,7 +115,7 @@ async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: f
             .where(jobs.c.job_id.in_(due.scalar_subquery()))
             .values(lease_until=lease_until, leased_by=worker_id, attempts=jobs.c.attempts + 1)
             .returning(jobs.c.job_id, jobs.c.workspace_id, jobs.c.kind, jobs.c.key,
-                       jobs.c.payload, jobs.c.attempts, jobs.c.run_at)
+                       jobs.c.payload, jobs.c.attempts, jobs.c.run_at, jobs.c.generation)
         )).all()
     # Two due jobs of one key may be claimed together; keep only the oldest of each key and
     # hand the rest back at once.
@@ -93,11 +132,19 @@ async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: f
             await conn.execute(update(jobs).where(jobs.c.job_id.in_(returned)).values(
                 lease_until=None, leased_by=None, attempts=jobs.c.attempts - 1))
     return [Job(job_id=r.job_id, workspace_id=r.workspace_id, kind=r.kind, key=r.key,
-                payload=r.payload, attempts=r.attempts) for r in chosen.values()]
+                payload=r.payload, attempts=r.attempts, generation=r.generation)
+            for r in chosen.values()]
 
 
-async def finish(conn: AsyncConnection, job_id: str) -> None:
-    await conn.execute(delete(jobs).where(jobs.c.job_id == job_id))
+async def finish(conn: AsyncConnection, job: Job | str) -> None:
+    """Remove a done job; a recurring job asked for again meanwhile stays, due."""
+    if isinstance(job, str):
+        await conn.execute(delete(jobs).where(jobs.c.job_id == job))
+        return
+    gone = (await conn.execute(delete(jobs).where(
+        jobs.c.job_id == job.job_id, jobs.c.generation == job.generation))).rowcount
+    if not gone:
+        await _release(conn, job.job_id)
 
 
 def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
@@ -107,10 +154,11 @@ def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
 
 async def retry_later(db: Database, job: Job, *, now: datetime, error: str) -> None:
     async with db.write() as conn:
-        await conn.execute(update(jobs).where(jobs.c.job_id == job.job_id).values(
-            run_at=now + timedelta(seconds=backoff(job.attempts)),
-            lease_until=None, leased_by=None, last_error=error[:2000],
-        ))
+        await conn.execute(update(jobs).where(
+            jobs.c.job_id == job.job_id, jobs.c.generation == job.generation,
+        ).values(run_at=now + timedelta(seconds=backoff(job.attempts)),
+                 lease_until=None, leased_by=None, last_error=error[:2000]))
+        await _release(conn, job.job_id)
 
 
 async def renew(db: Database, job_ids: list[str], *, worker_id: str, until: datetime) -> None:

@@ -7,6 +7,7 @@ derives flags, errors and warnings from it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -70,6 +71,20 @@ class AccountLogin(msgspec.Struct, frozen=True):
     credentials: dict[str, Any]
 
 
+class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A PIN as the lock stores it. `slot` is the lock's own reference (None before it is set).
+
+    `starts_at` / `ends_at` are present only when the lock enforces the window itself
+    (native scheduling).
+    """
+
+    code: str
+    name: str | None = None
+    slot: int | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
 class Provider(Protocol):
     name: str
 
@@ -83,3 +98,11 @@ class Provider(Protocol):
     async def lock(self, device: DeviceRef) -> DeviceSnapshot: ...
 
     async def unlock(self, device: DeviceRef) -> DeviceSnapshot: ...
+
+    async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]: ...
+
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+        """Write `code` into its slot (a free one when `slot` is None); returns where it is."""
+        ...
+
+    async def remove_code(self, device: DeviceRef, slot: int) -> None: ...

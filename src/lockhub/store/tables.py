@@ -42,6 +42,9 @@ workspaces = Table(
     # Name of the sandbox seed that /workspaces/reset_sandbox restores (None: start empty).
     Column("sandbox_seed", String, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # The sandbox clock: workspace time = frozen instant, or real time + offset.
+    Column("clock_offset_seconds", Float, nullable=False, server_default="0"),
+    Column("clock_frozen_at", UtcDateTime, nullable=True),
 )
 
 api_keys = Table(
@@ -172,6 +175,9 @@ jobs = Table(
     Column("payload", Json, nullable=False),
     Column("run_at", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
+    # Bumped whenever the job is asked for again while it may be running, so the running copy
+    # does not overwrite the new request when it reschedules or finishes.
+    Column("generation", Integer, nullable=False, server_default="0"),
     Column("lease_until", UtcDateTime, nullable=True),
     Column("leased_by", String, nullable=True),
     Column("last_error", Text, nullable=True),
@@ -203,5 +209,59 @@ sandbox_devices = Table(
     Column("latency_ms", Integer, nullable=True),  # overrides the model's latency
     Column("faults", Json, nullable=False),
     Column("codes", Json, nullable=False),  # slot -> code on the device
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+access_codes = Table(
+    "access_codes",
+    metadata,
+    Column("access_code_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("device_id", String, ForeignKey("devices.device_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("is_managed", Boolean, nullable=False),
+    Column("name", String, nullable=True),
+    Column("code", String, nullable=True),
+    Column("common_code_key", String, nullable=True),
+    Column("starts_at", UtcDateTime, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=True),
+    # Lifecycle: unset | setting | set | removing | unknown (managed); set | unset (unmanaged).
+    Column("status", String, nullable=False),
+    # The user asked for it to be deleted; it goes once it is off the lock.
+    Column("deleting", Boolean, nullable=False, server_default="0"),
+    Column("is_external_modification_allowed", Boolean, nullable=False, server_default="0"),
+    Column("is_one_time_use", Boolean, nullable=False, server_default="0"),
+    Column("is_offline_access_code", Boolean, nullable=False, server_default="0"),
+    Column("is_backup", Boolean, nullable=False, server_default="0"),
+    Column("use_backup_pool", Boolean, nullable=False, server_default="0"),
+    Column("pulled_backup_access_code_id", String, nullable=True),
+    Column("prefer_native_scheduling", Boolean, nullable=False, server_default="1"),
+    Column("is_scheduled_on_device", Boolean, nullable=False, server_default="0"),
+    # Where it lives on the lock and what lockhub last wrote there (to spot outside changes).
+    Column("device_slot", Integer, nullable=True),
+    Column("on_device", Json, nullable=True),
+    Column("errors", Json, nullable=False),
+    Column("warnings", Json, nullable=False),
+    Column("pending_mutations", Json, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_access_codes_device_created", "workspace_id", "device_id", "is_managed",
+          "created_at", "access_code_id"),
+    Index("ix_access_codes_common_key", "workspace_id", "common_code_key"),
+)
+
+# The PINs stored in each virtual lock, one row per slot.
+sandbox_codes = Table(
+    "sandbox_codes",
+    metadata,
+    Column("sandbox_device_id", String,
+           ForeignKey("sandbox_devices.sandbox_device_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("code", String, nullable=False),
+    Column("name", String, nullable=True),
+    Column("starts_at", UtcDateTime, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )

@@ -10,26 +10,28 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from lockhub.catalogue import model as catalogue_model
 from lockhub.clock import Clock
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
+    CodeOnDevice,
     DeviceRef,
     DeviceSnapshot,
     ProviderError,
 )
 from lockhub.store.db import Database
-from lockhub.store.tables import sandbox_devices
+from lockhub.store.tables import sandbox_codes, sandbox_devices
 
 T = sandbox_devices
+C = sandbox_codes
 _ACCOUNTS = Path(__file__).with_name("accounts.json")
 
 
@@ -97,6 +99,38 @@ class SandboxProvider:
         if row is None:
             raise ProviderError("device_removed", "Device no longer exists in the account.")
         return row
+
+    async def _operate(self, device: DeviceRef, operation: str) -> Any:
+        """Load the virtual lock for an operation: injected faults first, then reachability."""
+        row = await self._row(device)
+        if row.faults.get("failures"):
+            await self._consume_fault(device, operation)
+        self._reachable(row)
+        return row
+
+    async def _consume_fault(self, device: DeviceRef, operation: str) -> None:
+        async with self.db.write() as conn:
+            row = (await conn.execute(select(T.c.faults).where(
+                T.c.sandbox_device_id == device.provider_device_id))).first()
+            failures = list((row.faults if row else {}).get("failures", []))
+            for index, failure in enumerate(failures):
+                operations = failure.get("operations")
+                if operations and operation not in operations:
+                    continue
+                failure = dict(failure, remaining=failure.get("remaining", 1) - 1)
+                if failure["remaining"] > 0:
+                    failures[index] = failure
+                else:
+                    failures.pop(index)
+                await conn.execute(update(T).where(
+                    T.c.sandbox_device_id == device.provider_device_id,
+                ).values(faults={**row.faults, "failures": failures}))
+                break
+            else:
+                return
+        raise ProviderError(failure["error_type"],
+                            failure.get("message") or "Injected failure (sandbox).",
+                            retryable=failure.get("retryable", True))
 
     async def _latency(self, row: Any) -> None:
         latency_ms = row.latency_ms
@@ -168,8 +202,7 @@ class SandboxProvider:
         return snapshot(await self._row(device))
 
     async def _set_locked(self, device: DeviceRef, locked: bool) -> DeviceSnapshot:
-        row = await self._row(device)
-        self._reachable(row)
+        row = await self._operate(device, "lock" if locked else "unlock")
         model = catalogue_model(row.brand, row.model)
         if locked and not model.remote_lock:
             raise ProviderError("remote_lock_not_supported", "This lock cannot be locked remotely.")
@@ -193,3 +226,110 @@ class SandboxProvider:
 
     async def unlock(self, device: DeviceRef) -> DeviceSnapshot:
         return await self._set_locked(device, False)
+
+    # --- PINs -----------------------------------------------------------------------------
+
+    async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]:
+        await self._operate(device, "list_codes")
+        async with self.db.read() as conn:
+            rows = (await conn.execute(select(C).where(
+                C.c.sandbox_device_id == device.provider_device_id).order_by(C.c.slot))).all()
+        return [CodeOnDevice(code=r.code, name=r.name, slot=r.slot, starts_at=r.starts_at,
+                             ends_at=r.ends_at) for r in rows]
+
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+        row = await self._operate(device, "set_code")
+        model = catalogue_model(row.brand, row.model)
+        if not model.online_access_codes:
+            raise ProviderError("access_codes_not_supported",
+                                "This lock cannot store PINs over the network.",
+                                retryable=False)
+        await self._latency(row)
+        async with self.db.write() as conn:
+            taken = {r.slot: r.code for r in (await conn.execute(select(C.c.slot, C.c.code).where(
+                C.c.sandbox_device_id == device.provider_device_id))).all()}
+            if any(pin == code.code and slot != code.slot for slot, pin in taken.items()):
+                raise ProviderError("duplicate_code_on_device",
+                                    "The lock already holds this PIN.", retryable=False)
+            slot = code.slot
+            if slot is None or slot not in taken:
+                if slot is None:
+                    slot = next((n for n in range(1, model.code_slots + 1) if n not in taken),
+                                None)
+                if slot is None:
+                    raise ProviderError("no_space_for_access_code_on_device",
+                                        "The lock has no free PIN slot.", retryable=False)
+                await conn.execute(C.insert().values(
+                    sandbox_device_id=device.provider_device_id, slot=slot, code=code.code,
+                    name=code.name, starts_at=code.starts_at, ends_at=code.ends_at,
+                    created_at=self.clock.now()))
+            else:
+                await conn.execute(update(C).where(
+                    C.c.sandbox_device_id == device.provider_device_id, C.c.slot == slot,
+                ).values(code=code.code, name=code.name, starts_at=code.starts_at,
+                         ends_at=code.ends_at))
+        return CodeOnDevice(code=code.code, name=code.name, slot=slot,
+                            starts_at=code.starts_at, ends_at=code.ends_at)
+
+    async def remove_code(self, device: DeviceRef, slot: int) -> None:
+        row = await self._operate(device, "remove_code")
+        await self._latency(row)
+        async with self.db.write() as conn:
+            await conn.execute(delete(C).where(
+                C.c.sandbox_device_id == device.provider_device_id, C.c.slot == slot))
+
+    # --- the physical world (sandbox only) ------------------------------------------------
+
+    async def keypad_code_entry(self, device: DeviceRef, pin: str,
+                                at: datetime) -> CodeOnDevice | None:
+        """Someone types `pin` on the keypad at workspace time `at`: a valid code in its window
+        unlocks the lock and is returned; anything else is refused (None)."""
+        row = await self._row(device)
+        async with self.db.write() as conn:
+            match = (await conn.execute(select(C).where(
+                C.c.sandbox_device_id == device.provider_device_id, C.c.code == pin))).first()
+            valid = match is not None and (match.starts_at is None or match.starts_at <= at) \
+                and (match.ends_at is None or at < match.ends_at)
+            if valid:
+                await conn.execute(update(T).where(
+                    T.c.sandbox_device_id == row.sandbox_device_id).values(locked=False))
+        if not valid or match is None:
+            return None
+        return CodeOnDevice(code=match.code, name=match.name, slot=match.slot,
+                            starts_at=match.starts_at, ends_at=match.ends_at)
+
+    async def manual_lock(self, device: DeviceRef) -> None:
+        """Someone locks the door from the keypad (no network involved)."""
+        async with self.db.write() as conn:
+            await conn.execute(update(T).where(
+                T.c.sandbox_device_id == device.provider_device_id).values(locked=True))
+
+    async def program_code_at_lock(self, device: DeviceRef, code: str,
+                                   name: str | None) -> CodeOnDevice:
+        """Someone adds a PIN in the manufacturer's app or at the lock, behind lockhub's back."""
+        model_row = await self._row(device)
+        model = catalogue_model(model_row.brand, model_row.model)
+        async with self.db.write() as conn:
+            taken = {r.slot: r.code for r in (await conn.execute(select(C.c.slot, C.c.code).where(
+                C.c.sandbox_device_id == device.provider_device_id))).all()}
+            if code in taken.values():
+                raise ProviderError("duplicate_code_on_device", "The lock already holds this PIN.")
+            slot = next((n for n in range(1, model.code_slots + 1) if n not in taken), None)
+            if slot is None:
+                raise ProviderError("no_space_for_access_code_on_device",
+                                    "The lock has no free PIN slot.")
+            await conn.execute(C.insert().values(
+                sandbox_device_id=device.provider_device_id, slot=slot, code=code, name=name,
+                created_at=self.clock.now()))
+        return CodeOnDevice(code=code, name=name, slot=slot)
+
+    async def set_faults(self, device: DeviceRef, faults: dict[str, Any]) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(update(T).where(
+                T.c.sandbox_device_id == device.provider_device_id).values(faults=faults))
+
+    async def set_conditions(self, device: DeviceRef, **values: Any) -> None:
+        """Change the physical conditions: online, hub_connected, latency_ms, battery_level."""
+        async with self.db.write() as conn:
+            await conn.execute(update(T).where(
+                T.c.sandbox_device_id == device.provider_device_id).values(**values))

@@ -1,0 +1,80 @@
+"""Workspace time. Production workspaces use real time; a sandbox workspace may freeze its
+clock, move it, or run it with an offset, so a code's whole life can be watched in seconds.
+
+Engine jobs are stored in real time. A job due at workspace time T runs at real time
+T - offset; while the clock is frozen nothing new becomes due until the clock moves. Moving the
+clock makes every access-code job of the workspace due at once: reconciliation is
+level-triggered, so each job recomputes what should be true at the new time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.errors import LockhubError, NotFound
+from lockhub.store.tables import jobs, workspaces
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class WorkspaceClock:
+    real_now: datetime
+    offset: timedelta
+    frozen_at: datetime | None
+
+    @property
+    def now(self) -> datetime:
+        return self.frozen_at if self.frozen_at is not None else self.real_now + self.offset
+
+    def to_real(self, instant: datetime) -> datetime:
+        """The real instant at which workspace time reaches `instant`."""
+        if self.frozen_at is not None:
+            return self.real_now if instant <= self.frozen_at else FAR_FUTURE
+        return instant - self.offset
+
+
+async def workspace_clock(conn: AsyncConnection, workspace_id: str,
+                          real_now: datetime) -> WorkspaceClock:
+    row = (await conn.execute(select(
+        workspaces.c.clock_offset_seconds, workspaces.c.clock_frozen_at, workspaces.c.is_sandbox,
+    ).where(workspaces.c.workspace_id == workspace_id))).first()
+    if row is None:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+    if not row.is_sandbox:
+        return WorkspaceClock(real_now, timedelta(0), None)
+    return WorkspaceClock(real_now, timedelta(seconds=row.clock_offset_seconds),
+                          row.clock_frozen_at)
+
+
+async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime, *,
+                    frozen: bool | None = None, advance_seconds: float | None = None,
+                    set_to: datetime | None = None) -> WorkspaceClock:
+    """Change a sandbox clock: freeze/unfreeze, advance, or set it; wakes the engine's jobs."""
+    row = (await conn.execute(select(workspaces.c.is_sandbox).where(
+        workspaces.c.workspace_id == workspace_id))).first()
+    if row is None:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+    if not row.is_sandbox:
+        raise LockhubError("Only sandbox workspaces have a controllable clock.",
+                           error_type="workspace_not_sandbox")
+    clock = await workspace_clock(conn, workspace_id, real_now)
+    now = clock.now
+    if set_to is not None:
+        now = set_to
+    if advance_seconds is not None:
+        now = now + timedelta(seconds=advance_seconds)
+    keep_frozen = clock.frozen_at is not None if frozen is None else frozen
+    values = ({"clock_frozen_at": now, "clock_offset_seconds": 0.0} if keep_frozen else
+              {"clock_frozen_at": None,
+               "clock_offset_seconds": (now - real_now).total_seconds()})
+    await conn.execute(update(workspaces).where(
+        workspaces.c.workspace_id == workspace_id).values(**values))
+    await conn.execute(update(jobs).where(
+        jobs.c.workspace_id == workspace_id, jobs.c.kind == "access_code",
+    ).values(run_at=real_now, generation=jobs.c.generation + 1))
+    return await workspace_clock(conn, workspace_id, real_now)

@@ -15,11 +15,13 @@ from litestar import route as litestar_route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
+    access_codes,
     action_attempts,
     devices,
     events,
     fake_hooks,
     locks,
+    sandbox,
     workspaces,
 )
 from lockhub.api.auth import authenticate

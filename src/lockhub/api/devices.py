@@ -55,7 +55,8 @@ class ListUnmanagedDevicesParams(DeviceListFilters):
 
 
 class ListLocksParams(msgspec.Struct):
-    device_ids: list[str] | UnsetType = UNSET
+    # Seam's /locks/list has no device_ids filter: accepting one here would filter on lockhub
+    # and not on Seam.
     device_type: LockDeviceType | UnsetType = UNSET
     device_types: list[LockDeviceType] | UnsetType = UNSET
     manufacturer: LockManufacturer | UnsetType = UNSET

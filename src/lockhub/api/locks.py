@@ -29,3 +29,28 @@ async def unlock_door(ctx: Ctx, params: LockActionParams) -> ActionAttempt:
     """Unlock a door; returns a pending action attempt (or a settled one with sync)."""
     return await locks.request_action(ctx.rt, ctx.workspace_id, params.device_id, "UNLOCK_DOOR",
                                       sync=params.sync)
+
+
+class KeypadEntryParams(msgspec.Struct):
+    device_id: str
+    code: str
+
+
+class ManualLockParams(msgspec.Struct):
+    device_id: str
+
+
+@route("/locks/simulate/keypad_code_entry", params=KeypadEntryParams,
+       response_key="action_attempt", response=ActionAttempt, sandbox_only=True)
+async def simulate_keypad_code_entry(ctx: Ctx, params: KeypadEntryParams) -> ActionAttempt:
+    """Sandbox: someone types a PIN on the lock's keypad."""
+    return await locks.request_simulation(ctx.rt, ctx.workspace_id, params.device_id,
+                                          "SIMULATE_KEYPAD_CODE_ENTRY", {"code": params.code})
+
+
+@route("/locks/simulate/manual_lock_via_keypad", params=ManualLockParams,
+       response_key="action_attempt", response=ActionAttempt, sandbox_only=True)
+async def simulate_manual_lock_via_keypad(ctx: Ctx, params: ManualLockParams) -> ActionAttempt:
+    """Sandbox: someone locks the door from the keypad."""
+    return await locks.request_simulation(ctx.rt, ctx.workspace_id, params.device_id,
+                                          "SIMULATE_MANUAL_LOCK_VIA_KEYPAD", {})

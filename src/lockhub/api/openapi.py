@@ -80,7 +80,7 @@ def openapi_document(routes: list[Route], server_url: str) -> dict[str, Any]:
             if r.auth != "none":
                 operation["security"] = [{"api_key": []}]
             if r.params is not None:
-                params_schema = components[r.params.__name__]
+                params_schema = components[schemas[r.params]["$ref"].rsplit("/", 1)[1]]
                 if method in ("GET", "DELETE"):
                     operation["parameters"] = _query_parameters(params_schema)
                 else:

@@ -133,3 +133,50 @@ class Pagination(msgspec.Struct):
     has_next_page: bool
     next_page_cursor: str | None
     next_page_url: str | None
+
+
+class AccessCode(Object):
+    access_code_id: str
+    device_id: str
+    workspace_id: str
+    name: str | None
+    code: str | None
+    common_code_key: str | None
+    type: Literal["time_bound", "ongoing"]
+    status: Literal["setting", "set", "unset", "removing", "unknown"]
+    created_at: str
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    pending_mutations: list[dict[str, Any]]
+    is_managed: bool
+    is_backup_access_code_available: bool
+    is_external_modification_allowed: bool
+    is_one_time_use: bool
+    is_offline_access_code: bool
+    starts_at: str | None | UnsetType = UNSET
+    ends_at: str | None | UnsetType = UNSET
+    is_backup: bool | UnsetType = UNSET
+    pulled_backup_access_code_id: str | None | UnsetType = UNSET
+    is_scheduled_on_device: bool | UnsetType = UNSET
+    is_waiting_for_code_assignment: bool | UnsetType = UNSET
+
+
+class UnmanagedAccessCode(Object):
+    access_code_id: str
+    device_id: str
+    workspace_id: str
+    name: str | None
+    code: str | None
+    type: Literal["time_bound", "ongoing"]
+    status: Literal["set", "unset"]
+    created_at: str
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    is_managed: bool
+    starts_at: str | None | UnsetType = UNSET
+    ends_at: str | None | UnsetType = UNSET
+
+
+class GeneratedCode(Object):
+    device_id: str
+    code: str

@@ -12,8 +12,9 @@ from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError
 from lockhub.services import action_attempts, events
 from lockhub.services import devices as device_service
 from lockhub.services.runtime import Runtime
+from lockhub.services.sandbox_clock import workspace_clock
+from lockhub.store.tables import access_codes, connected_accounts, devices
 from lockhub.store.tables import action_attempts as attempts_table
-from lockhub.store.tables import connected_accounts, devices
 
 # How long one provider call may take before the engine gives up on that try.
 PROVIDER_TIMEOUT_SECONDS = 30.0
@@ -53,11 +54,14 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         await _settle(rt, job, attempt, None, error=("device_not_found",
                       "The device no longer exists."))
         return
-    operation, _ = _OPERATIONS[attempt.action_type]
     provider = rt.providers.get(account.provider)
     ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
                     provider_device_id=device.provider_device_id, brand=device.brand,
                     model=device.model, credentials=account.credentials)
+    if attempt.action_type in SIMULATIONS:
+        await _simulate(rt, job, attempt, device, provider, ref)
+        return
+    operation, _ = _OPERATIONS[attempt.action_type]
     try:
         snapshot = await asyncio.wait_for(getattr(provider, operation)(ref),
                                           PROVIDER_TIMEOUT_SECONDS)
@@ -101,5 +105,57 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
                 event_type="lock.locked" if locked else "lock.unlocked",
                 device_id=device.device_id, connected_account_id=account_id,
                 method="remote", action_attempt_id=attempt.action_attempt_id)
+        await finish(conn, job.job_id)
+    rt.announce_resolution()
+
+
+SIMULATIONS = ("SIMULATE_KEYPAD_CODE_ENTRY", "SIMULATE_MANUAL_LOCK_VIA_KEYPAD")
+
+
+async def _simulate(rt: Runtime, job: Job, attempt: Any, device: Any, provider: Any,
+                    ref: DeviceRef) -> None:
+    """Sandbox: a person at the keypad. A valid PIN in its window unlocks and is attributed to
+    its access code; anything else is refused (`lock.access_denied`)."""
+    async with rt.db.read() as conn:
+        clock = await workspace_clock(conn, device.workspace_id, rt.clock.now())
+    match = None
+    pin = job.payload.get("code", "")
+    if attempt.action_type == "SIMULATE_KEYPAD_CODE_ENTRY":
+        match = await provider.keypad_code_entry(ref, pin, clock.now)
+    else:
+        await provider.manual_lock(ref)
+    snapshot = await provider.read_state(ref)
+    now = rt.clock.now()
+    common = {"device_id": device.device_id, "connected_account_id": device.connected_account_id}
+    async with rt.db.write() as conn:
+        settled = await action_attempts.resolve(conn, now=now, row=attempt, succeeded=True,
+                                                result={},
+                                                connected_account_id=device.connected_account_id)
+        if settled:
+            await device_service.apply_snapshot(conn, now=now, row=device,
+                                                state=snapshot.state())
+            if attempt.action_type == "SIMULATE_MANUAL_LOCK_VIA_KEYPAD":
+                await events.record(conn, now=now, workspace_id=device.workspace_id,
+                                    event_type="lock.locked", method="manual", **common)
+            elif match is not None:
+                code = (await conn.execute(select(access_codes).where(
+                    access_codes.c.device_id == device.device_id,
+                    access_codes.c.device_slot == match.slot))).first()
+                await events.record(
+                    conn, now=now, workspace_id=device.workspace_id, event_type="lock.unlocked",
+                    method="keycode", access_code_id=code.access_code_id if code else None,
+                    access_code_is_managed=code.is_managed if code else None,
+                    code=match.code, **common)
+            else:
+                known = (await conn.execute(select(access_codes.c.access_code_id).where(
+                    access_codes.c.device_id == device.device_id,
+                    access_codes.c.code == pin))).first()
+                reason = ("expired_code", "The code is not valid at this time.") if known else (
+                    "unknown_code", "No code on the lock matches.")
+                await events.record(
+                    conn, now=now, workspace_id=device.workspace_id,
+                    event_type="lock.access_denied",
+                    access_code_id=known.access_code_id if known else None,
+                    reason={"reason_code": reason[0], "message": reason[1]}, **common)
         await finish(conn, job.job_id)
     rt.announce_resolution()

@@ -68,3 +68,30 @@ async def enforce_rate_limit(conn: AsyncConnection, device_id: str, action_type:
         raise RateLimited(
             f"Too many {action_type} requests for this device: at most {limit} per minute.",
             data={"device_id": device_id}, headers={"Retry-After": str(retry_after)})
+
+
+SIMULATIONS = ("SIMULATE_KEYPAD_CODE_ENTRY", "SIMULATE_MANUAL_LOCK_VIA_KEYPAD")
+
+
+async def request_simulation(rt: Runtime, workspace_id: str, device_id: str, action_type: str,
+                             payload: dict[str, str]) -> ActionAttempt:
+    """Sandbox: someone at the keypad. Carried out by the engine like any action."""
+    from lockhub.services.sandbox import require_sandbox
+
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        await require_sandbox(conn, workspace_id)
+        row = await devices.get_row(conn, workspace_id, device_id=device_id)
+        model = catalogue_brand(row.brand).models[row.model]
+        if action_type == "SIMULATE_KEYPAD_CODE_ENTRY" and not (
+                model.has_built_in_keypad or model.can_connect_accessory_keypad):
+            raise LockhubError("This device has no keypad (can_unlock_with_code is false).",
+                               error_type="device_cannot_perform_action",
+                               data={"device_id": device_id, "capability": "can_unlock_with_code"})
+        attempt = await action_attempts.create(conn, now=now, workspace_id=workspace_id,
+                                               action_type=action_type, device_id=device_id)
+        await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind=ACTION_KIND,
+                           key=f"device:{device_id}",
+                           payload={"action_attempt_id": attempt.action_attempt_id, **payload})
+    rt.wake_engine()
+    return attempt

@@ -10,7 +10,7 @@ level-triggered, so each job recomputes what should be true at the new time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.errors import LockhubError, NotFound
 from lockhub.store.tables import jobs, workspaces
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

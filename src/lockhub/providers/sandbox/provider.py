@@ -323,6 +323,9 @@ class SandboxProvider:
                 created_at=self.clock.now()))
         return CodeOnDevice(code=code, name=name, slot=slot)
 
+    async def faults(self, device: DeviceRef) -> dict[str, Any]:
+        return dict((await self._row(device)).faults or {})
+
     async def set_faults(self, device: DeviceRef, faults: dict[str, Any]) -> None:
         async with self.db.write() as conn:
             await conn.execute(update(T).where(

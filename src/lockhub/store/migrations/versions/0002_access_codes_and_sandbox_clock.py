@@ -4,10 +4,9 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy import Text
-
 from sqlalchemy.dialects import postgresql
 
 import lockhub.store.types

@@ -1,0 +1,304 @@
+"""The access-code reconciler: make the lock hold exactly what one code should be, now.
+
+Level-triggered and idempotent: it reads the desired state (the row, at workspace time), the
+lock's slot, and issues the smallest operation (set, rewrite, remove), then records the outcome,
+the events of each transition, and when to look again (the next boundary of the code's
+schedule, or a retry with backoff). Running it early or twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from lockhub.catalogue import brand as catalogue_brand
+from lockhub.clock import iso
+from lockhub.domain import access_codes as rules
+from lockhub.engine.jobs import Job, backoff, finish, reschedule
+from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
+from lockhub.services import access_codes as code_service
+from lockhub.services import events
+from lockhub.services.runtime import Runtime
+from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
+from lockhub.store.tables import access_codes, connected_accounts, devices
+
+A = access_codes
+PROVIDER_TIMEOUT_SECONDS = 30.0
+# Errors that retrying cannot fix: they wait for the code (or the lock) to change.
+PERMANENT = {"duplicate_code_on_device", "no_space_for_access_code_on_device",
+             "code_constraints_violated", "access_codes_not_supported"}
+# Device conditions copied onto the code while they last.
+DEVICE_CONDITIONS = {"device_offline", "hub_disconnected", "device_disconnected",
+                     "device_removed", "account_disconnected"}
+
+
+def _error(code: str, message: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    flag = "is_device_error" if code in DEVICE_CONDITIONS else "is_access_code_error"
+    return {"error_code": code, "message": message, "created_at": iso(now), flag: True, **extra}
+
+
+def _warning(code: str, message: str, now: datetime) -> dict[str, Any]:
+    return {"warning_code": code, "message": message, "created_at": iso(now)}
+
+
+class Context:
+    """Everything one reconciliation needs, loaded once."""
+
+    def __init__(self, rt: Runtime, job: Job, row: Any, device: Any, account: Any,
+                 clock: WorkspaceClock) -> None:
+        self.rt, self.job, self.row, self.device, self.account, self.clock = (
+            rt, job, row, device, account, clock)
+        self.model = catalogue_brand(device.brand).models[device.model]
+        self.provider = rt.providers.get(account.provider)
+        self.ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
+                             provider_device_id=device.provider_device_id, brand=device.brand,
+                             model=device.model, credentials=account.credentials)
+        self.schedule = rules.schedule_for(self.model, row.starts_at, row.ends_at,
+                                           row.prefer_native_scheduling)
+
+    def common(self) -> dict[str, Any]:
+        return {"access_code_id": self.row.access_code_id, "device_id": self.device.device_id,
+                "connected_account_id": self.device.connected_account_id}
+
+
+async def reconcile_access_code(rt: Runtime, job: Job) -> None:
+    access_code_id = job.payload["access_code_id"]
+    async with rt.db.read() as conn:
+        row = (await conn.execute(select(A).where(A.c.access_code_id == access_code_id))).first()
+        device = account = None
+        if row is not None:
+            device = (await conn.execute(select(devices).where(
+                devices.c.device_id == row.device_id))).first()
+            account = (await conn.execute(select(connected_accounts).where(
+                connected_accounts.c.connected_account_id == device.connected_account_id,
+            ))).first() if device is not None else None
+            clock = await workspace_clock(conn, row.workspace_id, rt.clock.now())
+    if row is None or device is None or account is None:
+        async with rt.db.write() as conn:
+            await finish(conn, job)
+        return
+    ctx = Context(rt, job, row, device, account, clock)
+    if row.is_offline_access_code:
+        await _offline(ctx)
+        return
+    now = clock.now
+    want_on = not row.deleting and (not row.is_managed or
+                                    rules.should_be_on_device(ctx.schedule, now))
+    try:
+        if want_on:
+            desired = _desired(ctx)
+            if row.device_slot is None or row.on_device != _snapshot(desired):
+                if row.device_slot is None and row.status == "unset":
+                    await _mark_setting(ctx)
+                placed = await asyncio.wait_for(
+                    ctx.provider.set_code(ctx.ref, desired), PROVIDER_TIMEOUT_SECONDS)
+                await _programmed(ctx, placed)
+            else:
+                await _steady(ctx)
+        elif row.device_slot is not None:
+            await asyncio.wait_for(ctx.provider.remove_code(ctx.ref, row.device_slot),
+                                   PROVIDER_TIMEOUT_SECONDS)
+            await _removed(ctx)
+        else:
+            await _absent(ctx)
+    except ProviderError as exc:
+        await _failed(ctx, exc.error_type, exc.message, permanent=exc.error_type in PERMANENT)
+    except TimeoutError:
+        await _failed(ctx, "provider_timeout", "The lock did not answer in time.",
+                      permanent=False)
+
+
+def _device_name(ctx: Context) -> str | None:
+    """The name as written to the lock: cut to the device's name length."""
+    name = ctx.row.name
+    for constraint in ctx.model.code_constraints:
+        if constraint["constraint_type"] == "name_length" and name is not None:
+            high = constraint.get("max_length")
+            if high is not None:
+                name = name[:high]
+    return name
+
+
+def _desired(ctx: Context) -> CodeOnDevice:
+    native = ctx.schedule.native
+    return CodeOnDevice(code=ctx.row.code, name=_device_name(ctx), slot=ctx.row.device_slot,
+                        starts_at=ctx.schedule.starts_at if native else None,
+                        ends_at=ctx.schedule.ends_at if native else None)
+
+
+def _snapshot(code: CodeOnDevice) -> dict[str, Any]:
+    return {"code": code.code, "name": code.name,
+            "starts_at": code.starts_at.isoformat() if code.starts_at else None,
+            "ends_at": code.ends_at.isoformat() if code.ends_at else None}
+
+
+def _status_on_device(ctx: Context) -> str:
+    if not ctx.row.is_managed:
+        return "set"
+    if ctx.schedule.native and not rules.is_active(ctx.schedule, ctx.clock.now):
+        return "unset"
+    return "set"
+
+
+async def _next_run(ctx: Context, conn: Any, *, retry_in: float | None = None) -> None:
+    if retry_in is not None:
+        await reschedule(conn, ctx.job, ctx.clock.real_now + timedelta(seconds=retry_in))
+        return
+    boundary = rules.next_boundary(ctx.schedule, ctx.clock.now) if ctx.row.is_managed else None
+    if boundary is None:
+        await finish(conn, ctx.job)
+    else:
+        await reschedule(conn, ctx.job, ctx.clock.to_real(boundary))
+
+
+async def _record(conn: Any, ctx: Context, event_type: str, **fields: Any) -> None:
+    await events.record(conn, now=ctx.clock.real_now, workspace_id=ctx.row.workspace_id,
+                        event_type=event_type, **ctx.common(), **fields)
+
+
+async def _mark_setting(ctx: Context) -> None:
+    async with ctx.rt.db.write() as conn:
+        await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id,
+                                           A.c.status == "unset").values(
+            status="setting",
+            pending_mutations=[{"mutation_code": "creating", "created_at": iso(ctx.clock.real_now),
+                                "message": "The code is being set on the device."}]))
+
+
+async def _programmed(ctx: Context, placed: CodeOnDevice) -> None:
+    row = ctx.row
+    status = _status_on_device(ctx)
+    first_time = row.device_slot is None
+    async with ctx.rt.db.write() as conn:
+        current = (await conn.execute(select(A).where(
+            A.c.access_code_id == row.access_code_id))).first()
+        if current is None:
+            await finish(conn, ctx.job)
+            return
+        changed_mutations = [m for m in current.pending_mutations
+                             if m["mutation_code"].startswith("updating_")]
+        await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
+            device_slot=placed.slot, on_device=_snapshot(placed), status=status,
+            is_scheduled_on_device=ctx.schedule.native and status == "unset",
+            pending_mutations=[], errors=[], failures=0,
+            warnings=[w for w in current.warnings if w["warning_code"] not in (
+                "delay_in_setting_on_device",)]))
+        if row.is_managed:
+            if first_time and ctx.schedule.native and status == "unset":
+                await _record(conn, ctx, "access_code.scheduled_on_device", code=row.code)
+            elif first_time or row.status != "set" and status == "set":
+                await _record(conn, ctx, "access_code.set_on_device", code=row.code)
+            if changed_mutations:
+                await _record_changes(conn, ctx, changed_mutations)
+        await _next_run(ctx, conn)
+
+
+async def _record_changes(conn: Any, ctx: Context, mutations: list[dict[str, Any]]) -> None:
+    specific = {"updating_code": ("access_code.code_changed", "code"),
+                "updating_name": ("access_code.name_changed", "name"),
+                "updating_time_frame": ("access_code.time_frame_changed", "time frame")}
+    changed = []
+    for mutation in mutations:
+        event_type, label = specific[mutation["mutation_code"]]
+        await _record(conn, ctx, event_type, description=f"The {label} changed on the device.",
+                      **{"from": mutation["from"], "to": mutation["to"]})
+        for key, value in mutation["to"].items():
+            changed.append({"property": key, "from": mutation["from"].get(key), "to": value})
+    await _record(conn, ctx, "access_code.changed", changed_properties=changed)
+
+
+async def _steady(ctx: Context) -> None:
+    """On the lock as wanted; only the schedule may move the status (native window opens)."""
+    status = _status_on_device(ctx)
+    async with ctx.rt.db.write() as conn:
+        if status != ctx.row.status:
+            await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id)
+                               .values(status=status, is_scheduled_on_device=status == "unset"
+                                       and ctx.schedule.native))
+            if status == "set":
+                await _record(conn, ctx, "access_code.set_on_device", code=ctx.row.code)
+        await _next_run(ctx, conn)
+
+
+async def _removed(ctx: Context) -> None:
+    async with ctx.rt.db.write() as conn:
+        await _record(conn, ctx, "access_code.removed_from_device")
+        ended = ctx.row.ends_at is not None and ctx.clock.now >= ctx.row.ends_at
+        if ctx.row.deleting or ended or not ctx.row.is_managed:
+            await code_service.remove_row(conn, ctx.clock, ctx.row)
+            await finish(conn, ctx.job)
+            return
+        await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id).values(
+            device_slot=None, on_device=None, status="unset", is_scheduled_on_device=False))
+        await _next_run(ctx, conn)
+
+
+async def _absent(ctx: Context) -> None:
+    """Not on the lock and should not be: deleted, ended, or waiting for its window."""
+    row = ctx.row
+    async with ctx.rt.db.write() as conn:
+        ended = row.ends_at is not None and ctx.clock.now >= row.ends_at
+        if row.deleting or ended:
+            await code_service.remove_row(conn, ctx.clock, row)
+            await finish(conn, ctx.job)
+            return
+        program_at = ctx.schedule.program_at
+        mutations = [{"mutation_code": "deferring_creation", "created_at": iso(ctx.clock.real_now),
+                      "scheduled_at": iso(program_at) if program_at else None,
+                      "message": "Waiting until closer to starts_at to program the code."}]
+        if row.status != "unset" or row.pending_mutations != mutations:
+            await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id)
+                               .values(status="unset", pending_mutations=mutations))
+        await _next_run(ctx, conn)
+
+
+async def _failed(ctx: Context, error_type: str, message: str, *, permanent: bool) -> None:
+    row, now = ctx.row, ctx.clock.real_now
+    wanted_on = not row.deleting and (not row.is_managed or
+                                      rules.should_be_on_device(ctx.schedule, ctx.clock.now))
+    removing = row.device_slot is not None and not wanted_on
+    summary = "failed_to_remove_from_device" if removing else "failed_to_set_on_device"
+    errors = [_error(summary, f"{message} ({error_type})", now)]
+    if error_type in DEVICE_CONDITIONS or error_type in PERMANENT:
+        errors.append(_error(error_type, message, now))
+    warning = "delay_in_removing_from_device" if removing else "delay_in_setting_on_device"
+    async with ctx.rt.db.write() as conn:
+        current = (await conn.execute(select(A).where(
+            A.c.access_code_id == row.access_code_id))).first()
+        if current is None:
+            await finish(conn, ctx.job)
+            return
+        warnings = [w for w in current.warnings if w["warning_code"] != warning]
+        if not permanent:
+            warnings.append(_warning(warning, f"Still trying: {message}", now))
+        await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
+            errors=errors, warnings=warnings, failures=current.failures + 1))
+        if current.failures == 0 or permanent and not current.errors:
+            await _record(conn, ctx, f"access_code.{summary}",
+                          access_code_errors=errors, access_code_warnings=warnings)
+        if permanent:
+            # Retrying cannot help until the code or the lock changes; an update reschedules.
+            await finish(conn, ctx.job)
+        else:
+            await _next_run(ctx, conn, retry_in=min(60.0, 0.5 + backoff(current.failures + 1)))
+
+
+async def _offline(ctx: Context) -> None:
+    """Algorithmic codes never touch the lock: valid inside the window, gone at its end."""
+    row, now = ctx.row, ctx.clock.now
+    async with ctx.rt.db.write() as conn:
+        if row.deleting or (row.ends_at is not None and now >= row.ends_at):
+            await code_service.remove_row(conn, ctx.clock, row)
+            await finish(conn, ctx.job)
+            return
+        status = "set" if rules.is_active(ctx.schedule, now) else "unset"
+        if status != row.status:
+            await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id)
+                               .values(status=status, pending_mutations=[]))
+            if status == "set":
+                await _record(conn, ctx, "access_code.set_on_device", code=row.code)
+        boundary = next(i for i in (row.starts_at, row.ends_at) if i is not None and i > now)
+        await reschedule(conn, ctx.job, ctx.clock.to_real(boundary))

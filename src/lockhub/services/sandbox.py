@@ -1,0 +1,142 @@
+"""Sandbox-only operations: the physical world around a virtual lock (someone at the keypad,
+a PIN added in the manufacturer's app), the workspace clock, and fault injection.
+
+They act on the virtual lock through the sandbox provider, the way the world acts on a real
+lock; lockhub then learns of the change through its normal paths.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.domain.objects import UnmanagedAccessCode
+from lockhub.errors import LockhubError
+from lockhub.ids import new_id
+from lockhub.providers.base import DeviceRef, ProviderError
+from lockhub.providers.sandbox import SandboxProvider
+from lockhub.services import access_codes as code_service
+from lockhub.services import devices as device_service
+from lockhub.services import events
+from lockhub.services.runtime import Runtime
+from lockhub.services.sandbox_clock import WorkspaceClock, set_clock, workspace_clock
+from lockhub.store.tables import access_codes, connected_accounts, workspaces
+
+
+async def require_sandbox(conn: AsyncConnection, workspace_id: str) -> None:
+    row = (await conn.execute(select(workspaces.c.is_sandbox).where(
+        workspaces.c.workspace_id == workspace_id))).first()
+    if row is None or not row.is_sandbox:
+        raise LockhubError("This route is only available in sandbox workspaces.",
+                           error_type="workspace_not_sandbox")
+
+
+async def sandbox_device(rt: Runtime, conn: AsyncConnection, workspace_id: str,
+                         device_id: str) -> tuple[Any, DeviceRef, SandboxProvider]:
+    await require_sandbox(conn, workspace_id)
+    device = await device_service.get_row(conn, workspace_id, device_id=device_id, managed=None)
+    account = (await conn.execute(select(connected_accounts).where(
+        connected_accounts.c.connected_account_id == device.connected_account_id))).one()
+    provider = rt.providers.get(account.provider)
+    if not isinstance(provider, SandboxProvider):
+        raise LockhubError("This device is not a virtual sandbox device.",
+                           error_type="device_not_sandbox")
+    ref = DeviceRef(workspace_id=workspace_id, device_id=device.device_id,
+                    provider_device_id=device.provider_device_id, brand=device.brand,
+                    model=device.model, credentials=account.credentials)
+    return device, ref, provider
+
+
+async def create_unmanaged_code(rt: Runtime, workspace_id: str, device_id: str, code: str,
+                                name: str) -> UnmanagedAccessCode:
+    """A PIN appears on the lock behind lockhub's back; lockhub lists it as unmanaged."""
+    async with rt.db.read() as conn:
+        device, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
+        clash = (await conn.execute(select(access_codes.c.access_code_id).where(
+            access_codes.c.device_id == device_id, access_codes.c.code == code))).first()
+    if clash is not None or not code.isdigit():
+        raise LockhubError(f"Cannot set duplicate access code {code} on this device"
+                           if clash else "The code must contain digits only.",
+                           error_type="duplicate_access_code" if clash else "invalid_code",
+                           status_code=409 if clash else 400)
+    try:
+        placed = await provider.program_code_at_lock(ref, code, name)
+    except ProviderError as exc:
+        raise LockhubError(exc.message, error_type=exc.error_type) from exc
+    now = rt.clock.now()
+    access_code_id = new_id()
+    async with rt.db.write() as conn:
+        await conn.execute(access_codes.insert().values(
+            access_code_id=access_code_id, workspace_id=workspace_id, device_id=device_id,
+            is_managed=False, name=name, code=code, status="set", deleting=False,
+            device_slot=placed.slot, on_device={"code": code, "name": name},
+            errors=[], warnings=[], pending_mutations=[], failures=0, created_at=now))
+        await events.record(conn, now=now, workspace_id=workspace_id,
+                            event_type="access_code.unmanaged.created",
+                            access_code_id=access_code_id, device_id=device_id,
+                            connected_account_id=device.connected_account_id)
+        row = await code_service.get_row(conn, workspace_id, managed=False,
+                                         access_code_id=access_code_id)
+    return code_service.to_unmanaged(row)
+
+
+async def get_clock(rt: Runtime, workspace_id: str) -> WorkspaceClock:
+    async with rt.db.read() as conn:
+        await require_sandbox(conn, workspace_id)
+        return await workspace_clock(conn, workspace_id, rt.clock.now())
+
+
+async def change_clock(rt: Runtime, workspace_id: str, *, frozen: bool | None = None,
+                       advance_seconds: float | None = None,
+                       set_to: datetime | None = None) -> WorkspaceClock:
+    async with rt.db.write() as conn:
+        clock = await set_clock(conn, workspace_id, rt.clock.now(), frozen=frozen,
+                                advance_seconds=advance_seconds, set_to=set_to)
+    rt.wake_engine()
+    return clock
+
+
+async def inject_failures(rt: Runtime, workspace_id: str, device_id: str, *, error_type: str,
+                          count: int, operations: list[str] | None, message: str | None) -> None:
+    """The next `count` matching operations on the virtual lock fail with `error_type`."""
+    async with rt.db.read() as conn:
+        _, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
+        current = await provider.faults(ref)
+    failures = list(current.get("failures", []))
+    failures.append({"error_type": error_type, "remaining": count, "operations": operations,
+                     "message": message})
+    await provider.set_faults(ref, {**current, "failures": failures})
+
+
+async def clear_faults(rt: Runtime, workspace_id: str, device_id: str) -> None:
+    async with rt.db.read() as conn:
+        _, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
+    await provider.set_faults(ref, {})
+
+
+async def set_conditions(rt: Runtime, workspace_id: str, device_id: str,
+                         **conditions: Any) -> None:
+    """Change what the virtual lock is like (online, hub link, latency, battery) and let
+    lockhub notice, as it would notice a real lock."""
+    async with rt.db.read() as conn:
+        device, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
+    values = {k: v for k, v in conditions.items() if v is not None}
+    if values:
+        await provider.set_conditions(ref, **values)
+    snapshot = await provider.read_state(ref)
+    async with rt.db.write() as conn:
+        row = await device_service.get_row(conn, workspace_id, device_id=device_id, managed=None)
+        await device_service.apply_snapshot(conn, now=rt.clock.now(), row=row,
+                                            state=snapshot.state())
+        codes = (await conn.execute(select(access_codes.c.access_code_id).where(
+            access_codes.c.device_id == device_id))).all()
+        clock = await workspace_clock(conn, workspace_id, rt.clock.now())
+        for code in codes:
+            # Reconnection resumes pending work at once instead of waiting for backoff.
+            await code_service.schedule_sync(conn, clock, workspace_id=workspace_id,
+                                             device_id=device_id,
+                                             access_code_id=code.access_code_id)
+    rt.wake_engine()

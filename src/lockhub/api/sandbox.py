@@ -54,6 +54,14 @@ class SandboxDeviceParams(msgspec.Struct):
     device_id: str
 
 
+class CodeOnLock(msgspec.Struct, omit_defaults=True):
+    slot: int
+    code: str
+    name: str | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+
+
 class ConditionsParams(msgspec.Struct):
     device_id: str
     online: bool | UnsetType = UNSET
@@ -123,3 +131,13 @@ async def set_conditions(ctx: Ctx, params: ConditionsParams) -> None:
         hub_connected=None if params.hub_connected is UNSET else params.hub_connected,
         latency_ms=None if params.latency_ms is UNSET else params.latency_ms,
         battery_level=None if params.battery_level is UNSET else params.battery_level)
+
+
+@route(f"{PREFIX}/devices/list_codes_on_lock", alias="GET", params=SandboxDeviceParams,
+       response_key="codes_on_lock", response=list[CodeOnLock])
+async def list_codes_on_lock(ctx: Ctx, params: SandboxDeviceParams) -> list[CodeOnLock]:
+    """The PINs physically stored in the virtual lock's slots (what a keypad would accept)."""
+    codes = await sandbox.codes_on_lock(ctx.rt, ctx.workspace_id, params.device_id)
+    return [CodeOnLock(slot=c.slot or 0, code=c.code, name=c.name,
+                       starts_at=iso(c.starts_at) if c.starts_at else None,
+                       ends_at=iso(c.ends_at) if c.ends_at else None) for c in codes]

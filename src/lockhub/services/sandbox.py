@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.domain.objects import UnmanagedAccessCode
 from lockhub.errors import LockhubError
 from lockhub.ids import new_id
-from lockhub.providers.base import DeviceRef, ProviderError
+from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.services import access_codes as code_service
 from lockhub.services import devices as device_service
@@ -81,6 +81,12 @@ async def create_unmanaged_code(rt: Runtime, workspace_id: str, device_id: str, 
         row = await code_service.get_row(conn, workspace_id, managed=False,
                                          access_code_id=access_code_id)
     return code_service.to_unmanaged(row)
+
+
+async def codes_on_lock(rt: Runtime, workspace_id: str, device_id: str) -> list[CodeOnDevice]:
+    async with rt.db.read() as conn:
+        _, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
+    return await provider.stored_codes(ref)
 
 
 async def get_clock(rt: Runtime, workspace_id: str) -> WorkspaceClock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from lockhub.domain.objects import ConnectWebviewCustomization, Workspace
 from lockhub.engine import jobs
@@ -101,10 +101,14 @@ async def wipe(rt: Runtime, workspace_id: str, *, keep_attempt: str | None,
                keep_job: str | None) -> None:
     """Delete the workspace's devices, accounts, events, attempts, jobs and virtual locks.
 
-    The workspace itself, its API keys, members and webhooks stay.
+    The workspace itself, its API keys, members and webhooks stay; its clock runs real time.
     """
     async with rt.db.write() as conn:
-        for table in (t.devices, t.connected_accounts, t.events, t.sandbox_devices):
+        await conn.execute(update(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id,
+        ).values(clock_offset_seconds=0.0, clock_frozen_at=None))
+        for table in (t.access_codes, t.devices, t.connected_accounts, t.events,
+                      t.sandbox_devices):
             await conn.execute(delete(table).where(table.c.workspace_id == workspace_id))
         await conn.execute(delete(t.action_attempts).where(
             t.action_attempts.c.workspace_id == workspace_id,

@@ -231,6 +231,10 @@ class SandboxProvider:
 
     async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]:
         await self._operate(device, "list_codes")
+        return await self.stored_codes(device)
+
+    async def stored_codes(self, device: DeviceRef) -> list[CodeOnDevice]:
+        """What the lock holds, read directly (no network, no faults): the physical truth."""
         async with self.db.read() as conn:
             rows = (await conn.execute(select(C).where(
                 C.c.sandbox_device_id == device.provider_device_id).order_by(C.c.slot))).all()

@@ -39,6 +39,10 @@ class Settings:
     action_attempt_timeout_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_ACTION_ATTEMPT_TIMEOUT_SECONDS", 60.0)
     )
+    # How often each lock's PINs are read back (to find codes added or changed at the lock).
+    device_sync_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_DEVICE_SYNC_SECONDS", 300.0)
+    )
     # How long `sync: true` waits for an action attempt to resolve before answering pending.
     sync_wait_seconds: float = 20.0
 

@@ -62,6 +62,14 @@ class CodeOnLock(msgspec.Struct, omit_defaults=True):
     ends_at: str | None = None
 
 
+class EditCodeOnLockParams(msgspec.Struct):
+    device_id: str
+    slot: Annotated[int, Meta(ge=0)]
+    code: Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")] | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    remove: bool = False
+
+
 class ConditionsParams(msgspec.Struct):
     device_id: str
     online: bool | UnsetType = UNSET
@@ -141,3 +149,12 @@ async def list_codes_on_lock(ctx: Ctx, params: SandboxDeviceParams) -> list[Code
     return [CodeOnLock(slot=c.slot or 0, code=c.code, name=c.name,
                        starts_at=iso(c.starts_at) if c.starts_at else None,
                        ends_at=iso(c.ends_at) if c.ends_at else None) for c in codes]
+
+
+@route(f"{PREFIX}/devices/edit_code_on_lock", params=EditCodeOnLockParams)
+async def edit_code_on_lock(ctx: Ctx, params: EditCodeOnLockParams) -> None:
+    """Change or remove a PIN at the virtual lock, as someone could in the brand's own app."""
+    await sandbox.edit_code_at_lock(
+        ctx.rt, ctx.workspace_id, params.device_id, params.slot,
+        code=None if params.code is UNSET else params.code,
+        name=None if params.name is UNSET else params.name, remove=params.remove)

@@ -12,6 +12,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import select, update
 
 from lockhub.catalogue import brand as catalogue_brand
@@ -93,8 +94,7 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
             if row.device_slot is None or row.on_device != _snapshot(desired):
                 if row.device_slot is None and row.status == "unset":
                     await _mark_setting(ctx)
-                placed = await asyncio.wait_for(
-                    ctx.provider.set_code(ctx.ref, desired), PROVIDER_TIMEOUT_SECONDS)
+                placed = await _set_or_adopt(ctx, desired)
                 await _programmed(ctx, placed)
             else:
                 await _steady(ctx)
@@ -109,6 +109,28 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
     except TimeoutError:
         await _failed(ctx, "provider_timeout", "The lock did not answer in time.",
                       permanent=False)
+
+
+async def _set_or_adopt(ctx: Context, desired: CodeOnDevice) -> CodeOnDevice:
+    """Program the code; if the lock already holds this very PIN in a slot no other code owns
+    (a previous run wrote it and crashed before recording), adopt that slot instead."""
+    try:
+        return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, desired),
+                                      PROVIDER_TIMEOUT_SECONDS)
+    except ProviderError as exc:
+        if exc.error_type != "duplicate_code_on_device" or desired.slot is not None:
+            raise
+        on_lock = await asyncio.wait_for(ctx.provider.list_codes(ctx.ref),
+                                         PROVIDER_TIMEOUT_SECONDS)
+        async with ctx.rt.db.read() as conn:
+            owned = {r.device_slot for r in (await conn.execute(select(A.c.device_slot).where(
+                A.c.device_id == ctx.device.device_id, A.c.device_slot.is_not(None)))).all()}
+        mine = next((c for c in on_lock if c.code == desired.code and c.slot not in owned), None)
+        if mine is None:
+            raise
+        adopted = msgspec.structs.replace(desired, slot=mine.slot)
+        return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, adopted),
+                                      PROVIDER_TIMEOUT_SECONDS)
 
 
 def _device_name(ctx: Context) -> str | None:

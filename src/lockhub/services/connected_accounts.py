@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from lockhub.catalogue import brand as catalogue_brand
+from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.ids import new_id
 from lockhub.providers.base import AccountRef, DeviceSnapshot
 from lockhub.services import events
@@ -98,6 +99,10 @@ async def _insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: 
         # Distinct creation instants keep the list order of one import stable.
         created_at=now + timedelta(microseconds=position),
     ))
+    if brand.models[snap.model].online_access_codes:
+        await schedule_device_sync(conn, now=now, workspace_id=workspace_id,
+                                   device_id=device_id,
+                                   delay_seconds=rt.settings.device_sync_seconds)
     await events.record(conn, now=now, workspace_id=workspace_id, event_type="device.added",
                         device_id=device_id, connected_account_id=account_id)
     if snap.online:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.objects import UnmanagedAccessCode
+from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.errors import LockhubError
 from lockhub.ids import new_id
 from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
@@ -87,6 +88,19 @@ async def codes_on_lock(rt: Runtime, workspace_id: str, device_id: str) -> list[
     async with rt.db.read() as conn:
         _, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
     return await provider.stored_codes(ref)
+
+
+async def edit_code_at_lock(rt: Runtime, workspace_id: str, device_id: str, slot: int, *,
+                            code: str | None, name: str | None, remove: bool) -> None:
+    """Change or delete a stored PIN behind lockhub's back; lockhub reads the lock back at
+    once (as its periodic read-back would) and reacts."""
+    async with rt.db.read() as conn:
+        _, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
+    await provider.edit_code_at_lock(ref, slot, code=code, name=name, remove=remove)
+    async with rt.db.write() as conn:
+        await schedule_device_sync(conn, now=rt.clock.now(), workspace_id=workspace_id,
+                                   device_id=device_id)
+    rt.wake_engine()
 
 
 async def get_clock(rt: Runtime, workspace_id: str) -> WorkspaceClock:

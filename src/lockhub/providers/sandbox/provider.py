@@ -327,6 +327,22 @@ class SandboxProvider:
                 created_at=self.clock.now()))
         return CodeOnDevice(code=code, name=name, slot=slot)
 
+    async def edit_code_at_lock(self, device: DeviceRef, slot: int, *, code: str | None,
+                                name: str | None, remove: bool) -> None:
+        """Someone changes or deletes a stored PIN at the lock or in the manufacturer's app."""
+        async with self.db.write() as conn:
+            where = (C.c.sandbox_device_id == device.provider_device_id, C.c.slot == slot)
+            if remove:
+                await conn.execute(delete(C).where(*where))
+                return
+            values: dict[str, Any] = {}
+            if code is not None:
+                values["code"] = code
+            if name is not None:
+                values["name"] = name
+            if values:
+                await conn.execute(update(C).where(*where).values(**values))
+
     async def faults(self, device: DeviceRef) -> dict[str, Any]:
         return dict((await self._row(device)).faults or {})
 

@@ -14,7 +14,7 @@ from lockhub.api.routing import Extra, Page, route
 from lockhub.domain.objects import AccessCode, GeneratedCode, UnmanagedAccessCode
 from lockhub.errors import InvalidInput
 from lockhub.services import access_codes as service
-from lockhub.services import sandbox
+from lockhub.services import backup_pool, sandbox
 
 Timestamp = Annotated[datetime, Meta(tz=True)]
 Limit = Annotated[float, Meta(gt=0)]
@@ -322,3 +322,19 @@ async def simulate_create_unmanaged(ctx: Ctx,
     """Sandbox: someone adds a PIN at the lock, outside lockhub."""
     return await sandbox.create_unmanaged_code(ctx.rt, ctx.workspace_id, params.device_id,
                                                params.code, params.name)
+
+
+@route("/access_codes/pull_backup_access_code", params=PullBackupParams,
+       response_key="access_code", response=AccessCode)
+async def pull_backup_access_code(ctx: Ctx, params: PullBackupParams) -> AccessCode:
+    """Hand out a backup code that works at once in place of a failing time-bound code."""
+    return await backup_pool.pull(ctx.rt, ctx.workspace_id, params.access_code_id)
+
+
+@route("/access_codes/report_device_constraints", params=ReportConstraintsParams)
+async def report_device_constraints(ctx: Ctx, params: ReportConstraintsParams) -> None:
+    """Tell lockhub which PIN lengths a device accepts."""
+    await service.report_device_constraints(
+        ctx.rt, ctx.workspace_id, params.device_id,
+        lengths=_given(params.supported_code_lengths), min_length=_given(params.min_code_length),
+        max_length=_given(params.max_code_length))

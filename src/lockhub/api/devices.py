@@ -192,7 +192,8 @@ async def update_device(ctx: Ctx, params: UpdateDeviceParams) -> None:
         name = params.properties.name
     await devices.update_device(ctx.rt, ctx.workspace_id, params.device_id, managed=True,
                                 name=name, custom_metadata=params.custom_metadata,
-                                is_managed=params.is_managed)
+                                is_managed=params.is_managed,
+                                backup_pool_enabled=params.backup_access_code_pool_enabled)
 
 
 @route("/devices/unmanaged/update", alias="PATCH", params=UpdateUnmanagedDeviceParams)

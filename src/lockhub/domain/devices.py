@@ -99,6 +99,7 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
         "max_active_codes_supported": model.max_active_codes_supported,
         "code_constraints": list(model.code_constraints),
         "supports_backup_access_code_pool": model.supports_backup_access_code_pool,
+        "backup_access_code_pool_enabled": bool(row.get("backup_pool_enabled", False)),
         "has_native_entry_events": model.has_native_entry_events,
         "online_access_codes_enabled": model.online_access_codes,
         "offline_access_codes_enabled": model.offline_access_codes,

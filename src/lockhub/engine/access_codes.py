@@ -15,12 +15,12 @@ from typing import Any
 import msgspec
 from sqlalchemy import select, update
 
-from lockhub.catalogue import brand as catalogue_brand
 from lockhub.clock import iso
 from lockhub.domain import access_codes as rules
 from lockhub.engine.jobs import Job, backoff, finish, reschedule
 from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
 from lockhub.services import access_codes as code_service
+from lockhub.services import devices as device_service
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
@@ -52,7 +52,7 @@ class Context:
                  clock: WorkspaceClock) -> None:
         self.rt, self.job, self.row, self.device, self.account, self.clock = (
             rt, job, row, device, account, clock)
-        self.model = catalogue_brand(device.brand).models[device.model]
+        self.model = device_service.model_of(device)
         self.provider = rt.providers.get(account.provider)
         self.ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
                              provider_device_id=device.provider_device_id, brand=device.brand,

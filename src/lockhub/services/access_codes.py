@@ -15,7 +15,6 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel
-from lockhub.catalogue import brand as catalogue_brand
 from lockhub.clock import iso
 from lockhub.domain import access_codes as rules
 from lockhub.domain.objects import AccessCode, ActionAttempt, GeneratedCode, UnmanagedAccessCode
@@ -28,6 +27,7 @@ from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
 from lockhub.store.tables import access_codes
+from lockhub.store.tables import devices as devices_table
 
 A = access_codes
 UNSET = msgspec.UNSET
@@ -112,7 +112,9 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, managed: bool,
                     device_id: str | None = None, access_code_ids: list[str] | None = None,
                     search: str | None = None, after: tuple[datetime, str] | None = None,
                     limit: int = 100) -> tuple[list[Any], tuple[str, str] | None]:
-    cond: list[Any] = [A.c.workspace_id == workspace_id, A.c.is_managed == managed]
+    cond: list[Any] = [A.c.workspace_id == workspace_id, A.c.is_managed == managed,
+                       # Backup codes waiting in the pool are not the user's codes.
+                       or_(A.c.is_backup.is_(False), A.c.backup_for_access_code_id.is_not(None))]
     if device_id is not None:
         cond.append(A.c.device_id == device_id)
     if access_code_ids is not None:
@@ -193,7 +195,7 @@ def check_time_frame(req: CodeRequest, now: datetime, model: DeviceModel) -> Non
 async def _device_and_model(conn: AsyncConnection, workspace_id: str,
                             device_id: str) -> tuple[Any, DeviceModel]:
     row = await device_service.get_row(conn, workspace_id, device_id=device_id)
-    return row, catalogue_brand(row.brand).models[row.model]
+    return row, device_service.model_of(row)
 
 
 def _require_capability(model: DeviceModel, device_id: str, offline: bool) -> None:
@@ -314,6 +316,10 @@ async def create(rt: Runtime, workspace_id: str, device_id: str,
         await enforce_rate_limit(conn, device_id, "CREATE_ACCESS_CODE", clock.real_now)
         pin = await resolve_pin(conn, workspace_id, device_id, model, req)
         await check_name(conn, device_id, model, req.name)
+        if req.use_backup_access_code_pool:
+            from lockhub.services import backup_pool  # builds on this module
+
+            await backup_pool.enable(conn, clock, device)
         row = await insert_code(conn, clock, device, model, req, pin)
         code = to_access_code(row)
         attempt = await _settled_attempt(conn, clock, workspace_id, device_id,
@@ -581,3 +587,25 @@ async def generate_code(rt: Runtime, workspace_id: str, device_id: str) -> Gener
         _require_capability(model, device_id, False)
         taken = [o.code for o in await _device_codes(conn, device_id) if o.code]
     return GeneratedCode(device_id=device_id, code=rules.generate_pin(model, taken=taken))
+
+
+async def report_device_constraints(rt: Runtime, workspace_id: str, device_id: str, *,
+                                    lengths: list[int] | None, min_length: int | None,
+                                    max_length: int | None) -> None:
+    """The integrator tells lockhub which PIN lengths a device takes (where the provider
+    cannot say); validation and generation follow it from then on."""
+    if lengths is None:
+        if min_length is None or max_length is None:
+            raise InvalidInput.from_issues([([], "Give supported_code_lengths, or both "
+                                                 "min_code_length and max_code_length")])
+        if min_length > max_length:
+            raise InvalidInput.for_field(["min_code_length"],
+                                         "min_code_length must not exceed max_code_length")
+        lengths = list(range(min_length, max_length + 1))
+    if not lengths:
+        raise InvalidInput.for_field(["supported_code_lengths"], "At least one length")
+    async with rt.db.write() as conn:
+        row = await device_service.get_row(conn, workspace_id, device_id=device_id)
+        await conn.execute(update(devices_table).where(
+            devices_table.c.device_id == row.device_id).values(
+            reported_code_lengths=sorted(set(lengths))))

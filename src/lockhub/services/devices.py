@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lockhub.catalogue import DeviceModel
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.domain.devices import build_device, state_change_events
@@ -16,6 +17,7 @@ from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput, NotFound
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
+from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.tables import devices
 
 D = devices
@@ -32,9 +34,17 @@ class DeviceFilters(msgspec.Struct, kw_only=True):
     search: str | None = None
 
 
+def model_of(row: Any) -> DeviceModel:
+    """The device's catalogue model, with the PIN lengths the integrator reported, if any."""
+    model = catalogue_brand(row.brand).models[row.model]
+    if row.reported_code_lengths:
+        model = msgspec.structs.replace(model,
+                                        supported_code_lengths=list(row.reported_code_lengths))
+    return model
+
+
 def to_device(row: Any) -> Device:
-    brand = catalogue_brand(row.brand)
-    return build_device(row._mapping, brand, brand.models[row.model])
+    return build_device(row._mapping, catalogue_brand(row.brand), model_of(row))
 
 
 def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]:
@@ -126,10 +136,15 @@ def merge_custom_metadata(current: dict[str, Any], changes: dict[str, Any]) -> d
 
 async def update_device(rt: Runtime, workspace_id: str, device_id: str, *, managed: bool,
                         name: Any = UNSET, custom_metadata: Any = UNSET,
-                        is_managed: Any = UNSET) -> None:
+                        is_managed: Any = UNSET, backup_pool_enabled: Any = UNSET) -> None:
     now = rt.clock.now()
     async with rt.db.write() as conn:
         row = await get_row(conn, workspace_id, device_id=device_id, managed=managed)
+        if backup_pool_enabled is True:
+            from lockhub.services import backup_pool  # builds on the device service
+
+            await backup_pool.enable(conn, await workspace_clock(conn, workspace_id, now), row)
+            rt.wake_engine()
         values: dict[str, Any] = {}
         if name is not UNSET:
             nickname = name or None
@@ -185,7 +200,7 @@ async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,
     if state == row.state:
         return
     await conn.execute(update(D).where(D.c.device_id == row.device_id).values(state=state))
-    model = catalogue_brand(row.brand).models[row.model]
+    model = model_of(row)
     prefix = "device." if row.is_managed else "device.unmanaged."
     for event_type, fields in state_change_events(model, row.state, state):
         if not row.is_managed:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lockhub.catalogue import brand as catalogue_brand
 from lockhub.domain.devices import capability_flags
 from lockhub.domain.objects import ActionAttempt
 from lockhub.domain.rate_limits import PER_DEVICE_PER_MINUTE, WINDOW_SECONDS
@@ -27,7 +26,7 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
     now = rt.clock.now()
     async with rt.db.write() as conn:
         row = await devices.get_row(conn, workspace_id, device_id=device_id)
-        model = catalogue_brand(row.brand).models[row.model]
+        model = devices.model_of(row)
         flag = _CAPABILITY[action_type]
         if not capability_flags(model, row.state)[flag]:
             raise LockhubError(
@@ -82,7 +81,7 @@ async def request_simulation(rt: Runtime, workspace_id: str, device_id: str, act
     async with rt.db.write() as conn:
         await require_sandbox(conn, workspace_id)
         row = await devices.get_row(conn, workspace_id, device_id=device_id)
-        model = catalogue_brand(row.brand).models[row.model]
+        model = devices.model_of(row)
         if action_type == "SIMULATE_KEYPAD_CODE_ENTRY" and not (
                 model.has_built_in_keypad or model.can_connect_accessory_keypad):
             raise LockhubError("This device has no keypad (can_unlock_with_code is false).",

@@ -124,6 +124,10 @@ devices = Table(
     Column("warnings", Json, nullable=False),
     Column("location", Json, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Set by /devices/update or the first code that asks for backups.
+    Column("backup_pool_enabled", Boolean, nullable=False, server_default="0"),
+    # PIN lengths reported with /access_codes/report_device_constraints (None: the model's).
+    Column("reported_code_lengths", Json, nullable=True),
     Index("ix_devices_workspace_created", "workspace_id", "created_at", "device_id"),
     Index("ix_devices_account", "connected_account_id"),
 )
@@ -234,6 +238,8 @@ access_codes = Table(
     Column("is_one_time_use", Boolean, nullable=False, server_default="0"),
     Column("is_offline_access_code", Boolean, nullable=False, server_default="0"),
     Column("is_backup", Boolean, nullable=False, server_default="0"),
+    # For a backup code handed out: the code it stands in for (None while it waits in the pool).
+    Column("backup_for_access_code_id", String, nullable=True),
     Column("use_backup_pool", Boolean, nullable=False, server_default="0"),
     Column("pulled_backup_access_code_id", String, nullable=True),
     Column("prefer_native_scheduling", Boolean, nullable=False, server_default="1"),

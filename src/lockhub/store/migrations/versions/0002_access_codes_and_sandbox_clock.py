@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('is_one_time_use', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('is_offline_access_code', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('is_backup', sa.Boolean(), server_default='0', nullable=False),
+    sa.Column('backup_for_access_code_id', sa.String(), nullable=True),
     sa.Column('use_backup_pool', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('pulled_backup_access_code_id', sa.String(), nullable=True),
     sa.Column('prefer_native_scheduling', sa.Boolean(), server_default='1', nullable=False),
@@ -64,6 +65,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_access_codes_common_key', ['workspace_id', 'common_code_key'], unique=False)
         batch_op.create_index('ix_access_codes_device_created', ['workspace_id', 'device_id', 'is_managed', 'created_at', 'access_code_id'], unique=False)
 
+    with op.batch_alter_table('devices', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('backup_pool_enabled', sa.Boolean(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('reported_code_lengths', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True))
+
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('generation', sa.Integer(), server_default='0', nullable=False))
 
@@ -74,6 +79,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('devices', schema=None) as batch_op:
+        batch_op.drop_column('reported_code_lengths')
+        batch_op.drop_column('backup_pool_enabled')
+
     with op.batch_alter_table('workspaces', schema=None) as batch_op:
         batch_op.drop_column('clock_frozen_at')
         batch_op.drop_column('clock_offset_seconds')

@@ -19,6 +19,11 @@ from lockhub.store.migrate import upgrade
 app = typer.Typer(help="lockhub: a Seam-compatible smart-lock API server.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+sandbox_app = typer.Typer(help="Sandbox controls: workspace clock and device faults.",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+clock_app = typer.Typer(help="A sandbox workspace's clock.", no_args_is_help=True)
+sandbox_app.add_typer(clock_app, name="clock")
 console = Console()
 
 DATABASE_HELP = "sqlite:///PATH (default .lockhub/lockhub.db) or postgresql://USER:PASS@HOST/DB"
@@ -87,6 +92,126 @@ def keys_create(
             await rt.db.dispose()
 
     print(asyncio.run(create()))
+
+
+def _with_runtime(settings: Settings, work):  # type: ignore[no-untyped-def]
+    """Run one service call against the database (a running server picks the change up)."""
+    upgrade(settings.database_url)
+
+    async def main():  # type: ignore[no-untyped-def]
+        from lockhub.services.runtime import build_runtime
+
+        rt = build_runtime(settings)
+        try:
+            return await work(rt)
+        finally:
+            await rt.db.dispose()
+
+    from lockhub.errors import LockhubError
+
+    try:
+        return asyncio.run(main())
+    except LockhubError as exc:
+        console.print(f"[red]{exc.error_type}[/]: {escape(exc.message)}")
+        raise typer.Exit(1) from None
+
+
+def _print_clock(clock) -> None:  # type: ignore[no-untyped-def]
+    from lockhub.clock import iso
+
+    state = "frozen" if clock.frozen_at is not None else "running"
+    console.print(f"{iso(clock.now)}  ({state}, offset {clock.offset.total_seconds():+.0f}s)")
+
+
+WORKSPACE_OPTION = typer.Option(..., "--workspace", help="Sandbox workspace id")
+
+
+@clock_app.command("get")
+def clock_get(workspace: str = WORKSPACE_OPTION,
+              database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Show the workspace's time."""
+    from lockhub.services import sandbox
+
+    _print_clock(_with_runtime(_settings(database_url),
+                               lambda rt: sandbox.get_clock(rt, workspace)))
+
+
+@clock_app.command("freeze")
+def clock_freeze(workspace: str = WORKSPACE_OPTION,
+                 database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Stop the workspace's clock."""
+    from lockhub.services import sandbox
+
+    _print_clock(_with_runtime(_settings(database_url),
+                               lambda rt: sandbox.change_clock(rt, workspace, frozen=True)))
+
+
+@clock_app.command("unfreeze")
+def clock_unfreeze(workspace: str = WORKSPACE_OPTION,
+                   database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Let the workspace's clock run again."""
+    from lockhub.services import sandbox
+
+    _print_clock(_with_runtime(_settings(database_url),
+                               lambda rt: sandbox.change_clock(rt, workspace, frozen=False)))
+
+
+@clock_app.command("advance")
+def clock_advance(seconds: float = typer.Argument(..., help="How far to move the clock"),
+                  workspace: str = WORKSPACE_OPTION,
+                  database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Move the workspace's clock forward; due access-code work runs at once."""
+    from lockhub.services import sandbox
+
+    _print_clock(_with_runtime(_settings(database_url), lambda rt: sandbox.change_clock(
+        rt, workspace, advance_seconds=seconds)))
+
+
+@clock_app.command("set")
+def clock_set(instant: str = typer.Argument(..., help="ISO 8601 instant with a zone"),
+              workspace: str = WORKSPACE_OPTION,
+              database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Set the workspace's clock to an instant."""
+    from datetime import datetime
+
+    from lockhub.services import sandbox
+
+    when = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise typer.BadParameter("give a time zone, e.g. 2026-01-01T00:00:00Z")
+    _print_clock(_with_runtime(_settings(database_url), lambda rt: sandbox.change_clock(
+        rt, workspace, set_to=when)))
+
+
+@sandbox_app.command("fail")
+def sandbox_fail(
+    device: str = typer.Option(..., "--device", help="Device id"),
+    error_type: str = typer.Option("device_offline", help="error.type the operations fail with"),
+    count: int = typer.Option(1, help="How many operations fail"),
+    operation: list[str] = typer.Option(None, help="lock, unlock, set_code, remove_code, "
+                                                    "list_codes (default: all)"),
+    workspace: str = WORKSPACE_OPTION,
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Make the next operations on a virtual lock fail."""
+    from lockhub.services import sandbox
+
+    _with_runtime(_settings(database_url), lambda rt: sandbox.inject_failures(
+        rt, workspace, device, error_type=error_type, count=count,
+        operations=operation or None, message=None))
+    console.print(f"next {count} operation(s) on {device} fail with {error_type}")
+
+
+@sandbox_app.command("clear-faults")
+def sandbox_clear_faults(device: str = typer.Option(..., "--device", help="Device id"),
+                         workspace: str = WORKSPACE_OPTION,
+                         database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Remove every injected failure from a virtual lock."""
+    from lockhub.services import sandbox
+
+    _with_runtime(_settings(database_url),
+                  lambda rt: sandbox.clear_faults(rt, workspace, device))
+    console.print(f"faults cleared on {device}")
 
 
 def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:

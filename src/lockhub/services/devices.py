@@ -14,11 +14,12 @@ from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
+from lockhub.engine.code_jobs import schedule_sync
 from lockhub.errors import InvalidInput, NotFound
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
-from lockhub.store.tables import devices
+from lockhub.store.tables import access_codes, devices
 
 D = devices
 UNSET = msgspec.UNSET
@@ -210,3 +211,20 @@ async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,
         await events.record(conn, now=now, workspace_id=row.workspace_id, event_type=event_type,
                             device_id=row.device_id,
                             connected_account_id=row.connected_account_id, **fields)
+        if event_type == "device.disconnected":
+            # lockhub can no longer vouch for what the lock holds.
+            await conn.execute(update(access_codes).where(
+                access_codes.c.device_id == row.device_id, access_codes.c.status == "set",
+                access_codes.c.is_managed.is_(True)).values(status="unknown"))
+        elif event_type == "device.connected":
+            await _resume_codes(conn, now, row)
+
+
+async def _resume_codes(conn: AsyncConnection, now: datetime, row: Any) -> None:
+    """Back online: reconcile every code of the device at once instead of after backoff."""
+    clock = await workspace_clock(conn, row.workspace_id, now)
+    codes = (await conn.execute(select(access_codes.c.access_code_id).where(
+        access_codes.c.device_id == row.device_id))).all()
+    for code in codes:
+        await schedule_sync(conn, clock, workspace_id=row.workspace_id, device_id=row.device_id,
+                            access_code_id=code.access_code_id)

@@ -151,12 +151,4 @@ async def set_conditions(rt: Runtime, workspace_id: str, device_id: str,
         row = await device_service.get_row(conn, workspace_id, device_id=device_id, managed=None)
         await device_service.apply_snapshot(conn, now=rt.clock.now(), row=row,
                                             state=snapshot.state())
-        codes = (await conn.execute(select(access_codes.c.access_code_id).where(
-            access_codes.c.device_id == device_id))).all()
-        clock = await workspace_clock(conn, workspace_id, rt.clock.now())
-        for code in codes:
-            # Reconnection resumes pending work at once instead of waiting for backoff.
-            await code_service.schedule_sync(conn, clock, workspace_id=workspace_id,
-                                             device_id=device_id,
-                                             access_code_id=code.access_code_id)
     rt.wake_engine()

@@ -7,7 +7,6 @@ igloohome_device_2 (name), nuki_device_1 (managed/unmanaged). Every change is un
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,7 @@ from seam import NULL, Seam, SeamHttpApiError
 
 from tests.conformance.helpers import SANDBOX_WORKSPACE, raw, seed_ids
 from tests.server import LockhubServer
-
-SPEC_PATH = Path(__file__).parents[2].parent / "shared" / "seam-openapi.json"
+from tests.spec import SPEC_PATH  # noqa: E402
 
 
 @pytest.fixture(scope="module")

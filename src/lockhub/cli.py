@@ -273,7 +273,7 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
         try:
             await engine_worker.run()
         finally:
-            await rt.db.dispose()
+            await rt.close()
 
     asyncio.run(main())
 

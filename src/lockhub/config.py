@@ -43,6 +43,19 @@ class Settings:
     device_sync_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_DEVICE_SYNC_SECONDS", 300.0)
     )
+    # Key that encrypts stored secrets (webhook secrets): LOCKHUB_SECRET_KEY (a Fernet key), or a
+    # key file created on first use. Processes sharing a database must share the key.
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("LOCKHUB_SECRET_KEY"))
+    secret_key_file: str = field(
+        default_factory=lambda: os.environ.get("LOCKHUB_SECRET_KEY_FILE", ".lockhub/secret.key")
+    )
+    # Webhook targets: comma-separated hosts or CIDRs always allowed / always refused. Private
+    # and loopback addresses are refused by default except for sandbox workspaces.
+    webhook_allow: str = field(default_factory=lambda: os.environ.get("LOCKHUB_WEBHOOK_ALLOW", ""))
+    webhook_deny: str = field(default_factory=lambda: os.environ.get("LOCKHUB_WEBHOOK_DENY", ""))
+    webhook_timeout_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_WEBHOOK_TIMEOUT_SECONDS", 15.0)
+    )
     # How long `sync: true` waits for an action attempt to resolve before answering pending.
     sync_wait_seconds: float = 20.0
 

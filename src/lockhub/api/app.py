@@ -22,6 +22,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     fake_hooks,
     locks,
     sandbox,
+    webhooks,
     workspaces,
 )
 from lockhub.api.auth import authenticate
@@ -140,7 +141,7 @@ def create_app(rt: Runtime) -> Litestar:
                     await task
                 except (asyncio.CancelledError, Exception):
                     pass
-            await rt.db.dispose()
+            await rt.close()
 
     return Litestar(
         route_handlers=[_handler(rt, r) for r in routes] + [openapi_json],

@@ -22,10 +22,12 @@ Handler = Callable[[Runtime, jobs.Job], Awaitable[None]]
 def handlers() -> dict[str, Handler]:
     from lockhub.engine.access_codes import reconcile_access_code
     from lockhub.engine.device_codes import sync_device_codes
+    from lockhub.engine.webhooks import deliver_webhook
     from lockhub.services.workspaces import run_reset_sandbox
 
     return {"action_attempt": run_action_attempt, "reset_sandbox": run_reset_sandbox,
-            "access_code": reconcile_access_code, "device_codes": sync_device_codes}
+            "access_code": reconcile_access_code, "device_codes": sync_device_codes,
+            "webhook_delivery": deliver_webhook}
 
 
 class Worker:

@@ -12,6 +12,7 @@ from lockhub.clock import iso
 from lockhub.domain.events import EVENT_TYPES
 from lockhub.errors import NotFound
 from lockhub.ids import new_id
+from lockhub.services import webhooks
 from lockhub.store.tables import events
 
 _INDEXED = ("device_id", "connected_account_id", "access_code_id", "connect_webview_id",
@@ -45,6 +46,7 @@ async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, eve
         created_at=now, occurred_at=occurred_at or now, body=body,
         **{k: body.get(k) for k in _INDEXED},
     ))
+    await webhooks.enqueue_for_event(conn, now=now, event=body)
     return body
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+import httpx
+
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
 from lockhub.providers.registry import ProviderRegistry
@@ -22,6 +24,20 @@ class Runtime:
     engine_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Set whenever an action attempt resolves, so `sync: true` callers re-check at once.
     attempt_resolved: asyncio.Event = field(default_factory=asyncio.Event)
+
+    _http: httpx.AsyncClient | None = None
+
+    def http(self) -> httpx.AsyncClient:
+        """The outbound HTTP client (webhooks): never follows redirects."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(follow_redirects=False,
+                                           limits=httpx.Limits(max_connections=100))
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+        await self.db.dispose()
 
     def wake_engine(self) -> None:
         self.engine_wakeup.set()

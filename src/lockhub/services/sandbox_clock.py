@@ -15,10 +15,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lockhub.errors import LockhubError, NotFound
+from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.store.tables import jobs, workspaces
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# A sandbox clock stays where date arithmetic on workspace time cannot overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,10 @@ class WorkspaceClock:
         """The real instant at which workspace time reaches `instant`."""
         if self.frozen_at is not None:
             return self.real_now if instant <= self.frozen_at else FAR_FUTURE
-        return instant - self.offset
+        try:
+            return instant - self.offset
+        except OverflowError:  # beyond datetime's range: long past (due now), or never
+            return self.real_now if self.offset > timedelta(0) else FAR_FUTURE
 
 
 async def workspace_clock(conn: AsyncConnection, workspace_id: str,
@@ -68,6 +74,9 @@ async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime
         now = set_to
     if advance_seconds is not None:
         now = now + timedelta(seconds=advance_seconds)
+    if not EARLIEST <= now <= LATEST:
+        raise InvalidInput.for_field(["seconds" if set_to is None else "now"],
+                                     "The sandbox clock must stay between 1970 and 9000")
     keep_frozen = clock.frozen_at is not None if frozen is None else frozen
     values = ({"clock_frozen_at": now, "clock_offset_seconds": 0.0} if keep_frozen else
               {"clock_frozen_at": None,
@@ -75,6 +84,8 @@ async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime
     await conn.execute(update(workspaces).where(
         workspaces.c.workspace_id == workspace_id).values(**values))
     await conn.execute(update(jobs).where(
-        jobs.c.workspace_id == workspace_id, jobs.c.kind == "access_code",
+        jobs.c.workspace_id == workspace_id,
+        # Work scheduled in workspace time; each job re-checks what is due when it runs.
+        jobs.c.kind.in_(("access_code", "webhook_delivery")),
     ).values(run_at=real_now, generation=jobs.c.generation + 1))
     return await workspace_clock(conn, workspace_id, real_now)

@@ -107,8 +107,8 @@ async def wipe(rt: Runtime, workspace_id: str, *, keep_attempt: str | None,
         await conn.execute(update(t.workspaces).where(
             t.workspaces.c.workspace_id == workspace_id,
         ).values(clock_offset_seconds=0.0, clock_frozen_at=None))
-        for table in (t.access_codes, t.devices, t.connected_accounts, t.events,
-                      t.sandbox_devices):
+        for table in (t.webhook_deliveries, t.access_codes, t.devices, t.connected_accounts,
+                      t.events, t.sandbox_devices):
             await conn.execute(delete(table).where(table.c.workspace_id == workspace_id))
         await conn.execute(delete(t.action_attempts).where(
             t.action_attempts.c.workspace_id == workspace_id,

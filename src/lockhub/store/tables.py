@@ -271,3 +271,37 @@ sandbox_codes = Table(
     Column("ends_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("url", String, nullable=False),
+    Column("event_types", Json, nullable=False),  # ["*"] for every event
+    Column("secret_encrypted", String, nullable=False),  # the whsec_ secret, encrypted at rest
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The outbox: one row per (event, webhook); the engine delivers it at least once.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("webhook_id", String, ForeignKey("webhooks.webhook_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("event_id", String, nullable=False),
+    Column("event_type", String, nullable=False),
+    Column("payload", Text, nullable=False),  # the exact JSON body sent (and signed)
+    Column("status", String, nullable=False),  # pending | delivered | failed
+    Column("attempt_count", Integer, nullable=False, server_default="0"),
+    Column("attempts", Json, nullable=False),  # [{at, status_code, latency_ms, error}]
+    Column("next_attempt_at", UtcDateTime, nullable=True),  # workspace time
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_webhook_deliveries_workspace_created", "workspace_id", "created_at"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+)

@@ -1,0 +1,42 @@
+"""Encryption of secrets lockhub must read back (webhook signing secrets), at rest."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from lockhub.config import Settings
+
+
+@cache
+def _fernet(key: bytes) -> Fernet:
+    return Fernet(key)
+
+
+def _key(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.secret_key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Fernet.generate_key()
+        # Created exclusively: two processes starting together keep the first key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+    return path.read_bytes().strip()
+
+
+def encrypt(settings: Settings, plaintext: str) -> str:
+    return _fernet(_key(settings)).encrypt(plaintext.encode()).decode()
+
+
+def decrypt(settings: Settings, token: str) -> str:
+    return _fernet(_key(settings)).decrypt(token.encode()).decode()

@@ -24,6 +24,8 @@ sandbox_app = typer.Typer(help="Sandbox controls: workspace clock and device fau
 app.add_typer(sandbox_app, name="sandbox")
 clock_app = typer.Typer(help="A sandbox workspace's clock.", no_args_is_help=True)
 sandbox_app.add_typer(clock_app, name="clock")
+webhooks_app = typer.Typer(help="Webhook deliveries: inspect and replay.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 DATABASE_HELP = "sqlite:///PATH (default .lockhub/lockhub.db) or postgresql://USER:PASS@HOST/DB"
@@ -212,6 +214,46 @@ def sandbox_clear_faults(device: str = typer.Option(..., "--device", help="Devic
     _with_runtime(_settings(database_url),
                   lambda rt: sandbox.clear_faults(rt, workspace, device))
     console.print(f"faults cleared on {device}")
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    workspace: str = typer.Option(..., "--workspace", help="Workspace id"),
+    status: str = typer.Option(None, help="pending, delivered or failed"),
+    limit: int = typer.Option(50, help="How many, newest first"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Show webhook deliveries: status, attempts, last response and next retry."""
+    from rich.table import Table
+
+    from lockhub.services import webhooks
+
+    rows = _with_runtime(_settings(database_url), lambda rt: webhooks.list_deliveries(
+        rt, workspace, webhook_id=None, event_id=None, status=status, limit=limit))
+    table = Table("delivery", "event", "status", "attempts", "last response", "latency ms",
+                  "next attempt (workspace time)")
+    for d in rows:
+        last = d.attempts[-1] if d.attempts else None
+        table.add_row(d.delivery_id, d.event_type, d.status, str(d.attempt_count),
+                      (str(last.status_code) if last and last.status_code else
+                       (last.error or "") if last else ""),
+                      f"{last.latency_ms:.1f}" if last and last.latency_ms is not None else "",
+                      d.next_attempt_at or "")
+    console.print(table)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(
+    delivery_id: str = typer.Argument(..., help="Delivery id"),
+    workspace: str = typer.Option(..., "--workspace", help="Workspace id"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Send a delivery again."""
+    from lockhub.services import webhooks
+
+    delivery = _with_runtime(_settings(database_url),
+                             lambda rt: webhooks.replay(rt, workspace, delivery_id))
+    console.print(f"{delivery.delivery_id} is {delivery.status} again")
 
 
 def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:

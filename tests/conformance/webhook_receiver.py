@@ -17,6 +17,7 @@ class Receiver:
         self.secret: str | None = None
         self.mode = "ok"  # ok | fail | hang
         self.events: list[Any] = []  # verified events, in arrival order
+        self.arrivals: list[float] = []  # time.time() of each verified event's arrival
         self.message_ids: list[str] = []
         self.rejected = 0  # requests that failed verification
         self.requests = 0
@@ -46,6 +47,7 @@ class Receiver:
                     return
                 with receiver._lock:
                     receiver.events.append(event)
+                    receiver.arrivals.append(time.time())
                     receiver.message_ids.append(headers["webhook-id"])
                 self.send_response(204)
                 self.end_headers()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 WINDOW_SECONDS = 60
 
 PER_DEVICE_PER_MINUTE: dict[str, int] = {
@@ -11,3 +13,11 @@ PER_DEVICE_PER_MINUTE: dict[str, int] = {
     "UPDATE_ACCESS_CODE": 10,
     "DELETE_ACCESS_CODE": 20,
 }
+
+
+def limit_for(action_type: str) -> int | None:
+    """The per-minute limit for an action, or None. An operator may switch the guardrails off
+    (LOCKHUB_RATE_LIMITS=off), e.g. for load tests of their own deployment."""
+    if os.environ.get("LOCKHUB_RATE_LIMITS", "on").lower() == "off":
+        return None
+    return PER_DEVICE_PER_MINUTE.get(action_type)

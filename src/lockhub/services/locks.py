@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.devices import capability_flags
 from lockhub.domain.objects import ActionAttempt
-from lockhub.domain.rate_limits import PER_DEVICE_PER_MINUTE, WINDOW_SECONDS
+from lockhub.domain.rate_limits import WINDOW_SECONDS, limit_for
 from lockhub.engine import jobs
 from lockhub.errors import LockhubError, RateLimited
 from lockhub.services import action_attempts, devices
@@ -53,7 +53,7 @@ async def enforce_rate_limit(conn: AsyncConnection, device_id: str, action_type:
 
     Counted in the database, so the limit holds across several API processes.
     """
-    limit = PER_DEVICE_PER_MINUTE.get(action_type)
+    limit = limit_for(action_type)
     if limit is None:
         return
     window_start = now - timedelta(seconds=WINDOW_SECONDS)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 from seam import Seam
-
-from lockhub.domain.webhooks import new_secret, signed_headers
 from tests.conformance.webhook_receiver import Receiver
 from tests.server import start_server
+
+from lockhub.domain.webhooks import new_secret, signed_headers
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -15,6 +15,7 @@ from lockhub.domain.objects import AccessCode, GeneratedCode, UnmanagedAccessCod
 from lockhub.errors import InvalidInput
 from lockhub.services import access_codes as service
 from lockhub.services import backup_pool, sandbox
+from lockhub.services.sandbox_clock import EARLIEST, LATEST
 
 Timestamp = Annotated[datetime, Meta(tz=True)]
 Limit = Annotated[float, Meta(gt=0)]
@@ -23,6 +24,13 @@ CodeLength = Annotated[int, Meta(ge=1, le=20)]
 
 def _given(value: Any, default: Any = None) -> Any:
     return default if value is UNSET else value
+
+
+def _check_times(*values: Any) -> None:
+    """Far outside workspace time's range, the engine's date arithmetic overflows."""
+    for value in values:
+        if isinstance(value, datetime) and not EARLIEST <= value <= LATEST:
+            raise ValueError("starts_at and ends_at must be between 1970-01-01 and 9000-01-01")
 
 
 class CodeFields(msgspec.Struct, kw_only=True):
@@ -38,6 +46,9 @@ class CodeFields(msgspec.Struct, kw_only=True):
     is_external_modification_allowed: bool | UnsetType = UNSET
     use_backup_access_code_pool: bool = False
     attempt_for_offline_device: bool = True
+
+    def __post_init__(self) -> None:
+        _check_times(self.starts_at, self.ends_at)
 
     def request(self, **extra: Any) -> service.CodeRequest:
         external = _given(self.is_external_modification_allowed,
@@ -111,12 +122,18 @@ class UpdateAccessCodeParams(msgspec.Struct, kw_only=True):
     attempt_for_offline_device: bool = True
     sync: bool = False
 
+    def __post_init__(self) -> None:
+        _check_times(self.starts_at, self.ends_at)
+
 
 class UpdateMultipleParams(msgspec.Struct, kw_only=True):
     common_code_key: str
     name: str | None | UnsetType = UNSET
     starts_at: Timestamp | None | UnsetType = UNSET
     ends_at: Timestamp | None | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_times(self.starts_at, self.ends_at)
 
 
 class DeleteAccessCodeParams(msgspec.Struct):

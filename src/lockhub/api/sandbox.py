@@ -64,7 +64,8 @@ class CodeOnLock(msgspec.Struct, omit_defaults=True):
 
 class EditCodeOnLockParams(msgspec.Struct):
     device_id: str
-    slot: Annotated[int, Meta(ge=0)]
+    # The slot column is a 32-bit INTEGER; a larger number is no slot (and overflowed: 500).
+    slot: Annotated[int, Meta(ge=0, le=2**31 - 1)]
     code: Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")] | UnsetType = UNSET
     name: str | UnsetType = UNSET
     remove: bool = False

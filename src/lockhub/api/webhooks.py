@@ -25,9 +25,9 @@ class WebhookIdParams(msgspec.Struct):
 
 
 class UpdateWebhookParams(msgspec.Struct):
+    # Seam's contract: event_types is required and a webhook's url cannot change.
     webhook_id: str
-    event_types: list[str] | UnsetType = UNSET
-    url: Url | UnsetType = UNSET
+    event_types: list[str]
 
 
 class ListDeliveriesParams(msgspec.Struct):
@@ -64,11 +64,9 @@ async def list_webhooks(ctx: Ctx, params: NoParams) -> list[Webhook]:
 
 @route("/webhooks/update", alias="PUT", params=UpdateWebhookParams)
 async def update_webhook(ctx: Ctx, params: UpdateWebhookParams) -> None:
-    """Change which events a webhook receives (or its URL)."""
-    await service.update_webhook(
-        ctx.rt, ctx.workspace_id, params.webhook_id,
-        event_types=None if params.event_types is UNSET else params.event_types,
-        url=None if params.url is UNSET else params.url)
+    """Change which events a webhook receives."""
+    await service.update_webhook(ctx.rt, ctx.workspace_id, params.webhook_id,
+                                 event_types=params.event_types, url=None)
 
 
 @route("/webhooks/delete", alias="DELETE", params=WebhookIdParams)

@@ -1,0 +1,695 @@
+"""Workspaces are walls: another workspace's credential can neither read nor change the first
+workspace's resources, through any route that takes a workspace.
+
+The cases are driven from the route table: every served route with `auth != "none"` (test hooks
+aside) must have an entry in `ISOLATION`, so a newly added route fails here until someone says
+how another workspace would try to reach workspace 1 through it. Each case calls the route with
+the intruder's credential and workspace 1's ids, through the official SDK (where it has the
+route) and then raw through every verb the route accepts, and expects:
+
+- `Hidden`: 404 `<resource>_not_found`, the same answer as for an id that exists nowhere (so the
+  answer does not reveal that the id exists in another workspace);
+- `OwnOnly`: 200 with the intruder's own items only, nothing of workspace 1;
+- `Refused`: the route's refusal for this credential (401 for creating a workspace with an API
+  key, 400 `workspace_not_sandbox` for sandbox routes called from a production workspace).
+
+The intruder is workspace 2's API key (`seed_workspace_2`, not a sandbox). Sandbox-only routes
+refuse it before looking at any id, so they are also tried by a sandbox intruder: a sandbox
+workspace john creates, reached with his personal access token (john is a member of workspace 1
+too: the `seam-workspace` header, not the user, decides what is reachable).
+
+Around every route, a witness (workspace 1's own key) checks that nothing changed in workspace 1:
+devices (name, managed flag, custom metadata, bolt, online), access codes, the PINs in the
+virtual lock, webhooks, action attempts, events (every write records one in its own
+transaction), the sandbox clock and the workspaces john can reach.
+
+The module uses a server of its own: it changes seeded devices and lists the whole event
+history, which must not depend on what other test files did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from seam import Seam, SeamHttpApiError, SeamHttpUnauthorizedError, SeamWithoutWorkspace
+
+from lockhub.api import app  # noqa: F401  (importing registers every route)
+from lockhub.api.routing import ROUTES, Route
+from tests.conformance.helpers import (
+    EPOCH,
+    OTHER_KEY,
+    OTHER_WORKSPACE,
+    PAT,
+    SANDBOX_KEY,
+    SANDBOX_WORKSPACE,
+    raw,
+    seed_ids,
+    wait_until,
+)
+from tests.server import LockhubServer, start_server
+
+WORKSPACE_ROUTES = [r for r in ROUTES if r.auth != "none" and not r.test_hook]
+_QUERY_VERBS = ("GET", "DELETE")
+PIN = "4821"  # workspace 1's managed code on its device
+UNMANAGED_PIN = "7310"  # a code someone set at the lock itself
+COMMON_CODE_KEY = "ws1-cleaning-crew"
+# Closed ports: deliveries fail at once and are retried later, nothing leaves the machine.
+WS1_HOOK = "http://127.0.0.1:9/workspace-1-hook"
+WS2_HOOK = "http://127.0.0.1:9/workspace-2-hook"
+
+
+# --------------------------------------------------------------------------- the two sides
+
+
+@dataclass(frozen=True)
+class Ws1:
+    """Ids of workspace 1's resources that another workspace will try to reach."""
+
+    device_id: str
+    device_name: str
+    unmanaged_device_id: str
+    unmanaged_device_name: str
+    access_code_id: str
+    unmanaged_access_code_id: str
+    action_attempt_id: str
+    event_id: str
+    connected_account_id: str
+    webhook_id: str
+    delivery_id: str
+    page_cursor: str  # of workspace 1's `/devices/list?limit=1`
+    # Every id and name of workspace 1, to spot any of them in an answer.
+    every_id: frozenset[str] = dataclasses.field(repr=False)
+
+
+@dataclass(frozen=True)
+class Intruder:
+    """A credential of another workspace: the SDK client and the raw headers for it."""
+
+    workspace_id: str
+    seam: Seam = dataclasses.field(repr=False)
+    headers: dict[str, str] = dataclasses.field(repr=False)
+
+
+@dataclass
+class Walls:
+    server: LockhubServer
+    owner: Seam  # workspace 1's own key: the witness
+    key: Intruder  # workspace 2's API key
+    sandbox: Intruder  # john's PAT on a sandbox workspace of his own
+    ws1: Ws1
+    seen: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def raw_as(self, intruder: Intruder, headers: dict[str, str] | None = None) -> httpx.Client:
+        return raw(self.server, None, {**intruder.headers, **(headers or {})})
+
+    def witness(self) -> dict[str, Any]:
+        """What workspace 1 looks like to its owner (and which workspaces john can reach)."""
+        owner, ws1 = self.owner, self.ws1
+        devices = [*owner.devices.list(), *owner.devices.unmanaged.list()]
+        john = SeamWithoutWorkspace(personal_access_token=PAT, endpoint=self.server.url)
+        with raw(self.server, SANDBOX_KEY) as http:
+            clock = http.get("/_lockhub/sandbox/clock/get").json()["clock"]
+            on_lock = http.get("/_lockhub/sandbox/devices/list_codes_on_lock",
+                               params={"device_id": ws1.device_id}).json()["codes_on_lock"]
+        return {
+            "workspace": owner.workspaces.get(),
+            "devices": {
+                d.device_id: (d.display_name, d.is_managed, dict(d.custom_metadata),
+                              getattr(d.properties, "locked", None), d.properties.online)
+                for d in devices
+            },
+            "webhooks": sorted((w.webhook_id, w.url, tuple(w.event_types))
+                               for w in owner.webhooks.list()),
+            "access codes": sorted(
+                (c.access_code_id, c.name, c.code, c.status, c.is_managed)
+                for c in [*owner.access_codes.list(device_id=ws1.device_id),
+                          *owner.access_codes.unmanaged.list(device_id=ws1.device_id)]),
+            "codes on the lock": on_lock,
+            "action attempts": sorted((a.action_attempt_id, a.status)
+                                      for a in owner.action_attempts.list()),
+            "events": sorted(e.event_id for e in owner.events.list(since=EPOCH, limit=10_000)),
+            "clock": (clock["is_frozen"], clock["offset_seconds"]),
+            "john's workspaces": sorted(w.workspace_id for w in john.workspaces.list()),
+        }
+
+
+@pytest.fixture(scope="module")
+def walls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]:
+    srv = start_server(tmp_path_factory.mktemp("isolation"), name="isolation")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def walls(walls_server: LockhubServer) -> Walls:
+    url = walls_server.url
+    owner = Seam(api_key=SANDBOX_KEY, endpoint=url)
+    seeded = seed_ids(walls_server)
+    device = owner.devices.get(device_id=seeded["august_device_1"])
+    key = Intruder(OTHER_WORKSPACE, Seam(api_key=OTHER_KEY, endpoint=url),
+                   {"authorization": f"Bearer {OTHER_KEY}"})
+    # Before anything happens in workspace 1: workspace 2 subscribes to every event.
+    key.seam.webhooks.create(url=WS2_HOOK, event_types=["*"])
+    webhook = owner.webhooks.create(url=WS1_HOOK,
+                                    event_types=["action_attempt.lock_door.succeeded"])
+    unmanaged_id = seeded["august_device_2"]
+    owner.devices.update(device_id=unmanaged_id, is_managed=False)
+    unmanaged = owner.devices.unmanaged.get(device_id=unmanaged_id)
+    attempt = owner.locks.lock_door(device_id=device.device_id)  # the SDK waits until it settles
+    assert attempt.status == "success"
+    with raw(walls_server, SANDBOX_KEY) as http:
+        deliveries = http.get("/_lockhub/webhooks/deliveries/list").json()["deliveries"]
+    assert [d["webhook_id"] for d in deliveries] == [webhook.webhook_id]
+    code = owner.access_codes.create(device_id=device.device_id, code=PIN, name="Cleaner",
+                                     common_code_key=COMMON_CODE_KEY)
+    found = owner.access_codes.simulate.create_unmanaged_access_code(
+        device_id=device.device_id, code=UNMANAGED_PIN, name="Set at the keypad")
+    wait_until(lambda: owner.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               message="workspace 1's access code to be set on the lock")
+    event = owner.events.list(since=EPOCH, device_id=device.device_id)[0]
+    _, pagination = owner.create_paginator(owner.devices.list, {"limit": 1}).first_page()
+    assert pagination is not None and pagination.next_page_cursor
+
+    john = SeamWithoutWorkspace(personal_access_token=PAT, endpoint=url)
+    sandbox_id = john.workspaces.create(name="John's other sandbox",
+                                        is_sandbox=True).workspace_id
+
+    every_id = {SANDBOX_WORKSPACE, seeded["john_connected_account_id"],
+                seeded["jane_connected_account_id"], COMMON_CODE_KEY, device.display_name,
+                unmanaged.display_name, webhook.webhook_id, WS1_HOOK,
+                deliveries[0]["delivery_id"]}
+    every_id |= {d.device_id for d in [*owner.devices.list(), *owner.devices.unmanaged.list()]}
+    every_id |= {code.access_code_id, found.access_code_id}
+    every_id |= {a.action_attempt_id for a in owner.action_attempts.list()}
+    every_id |= {e.event_id for e in owner.events.list(since=EPOCH, limit=10_000)}
+    ws1 = Ws1(
+        device_id=device.device_id,
+        device_name=device.display_name,
+        unmanaged_device_id=unmanaged.device_id,
+        unmanaged_device_name=unmanaged.display_name,
+        access_code_id=code.access_code_id,
+        unmanaged_access_code_id=found.access_code_id,
+        action_attempt_id=attempt.action_attempt_id,
+        event_id=event.event_id,
+        connected_account_id=device.connected_account_id,
+        webhook_id=webhook.webhook_id,
+        delivery_id=deliveries[0]["delivery_id"],
+        page_cursor=pagination.next_page_cursor,
+        every_id=frozenset(every_id),
+    )
+    sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
+                       {"authorization": f"Bearer {PAT}", "seam-workspace": sandbox_id})
+    walls = Walls(server=walls_server, owner=owner, key=key, sandbox=sandbox, ws1=ws1)
+    walls.seen = walls.witness()
+    return walls
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def send(client: httpx.Client, method: str, path: str, params: dict[str, Any]) -> httpx.Response:
+    """Query string for GET/DELETE, JSON body for the other verbs (as the route table reads)."""
+    if method in _QUERY_VERBS:
+        return client.request(method, path, params=params)
+    return client.request(method, path, json=params)
+
+
+def strings_in(value: Any) -> set[str]:
+    """Every string inside an answer (JSON, or an SDK resource), to look for foreign ids."""
+    if isinstance(value, str):
+        return {value}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return set().union(*(strings_in(v) for v in value.values()), set())
+    if isinstance(value, (list, tuple)):
+        return set().union(*(strings_in(v) for v in value), set())
+    return set()
+
+
+def assert_nothing_of_workspace_1(items: list[Any], walls: Walls, intruder: Intruder,
+                                  where: str) -> None:
+    leaked = strings_in(items) & walls.ws1.every_id
+    assert not leaked, f"{where} shows workspace 1's {sorted(leaked)}"
+    for item in items:
+        workspace_id = (item.get("workspace_id") if isinstance(item, dict)
+                        else getattr(item, "workspace_id", None))
+        assert workspace_id in (None, intruder.workspace_id), f"{where}: {workspace_id}'s item"
+
+
+def replace_ids(params: dict[str, Any], ws1: Ws1) -> tuple[dict[str, Any], dict[str, str]]:
+    """The same request naming ids that exist nowhere, and the substitutions made."""
+    swaps: dict[str, str] = {}
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str) and value in ws1.every_id:
+            return swaps.setdefault(value, f"unknown-{uuid.uuid4()}")
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    return {k: swap(v) for k, v in params.items()}, swaps
+
+
+def comparable(response: httpx.Response, names: set[str]) -> tuple[int, Any]:
+    """Status and body without the request id, the named ids replaced by a placeholder."""
+    body = response.json()
+    body.get("error", {}).pop("request_id", None)
+    text = json.dumps(body, sort_keys=True)
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(json.dumps(name)[1:-1], "<id>")
+    return response.status_code, json.loads(text)
+
+
+# --------------------------------------------------------------------------- kinds of case
+
+Params = Callable[[Ws1], dict[str, Any]]
+SdkCall = Callable[[Seam, dict[str, Any]], Any]
+KEY, SANDBOX = "key", "sandbox"
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """The intruder names workspace 1's resource: 404 `error_type`, as for an unknown id."""
+
+    error_type: str
+    params: Params
+    sdk: SdkCall | None
+    intruder: str = KEY
+
+    def check(self, walls: Walls, route: Route) -> None:
+        intruder: Intruder = getattr(walls, self.intruder)
+        params = self.params(walls.ws1)
+        if self.sdk is not None:
+            with pytest.raises(SeamHttpApiError) as refused:
+                self.sdk(intruder.seam, params)
+            assert (refused.value.status_code, refused.value.code) == (404, self.error_type)
+        unknown, swaps = replace_ids(params, walls.ws1)
+        assert swaps, "a Hidden case must name something of workspace 1"
+        names = {*swaps, *swaps.values()}
+        with walls.raw_as(intruder) as http:
+            for method in route.methods:
+                foreign = send(http, method, route.path, params)
+                assert foreign.status_code == 404, (method, foreign.text)
+                assert foreign.json()["error"]["type"] == self.error_type, (method, foreign.text)
+                nowhere = send(http, method, route.path, unknown)
+                assert comparable(foreign, names) == comparable(nowhere, names), (
+                    f"{method} {route.path}: workspace 1's id is answered differently from an "
+                    f"unknown id, which tells the intruder that it exists")
+
+
+@dataclass(frozen=True)
+class OwnOnly:
+    """The intruder asks about workspace 1's resources: 200 with its own items only."""
+
+    key: str
+    params: Params
+    sdk: SdkCall | None
+    intruder: str = KEY
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def check(self, walls: Walls, route: Route) -> None:
+        intruder: Intruder = getattr(walls, self.intruder)
+        params = self.params(walls.ws1)
+        if self.sdk is not None:
+            answer = self.sdk(intruder.seam, params)
+            items = answer if isinstance(answer, list) else [answer]
+            assert_nothing_of_workspace_1(items, walls, intruder, f"SDK {route.path}")
+        with walls.raw_as(intruder, self.headers) as http:
+            for method in route.methods:
+                response = send(http, method, route.path, params)
+                assert response.status_code == 200, (method, response.text)
+                found = response.json()[self.key]
+                items = found if isinstance(found, list) else [found]
+                assert_nothing_of_workspace_1(items, walls, intruder, f"{method} {route.path}")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A route the intruder may not use the way asked: its refusal, and nothing done."""
+
+    status: int
+    error_type: str
+    params: Params
+    sdk: SdkCall | None
+    intruder: str = KEY
+
+    def check(self, walls: Walls, route: Route) -> None:
+        intruder: Intruder = getattr(walls, self.intruder)
+        params = self.params(walls.ws1)
+        if self.sdk is not None:
+            with pytest.raises(SeamHttpApiError) as refused:
+                self.sdk(intruder.seam, params)
+            assert (refused.value.status_code, refused.value.code) == (self.status,
+                                                                       self.error_type)
+        with walls.raw_as(intruder) as http:
+            for method in route.methods:
+                response = send(http, method, route.path, params)
+                assert response.status_code == self.status, (method, response.text)
+                assert response.json()["error"]["type"] == self.error_type, response.text
+
+
+Case = Hidden | OwnOnly | Refused
+SEAM_WORKSPACE_1 = {"seam-workspace": SANDBOX_WORKSPACE}
+
+
+def sandbox_route(error_type: str, params: Params, sdk: SdkCall | None = None) -> list[Case]:
+    """A sandbox-only route naming workspace 1's resource: workspace 2 (production) is turned
+    away, another sandbox gets the resource's 404."""
+    return [Refused(400, "workspace_not_sandbox", params, sdk),
+            Hidden(error_type, params, sdk, intruder=SANDBOX)]
+
+
+def sandbox_clock(params: Params) -> list[Case]:
+    """A clock route: workspace 2 has no clock; another sandbox gets (and moves) its own."""
+    return [Refused(400, "workspace_not_sandbox", params, None),
+            OwnOnly("clock", params, None, intruder=SANDBOX)]
+
+
+# How another workspace tries to reach workspace 1 through each route, and what it must get.
+ISOLATION: dict[str, list[Case]] = {
+    "/devices/get": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id},
+               lambda s, p: s.devices.get(**p)),
+        Hidden("device_not_found", lambda w: {"name": w.device_name},
+               lambda s, p: s.devices.get(**p)),
+    ],
+    "/locks/get": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id},
+               lambda s, p: s.locks.get(**p)),
+        Hidden("device_not_found", lambda w: {"name": w.device_name},
+               lambda s, p: s.locks.get(**p)),
+    ],
+    "/devices/unmanaged/get": [
+        Hidden("device_not_found", lambda w: {"device_id": w.unmanaged_device_id},
+               lambda s, p: s.devices.unmanaged.get(**p)),
+        Hidden("device_not_found", lambda w: {"name": w.unmanaged_device_name},
+               lambda s, p: s.devices.unmanaged.get(**p)),
+    ],
+    "/devices/update": [
+        Hidden("device_not_found",
+               lambda w: {"device_id": w.device_id, "name": "Taken over",
+                          "custom_metadata": {"owner": "intruder"}, "is_managed": False},
+               lambda s, p: s.devices.update(**p)),
+    ],
+    "/devices/unmanaged/update": [
+        Hidden("device_not_found",
+               lambda w: {"device_id": w.unmanaged_device_id, "is_managed": True,
+                          "custom_metadata": {"owner": "intruder"}},
+               lambda s, p: s.devices.unmanaged.update(**p)),
+    ],
+    "/locks/lock_door": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id},
+               lambda s, p: s.locks.lock_door(**p)),
+    ],
+    "/locks/unlock_door": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id},
+               lambda s, p: s.locks.unlock_door(**p)),
+    ],
+    "/locks/simulate/keypad_code_entry": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id, "code": PIN},
+        lambda s, p: s.locks.simulate.keypad_code_entry(**p)),
+    "/locks/simulate/manual_lock_via_keypad": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id},
+        lambda s, p: s.locks.simulate.manual_lock_via_keypad(**p)),
+    "/action_attempts/get": [
+        Hidden("action_attempt_not_found", lambda w: {"action_attempt_id": w.action_attempt_id},
+               lambda s, p: s.action_attempts.get(**p)),
+    ],
+    "/events/get": [
+        Hidden("event_not_found", lambda w: {"event_id": w.event_id},
+               lambda s, p: s.events.get(**p)),
+        Hidden("event_not_found", lambda w: {"device_id": w.device_id},
+               lambda s, p: s.events.get(**p)),
+    ],
+    "/devices/list": [
+        OwnOnly("devices", lambda w: {}, lambda s, p: s.devices.list(**p)),
+        OwnOnly("devices", lambda w: {"device_ids": [w.device_id]},
+                lambda s, p: s.devices.list(**p)),
+        OwnOnly("devices", lambda w: {"connected_account_id": w.connected_account_id},
+                lambda s, p: s.devices.list(**p)),
+        OwnOnly("devices", lambda w: {"search": w.device_name},
+                lambda s, p: s.devices.list(**p)),
+        # Workspace 1's cursor does not page through workspace 1's devices.
+        OwnOnly("devices", lambda w: {"limit": 1, "page_cursor": w.page_cursor},
+                lambda s, p: s.devices.list(**p)),
+    ],
+    "/devices/unmanaged/list": [
+        OwnOnly("devices", lambda w: {}, lambda s, p: s.devices.unmanaged.list(**p)),
+        OwnOnly("devices", lambda w: {"device_ids": [w.unmanaged_device_id]},
+                lambda s, p: s.devices.unmanaged.list(**p)),
+    ],
+    "/locks/list": [
+        OwnOnly("devices", lambda w: {}, lambda s, p: s.locks.list(**p)),
+        OwnOnly("devices", lambda w: {"connected_account_id": w.connected_account_id},
+                lambda s, p: s.locks.list(**p)),
+    ],
+    "/devices/list_device_providers": [
+        OwnOnly("device_providers", lambda w: {},
+                lambda s, p: s.devices.list_device_providers(**p)),
+    ],
+    "/action_attempts/list": [
+        OwnOnly("action_attempts", lambda w: {}, lambda s, p: s.action_attempts.list(**p)),
+        OwnOnly("action_attempts", lambda w: {"action_attempt_ids": [w.action_attempt_id]},
+                lambda s, p: s.action_attempts.list(**p)),
+        OwnOnly("action_attempts", lambda w: {"device_id": w.device_id},
+                lambda s, p: s.action_attempts.list(**p)),
+    ],
+    "/events/list": [
+        OwnOnly("events", lambda w: {"since": EPOCH}, lambda s, p: s.events.list(**p)),
+        OwnOnly("events", lambda w: {"since": EPOCH, "device_id": w.device_id},
+                lambda s, p: s.events.list(**p)),
+        OwnOnly("events", lambda w: {"since": EPOCH, "event_ids": [w.event_id]},
+                lambda s, p: s.events.list(**p)),
+        OwnOnly("events", lambda w: {"since": EPOCH,
+                                     "connected_account_id": w.connected_account_id},
+                lambda s, p: s.events.list(**p)),
+    ],
+    "/access_codes/create": [
+        Hidden("device_not_found",
+               lambda w: {"device_id": w.device_id, "code": "5555", "name": "Intruder"},
+               lambda s, p: s.access_codes.create(**p)),
+    ],
+    "/access_codes/create_multiple": [
+        Hidden("device_not_found",
+               lambda w: {"device_ids": [w.device_id], "code": "5555", "name": "Intruder"},
+               lambda s, p: s.access_codes.create_multiple(**p)),
+    ],
+    "/access_codes/get": [
+        Hidden("access_code_not_found", lambda w: {"access_code_id": w.access_code_id},
+               lambda s, p: s.access_codes.get(**p)),
+        Hidden("access_code_not_found", lambda w: {"device_id": w.device_id, "code": PIN},
+               lambda s, p: s.access_codes.get(**p)),
+    ],
+    "/access_codes/list": [
+        OwnOnly("access_codes", lambda w: {"device_id": w.device_id},
+                lambda s, p: s.access_codes.list(**p)),
+        OwnOnly("access_codes", lambda w: {"access_code_ids": [w.access_code_id]},
+                lambda s, p: s.access_codes.list(**p)),
+        OwnOnly("access_codes", lambda w: {"search": "Cleaner"},
+                lambda s, p: s.access_codes.list(**p)),
+    ],
+    "/access_codes/update": [
+        Hidden("access_code_not_found",
+               lambda w: {"access_code_id": w.access_code_id, "name": "Intruder", "code": "5555"},
+               lambda s, p: s.access_codes.update(**p)),
+    ],
+    "/access_codes/update_multiple": [
+        Hidden("access_code_not_found",
+               lambda w: {"common_code_key": COMMON_CODE_KEY, "name": "Intruder"},
+               lambda s, p: s.access_codes.update_multiple(**p)),
+    ],
+    "/access_codes/delete": [
+        Hidden("access_code_not_found", lambda w: {"access_code_id": w.access_code_id},
+               lambda s, p: s.access_codes.delete(**p)),
+    ],
+    "/access_codes/generate_code": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id},
+               lambda s, p: s.access_codes.generate_code(**p)),
+    ],
+    "/access_codes/pull_backup_access_code": [
+        Hidden("access_code_not_found", lambda w: {"access_code_id": w.access_code_id},
+               lambda s, p: s.access_codes.pull_backup_access_code(**p)),
+    ],
+    "/access_codes/report_device_constraints": [
+        Hidden("device_not_found",
+               lambda w: {"device_id": w.device_id, "supported_code_lengths": [4]},
+               lambda s, p: s.access_codes.report_device_constraints(**p)),
+    ],
+    "/access_codes/unmanaged/list": [
+        OwnOnly("access_codes", lambda w: {"device_id": w.device_id},
+                lambda s, p: s.access_codes.unmanaged.list(**p)),
+    ],
+    "/access_codes/unmanaged/get": [
+        Hidden("access_code_not_found",
+               lambda w: {"access_code_id": w.unmanaged_access_code_id},
+               lambda s, p: s.access_codes.unmanaged.get(**p)),
+        Hidden("access_code_not_found",
+               lambda w: {"device_id": w.device_id, "code": UNMANAGED_PIN},
+               lambda s, p: s.access_codes.unmanaged.get(**p)),
+    ],
+    "/access_codes/unmanaged/convert_to_managed": [
+        Hidden("access_code_not_found",
+               lambda w: {"access_code_id": w.unmanaged_access_code_id},
+               lambda s, p: s.access_codes.unmanaged.convert_to_managed(**p)),
+    ],
+    "/access_codes/unmanaged/update": [
+        Hidden("access_code_not_found",
+               lambda w: {"access_code_id": w.unmanaged_access_code_id, "is_managed": True},
+               lambda s, p: s.access_codes.unmanaged.update(**p)),
+    ],
+    "/access_codes/unmanaged/delete": [
+        Hidden("access_code_not_found",
+               lambda w: {"access_code_id": w.unmanaged_access_code_id},
+               lambda s, p: s.access_codes.unmanaged.delete(**p)),
+    ],
+    "/access_codes/simulate/create_unmanaged_access_code": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id, "code": "2468", "name": "x"},
+        lambda s, p: s.access_codes.simulate.create_unmanaged_access_code(**p)),
+    "/webhooks/create": [
+        # Allowed, in workspace 2's own name (see the test on deliveries below).
+        OwnOnly("webhook", lambda w: {"url": WS2_HOOK, "event_types": ["device.added"]},
+                lambda s, p: s.webhooks.create(**p)),
+    ],
+    "/webhooks/get": [
+        Hidden("webhook_not_found", lambda w: {"webhook_id": w.webhook_id},
+               lambda s, p: s.webhooks.get(**p)),
+    ],
+    "/webhooks/list": [
+        OwnOnly("webhooks", lambda w: {}, lambda s, p: s.webhooks.list(**p)),
+    ],
+    "/webhooks/update": [
+        Hidden("webhook_not_found",
+               lambda w: {"webhook_id": w.webhook_id, "event_types": ["device.added"]},
+               lambda s, p: s.webhooks.update(**p)),
+    ],
+    "/webhooks/delete": [
+        Hidden("webhook_not_found", lambda w: {"webhook_id": w.webhook_id},
+               lambda s, p: s.webhooks.delete(**p)),
+    ],
+    # lockhub's own delivery log and sandbox controls (no SDK methods).
+    "/_lockhub/webhooks/deliveries/list": [
+        OwnOnly("deliveries", lambda w: {}, None),
+        OwnOnly("deliveries", lambda w: {"webhook_id": w.webhook_id}, None),
+        OwnOnly("deliveries", lambda w: {"event_id": w.event_id}, None),
+    ],
+    "/_lockhub/webhooks/deliveries/replay": [
+        Hidden("webhook_delivery_not_found", lambda w: {"delivery_id": w.delivery_id}, None),
+    ],
+    "/_lockhub/sandbox/clock/get": sandbox_clock(lambda w: {}),
+    "/_lockhub/sandbox/clock/freeze": sandbox_clock(lambda w: {}),
+    "/_lockhub/sandbox/clock/unfreeze": sandbox_clock(lambda w: {}),
+    "/_lockhub/sandbox/clock/advance": sandbox_clock(lambda w: {"seconds": 3600}),
+    "/_lockhub/sandbox/clock/set": sandbox_clock(
+        lambda w: {"now": "2031-01-01T00:00:00Z", "frozen": True}),
+    "/_lockhub/sandbox/devices/inject_failure": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id, "error_type": "device_offline",
+                                       "count": 5}),
+    "/_lockhub/sandbox/devices/clear_faults": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id}),
+    "/_lockhub/sandbox/devices/set_conditions": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id, "online": False}),
+    "/_lockhub/sandbox/devices/list_codes_on_lock": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id}),
+    "/_lockhub/sandbox/devices/edit_code_on_lock": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id, "slot": 0, "remove": True}),
+    "/workspaces/get": [
+        OwnOnly("workspace", lambda w: {}, lambda s, p: s.workspaces.get(**p)),
+        # An API key belongs to one workspace: the seam-workspace header cannot switch it.
+        OwnOnly("workspace", lambda w: {}, None, headers=SEAM_WORKSPACE_1),
+    ],
+    "/workspaces/list": [
+        OwnOnly("workspaces", lambda w: {}, lambda s, p: s.workspaces.list(**p)),
+        OwnOnly("workspaces", lambda w: {}, None, headers=SEAM_WORKSPACE_1),
+    ],
+    "/workspaces/create": [
+        # Only a personal access token creates workspaces.
+        Refused(401, "unauthorized", lambda w: {"name": "Intruder's workspace"},
+                lambda s, p: s.workspaces.create(**p)),
+    ],
+    "/workspaces/reset_sandbox": [
+        # Workspace 2 is not a sandbox; any reset acts on the caller's own workspace only.
+        Refused(400, "workspace_not_sandbox", lambda w: {},
+                lambda s, p: s.workspaces.reset_sandbox(**p)),
+    ],
+}
+
+
+# --------------------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("route", WORKSPACE_ROUTES, ids=lambda r: r.path)
+def test_another_workspace_can_neither_read_nor_change_the_first_through(
+    route: Route, walls: Walls
+) -> None:
+    cases = ISOLATION.get(route.path)
+    if not cases:
+        pytest.fail(f"{route.path} takes a workspace but has no isolation case: add to ISOLATION "
+                    f"how another workspace would try to reach workspace 1 through it")
+    # The witness last saw workspace 1 after the previous route (nothing else acts meanwhile).
+    before = walls.seen
+    for case in cases:
+        case.check(walls, route)
+    walls.seen = walls.witness()
+    assert walls.seen == before, f"{route.path} changed workspace 1"
+    for intruder in (walls.key, walls.sandbox):
+        assert intruder.seam.action_attempts.list() == [], "an action started elsewhere"
+
+
+def test_isolation_cases_are_exactly_the_served_workspace_routes(
+    walls_server: LockhubServer,
+) -> None:
+    served = httpx.get(f"{walls_server.url}/openapi.json").json()["paths"]
+    secured = {path for path, item in served.items()
+               if any("security" in operation for operation in item.values())}
+    table = {r.path for r in WORKSPACE_ROUTES}
+    assert secured == table, "the served API and the route table disagree on workspace routes"
+    assert set(ISOLATION) <= table, f"cases for routes not served: {set(ISOLATION) - table}"
+
+
+def test_personal_access_token_reaches_its_users_workspace_only(
+    walls_server: LockhubServer,
+) -> None:
+    url = walls_server.url
+    own = Seam.from_personal_access_token(PAT, SANDBOX_WORKSPACE, endpoint=url)
+    assert own.workspaces.get().workspace_id == SANDBOX_WORKSPACE
+    for workspace_id in (OTHER_WORKSPACE, f"unknown-{uuid.uuid4()}"):
+        elsewhere = Seam.from_personal_access_token(PAT, workspace_id, endpoint=url)
+        with pytest.raises(SeamHttpUnauthorizedError):
+            elsewhere.devices.list()
+        with pytest.raises(SeamHttpUnauthorizedError):
+            elsewhere.workspaces.get()
+
+
+@pytest.mark.parametrize("route", WORKSPACE_ROUTES, ids=lambda r: r.path)
+def test_personal_access_token_is_refused_alike_for_a_foreign_or_unknown_workspace(
+    route: Route, walls_server: LockhubServer
+) -> None:
+    """401 for a workspace john is not a member of, exactly as for one that does not exist."""
+    unknown = f"unknown-{uuid.uuid4()}"
+    answers = []
+    for workspace_id in (OTHER_WORKSPACE, unknown):
+        with raw(walls_server, PAT, {"seam-workspace": workspace_id}) as http:
+            response = http.post(route.path, json={})
+        assert response.status_code == 401, (workspace_id, response.text)
+        answers.append(comparable(response, {OTHER_WORKSPACE, unknown}))
+    assert answers[0] == answers[1]
+
+
+def test_a_webhook_of_another_workspace_is_sent_none_of_the_first_ones_events(
+    walls: Walls,
+) -> None:
+    """Workspace 2 subscribed to every event before workspace 1 locked a door, created codes
+    and changed devices: its outbox holds none of that."""
+    with walls.raw_as(walls.key) as http:
+        deliveries = http.get("/_lockhub/webhooks/deliveries/list").json()["deliveries"]
+    assert_nothing_of_workspace_1(deliveries, walls, walls.key, "workspace 2's deliveries")
+    own_events = {e.event_id for e in walls.key.seam.events.list(since=EPOCH)}
+    assert {d["event_id"] for d in deliveries} <= own_events

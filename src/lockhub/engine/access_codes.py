@@ -34,6 +34,9 @@ PERMANENT = {"duplicate_code_on_device", "no_space_for_access_code_on_device",
 # Device conditions copied onto the code while they last.
 DEVICE_CONDITIONS = {"device_offline", "hub_disconnected", "device_disconnected",
                      "device_removed", "account_disconnected"}
+# The errors _failed puts on a code.
+FAILURE_ERRORS = {"failed_to_set_on_device", "failed_to_remove_from_device"} | \
+    DEVICE_CONDITIONS | PERMANENT
 
 
 def _error(code: str, message: str, now: datetime, **extra: Any) -> dict[str, Any]:
@@ -200,14 +203,23 @@ async def _programmed(ctx: Context, placed: CodeOnDevice) -> None:
         if current is None:
             await finish(conn, ctx.job)
             return
-        changed_mutations = [m for m in current.pending_mutations
-                             if m["mutation_code"].startswith("updating_")]
+        if current.deleting:
+            # Deleted while the PIN was being written: record the slot; the next run (due at
+            # once) takes the PIN off the lock again.
+            await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
+                device_slot=placed.slot, on_device=_snapshot(placed)))
+            await reschedule(conn, ctx.job, ctx.clock.real_now)
+            return
+        changed_mutations, later = _applied(row, current)
         await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
             device_slot=placed.slot, on_device=_snapshot(placed), status=status,
             is_scheduled_on_device=ctx.schedule.native and status == "unset",
-            pending_mutations=[], errors=[], failures=0,
+            pending_mutations=later, errors=[], failures=0,
             warnings=[w for w in current.warnings if w["warning_code"] not in (
                 "delay_in_setting_on_device",)]))
+        if not first_time and (row.on_device or {}).get("code") != placed.code:
+            await code_service.retry_blocked(conn, ctx.clock, workspace_id=row.workspace_id,
+                                             device_id=row.device_id)
         if row.is_managed:
             if first_time and ctx.schedule.native and status == "unset":
                 await _record(conn, ctx, "access_code.scheduled_on_device", code=row.code)
@@ -216,6 +228,14 @@ async def _programmed(ctx: Context, placed: CodeOnDevice) -> None:
             if changed_mutations:
                 await _record_changes(conn, ctx, changed_mutations)
         await _next_run(ctx, conn)
+
+
+def _applied(row: Any, current: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split the current pending updates into those this run applied (requested before it read
+    the row) and those requested since (a later run, already due, applies them)."""
+    updates = [m for m in current.pending_mutations if m["mutation_code"].startswith("updating_")]
+    applied = [m for m in updates if m in row.pending_mutations]
+    return applied, [m for m in updates if m not in applied]
 
 
 async def _record_changes(conn: Any, ctx: Context, mutations: list[dict[str, Any]]) -> None:
@@ -242,6 +262,16 @@ async def _steady(ctx: Context) -> None:
                                        and ctx.schedule.native))
             if status == "set":
                 await _record(conn, ctx, "access_code.set_on_device", code=ctx.row.code)
+        # An update the lock needs no write for (e.g. a just-in-time window that still covers
+        # now) is in effect already.
+        current = (await conn.execute(select(A).where(
+            A.c.access_code_id == ctx.row.access_code_id))).first()
+        applied, later = _applied(ctx.row, current) if current is not None else ([], [])
+        if applied:
+            await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id)
+                               .values(pending_mutations=[m for m in current.pending_mutations
+                                                          if m not in applied]))
+            await _record_changes(conn, ctx, applied)
         await _next_run(ctx, conn)
 
 
@@ -253,9 +283,24 @@ async def _removed(ctx: Context) -> None:
             await code_service.remove_row(conn, ctx.clock, ctx.row)
             await finish(conn, ctx.job)
             return
+        # Off the lock until its (moved) window comes near: the requested change is in effect,
+        # and the failures of earlier attempts are over.
+        current = (await conn.execute(select(A).where(
+            A.c.access_code_id == ctx.row.access_code_id))).first()
+        if current is None:
+            await finish(conn, ctx.job)
+            return
+        changed = [m for m in current.pending_mutations
+                   if m["mutation_code"].startswith("updating_")]
         await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id).values(
-            device_slot=None, on_device=None, status="unset", is_scheduled_on_device=False))
-        await _next_run(ctx, conn)
+            device_slot=None, on_device=None, status="unset", is_scheduled_on_device=False,
+            pending_mutations=[m for m in current.pending_mutations if m not in changed],
+            **_without_failures(current)))
+        if changed:
+            await _record_changes(conn, ctx, changed)
+        await code_service.retry_blocked(conn, ctx.clock, workspace_id=ctx.row.workspace_id,
+                                         device_id=ctx.row.device_id)
+        await reschedule(conn, ctx.job, ctx.clock.real_now)  # _absent shows what it waits for
 
 
 async def _absent(ctx: Context) -> None:
@@ -272,9 +317,19 @@ async def _absent(ctx: Context) -> None:
                       "scheduled_at": iso(program_at) if program_at else None,
                       "message": "Waiting until closer to starts_at to program the code."}]
         if row.status != "unset" or row.pending_mutations != mutations:
+            # Nothing is being attempted while it waits: no failure or delay is current.
             await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id)
-                               .values(status="unset", pending_mutations=mutations))
+                               .values(status="unset", pending_mutations=mutations,
+                                       **_without_failures(row)))
         await _next_run(ctx, conn)
+
+
+def _without_failures(row: Any) -> dict[str, Any]:
+    """The row's errors and warnings minus those of failed lock operations (see _failed)."""
+    return {"errors": [e for e in row.errors if e["error_code"] not in FAILURE_ERRORS],
+            "warnings": [w for w in row.warnings if w["warning_code"] not in (
+                "delay_in_setting_on_device", "delay_in_removing_from_device")],
+            "failures": 0}
 
 
 async def _failed(ctx: Context, error_type: str, message: str, *, permanent: bool) -> None:

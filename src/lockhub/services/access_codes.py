@@ -19,6 +19,7 @@ from lockhub.clock import iso
 from lockhub.domain import access_codes as rules
 from lockhub.domain.objects import AccessCode, ActionAttempt, GeneratedCode, UnmanagedAccessCode
 from lockhub.engine import jobs
+from lockhub.engine.code_jobs import job_id_for, schedule_sync
 from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.services import action_attempts, events
@@ -31,21 +32,6 @@ from lockhub.store.tables import devices as devices_table
 
 A = access_codes
 UNSET = msgspec.UNSET
-CODE_JOB = "access_code"
-
-
-def job_id_for(access_code_id: str) -> str:
-    return f"access_code:{access_code_id}"
-
-
-async def schedule_sync(conn: AsyncConnection, clock: WorkspaceClock, *, workspace_id: str,
-                        device_id: str, access_code_id: str,
-                        at: datetime | None = None) -> None:
-    """Ask the engine to reconcile one code (now, or at workspace time `at`)."""
-    await jobs.ensure(conn, job_id=job_id_for(access_code_id), now=clock.real_now,
-                      workspace_id=workspace_id, kind=CODE_JOB, key=f"device:{device_id}",
-                      payload={"access_code_id": access_code_id},
-                      run_at=clock.real_now if at is None else clock.to_real(at))
 
 
 # --- presentation ----------------------------------------------------------------------------
@@ -355,10 +341,12 @@ async def create_multiple(rt: Runtime, workspace_id: str, device_ids: list[str],
                 pin = await resolve_pin(conn, workspace_id, device.device_id, model,
                                         msgspec.structs.replace(device_req, code=shared))
             except LockhubError:
-                if behavior != "create_random_code" or req.code is not None:
+                if behavior != "create_random_code":
                     raise
-                pin = await resolve_pin(conn, workspace_id, device.device_id, model,
-                                        msgspec.structs.replace(device_req, common_code_key=None))
+                # This device gets its own random PIN (also when the caller chose the PIN), and
+                # is not linked: codes sharing a common_code_key always share their PIN.
+                device_req = msgspec.structs.replace(device_req, common_code_key=None)
+                pin = await resolve_pin(conn, workspace_id, device.device_id, model, device_req)
             await enforce_rate_limit(conn, device.device_id, "CREATE_ACCESS_CODE",
                                      clock.real_now)
             row = await insert_code(conn, clock, device, model, device_req, pin)
@@ -526,7 +514,8 @@ async def delete_code(rt: Runtime, workspace_id: str, access_code_id: str, *, ma
 
 
 async def mark_deleting(conn: AsyncConnection, clock: WorkspaceClock, row: Any) -> None:
-    if row.device_slot is None and not row.is_offline_access_code:
+    if row.device_slot is None and not row.is_offline_access_code \
+            and not await _in_flight(conn, row.access_code_id):
         await remove_row(conn, clock, row)
         return
     await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
@@ -540,9 +529,36 @@ async def mark_deleting(conn: AsyncConnection, clock: WorkspaceClock, row: Any) 
                         access_code_id=row.access_code_id)
 
 
+async def _in_flight(conn: AsyncConnection, access_code_id: str) -> bool:
+    """Whether the engine is working on the code right now (it may be writing the PIN to the
+    lock): such a code is marked deleting, and the engine takes the PIN off again."""
+    leased = (await conn.execute(select(jobs.jobs.c.job_id).where(
+        jobs.jobs.c.job_id == job_id_for(access_code_id),
+        jobs.jobs.c.lease_until.is_not(None)))).first()
+    return leased is not None
+
+
+# Lock-level conflicts that retrying alone cannot fix, but a PIN leaving the lock can.
+LOCK_CONFLICTS = ("duplicate_code_on_device", "no_space_for_access_code_on_device")
+
+
+async def retry_blocked(conn: AsyncConnection, clock: WorkspaceClock, *, workspace_id: str,
+                        device_id: str) -> None:
+    """A PIN left the lock (or a slot was freed): the device's codes that wait on a duplicate
+    PIN or a full lock are looked at again."""
+    rows = (await conn.execute(select(A.c.access_code_id, A.c.errors).where(
+        A.c.device_id == device_id))).all()
+    for r in rows:
+        if any(e.get("error_code") in LOCK_CONFLICTS for e in r.errors):
+            await schedule_sync(conn, clock, workspace_id=workspace_id, device_id=device_id,
+                                access_code_id=r.access_code_id)
+
+
 async def remove_row(conn: AsyncConnection, clock: WorkspaceClock, row: Any) -> None:
     """The code is gone: delete it and say so."""
     await conn.execute(A.delete().where(A.c.access_code_id == row.access_code_id))
+    if row.device_slot is not None:
+        await retry_blocked(conn, clock, workspace_id=row.workspace_id, device_id=row.device_id)
     await conn.execute(jobs.jobs.delete().where(
         jobs.jobs.c.job_id == job_id_for(row.access_code_id),
         jobs.jobs.c.lease_until.is_(None)))

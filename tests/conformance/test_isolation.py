@@ -419,6 +419,24 @@ ISOLATION: dict[str, list[Case]] = {
     "/locks/simulate/manual_lock_via_keypad": sandbox_route(
         "device_not_found", lambda w: {"device_id": w.device_id},
         lambda s, p: s.locks.simulate.manual_lock_via_keypad(**p)),
+    "/devices/simulate/connect": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id},
+        lambda s, p: s.devices.simulate.connect(**p)),
+    "/devices/simulate/disconnect": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id},
+        lambda s, p: s.devices.simulate.disconnect(**p)),
+    "/devices/simulate/connect_to_hub": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id},
+        lambda s, p: s.devices.simulate.connect_to_hub(**p)),
+    "/devices/simulate/disconnect_from_hub": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id},
+        lambda s, p: s.devices.simulate.disconnect_from_hub(**p)),
+    "/devices/simulate/remove": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id},
+        lambda s, p: s.devices.simulate.remove(**p)),
+    "/devices/simulate/paid_subscription": sandbox_route(
+        "device_not_found", lambda w: {"device_id": w.device_id, "is_expired": True},
+        lambda s, p: s.devices.simulate.paid_subscription(**p)),
     "/action_attempts/get": [
         Hidden("action_attempt_not_found", lambda w: {"action_attempt_id": w.action_attempt_id},
                lambda s, p: s.action_attempts.get(**p)),

@@ -20,7 +20,7 @@ from lockhub.domain.enums import (
 )
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput
-from lockhub.services import devices
+from lockhub.services import devices, sandbox
 
 Limit = Annotated[float, Meta(gt=0)]
 MetadataValue = str | bool | None
@@ -211,3 +211,35 @@ async def update_unmanaged_device(ctx: Ctx, params: UpdateUnmanagedDeviceParams)
 async def list_device_providers(ctx: Ctx, params: ListDeviceProvidersParams) -> list[DeviceProvider]:
     """List the device providers (brands) lockhub can connect."""
     return devices.device_providers(_given(params.provider_category))
+
+
+class SimulateDeviceParams(msgspec.Struct):
+    device_id: str
+
+
+class SimulatePaidSubscriptionParams(msgspec.Struct):
+    device_id: str
+    is_expired: bool
+
+
+def _simulation(name: str, summary: str) -> None:
+    async def handler(ctx: Ctx, params: SimulateDeviceParams) -> None:
+        await sandbox.simulate(ctx.rt, ctx.workspace_id, params.device_id, name)
+
+    handler.__doc__ = summary
+    route(f"/devices/simulate/{name}", params=SimulateDeviceParams, sandbox_only=True)(handler)
+
+
+_simulation("connect", "Sandbox: the device comes back online.")
+_simulation("disconnect", "Sandbox: the device goes offline.")
+_simulation("connect_to_hub", "Sandbox: the device's hub link is restored.")
+_simulation("disconnect_from_hub", "Sandbox: the device loses its hub link.")
+_simulation("remove", "Sandbox: the device is removed from its provider account.")
+
+
+@route("/devices/simulate/paid_subscription", params=SimulatePaidSubscriptionParams,
+       sandbox_only=True)
+async def simulate_paid_subscription(ctx: Ctx, params: SimulatePaidSubscriptionParams) -> None:
+    """Sandbox: the paid third-party plan the device needs lapses (or is renewed)."""
+    await sandbox.simulate(ctx.rt, ctx.workspace_id, params.device_id, "paid_subscription",
+                           is_expired=params.is_expired)

@@ -55,6 +55,10 @@ def device_errors(model: DeviceModel, state: dict[str, Any], since: str) -> list
         errors.append({"error_code": "device_removed", "is_device_error": True,
                        "message": "Device was removed from the provider account.",
                        "created_at": since})
+    elif state.get("subscription_expired"):
+        errors.append({"error_code": "subscription_required", "is_device_error": True,
+                       "message": "A paid subscription with the provider is required.",
+                       "created_at": since})
     elif not _hub_ok(model, state):
         errors.append({"error_code": "hub_disconnected", "is_device_error": True,
                        "message": "The hub or gateway this device depends on is offline.",
@@ -169,6 +173,14 @@ def state_change_events(model: DeviceModel, old: dict[str, Any],
     """The events a change in reported state means (lock state changes are left to the caller,
     which knows how the lock moved)."""
     found: list[tuple[str, dict[str, Any]]] = []
+    if new.get("removed") and not old.get("removed"):
+        found.append(("device.removed", {}))
+    elif old.get("removed") and not new.get("removed"):
+        found.append(("device.added", {}))
+    if new.get("subscription_expired") and not old.get("subscription_expired"):
+        found.append(("device.error.subscription_required", {}))
+    elif old.get("subscription_expired") and not new.get("subscription_expired"):
+        found.append(("device.error.subscription_required.resolved", {}))
     was_up = old.get("online", False) and _hub_ok(model, old)
     is_up = new.get("online", False) and _hub_ok(model, new)
     if was_up and not is_up:

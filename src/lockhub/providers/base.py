@@ -54,6 +54,8 @@ class DeviceSnapshot(msgspec.Struct, omit_defaults=True):
     remote_unlock_enabled: bool | None = None
     serial_number: str | None = None
     metadata: dict[str, Any] | None = None
+    removed: bool = False  # no longer in the provider account
+    subscription_expired: bool = False  # a paid third-party plan the device needs has lapsed
 
     def state(self) -> dict[str, Any]:
         """The JSON lockhub stores as the device's last known state."""

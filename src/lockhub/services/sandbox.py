@@ -137,6 +137,31 @@ async def clear_faults(rt: Runtime, workspace_id: str, device_id: str) -> None:
     await provider.set_faults(ref, {})
 
 
+SIMULATIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "connect": ("connection", {"online": True}),
+    "disconnect": ("disconnection", {"online": False}),
+    "connect_to_hub": ("hub_connection", {"hub_connected": True}),
+    "disconnect_from_hub": ("hub_disconnection", {"hub_connected": False}),
+    "remove": ("removal", {"removed": True}),
+}
+
+
+async def simulate(rt: Runtime, workspace_id: str, device_id: str, simulation: str,
+                   **extra: Any) -> None:
+    """Seam's /devices/simulate/* routes: allowed where the device's can_simulate_* says so."""
+    ability, conditions = SIMULATIONS.get(simulation, ("paid_subscription", {}))
+    if simulation == "paid_subscription":
+        conditions = {"subscription_expired": bool(extra["is_expired"])}
+    async with rt.db.read() as conn:
+        device, _, _ = await sandbox_device(rt, conn, workspace_id, device_id)
+    if ability not in device_service.model_of(device).can_simulate:
+        raise LockhubError(f"This device cannot simulate {ability} "
+                           f"(can_simulate_{ability} is false).",
+                           error_type="device_cannot_perform_action",
+                           data={"device_id": device_id, "capability": f"can_simulate_{ability}"})
+    await set_conditions(rt, workspace_id, device_id, **conditions)
+
+
 async def set_conditions(rt: Runtime, workspace_id: str, device_id: str,
                          **conditions: Any) -> None:
     """Change what the virtual lock is like (online, hub link, latency, battery) and let

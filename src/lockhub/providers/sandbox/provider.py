@@ -79,6 +79,8 @@ def snapshot(row: Any) -> DeviceSnapshot:
         remote_unlock_enabled=settings.get("remote_unlock_enabled"),
         serial_number=row.serial_number,
         metadata=row.metadata,
+        removed=bool(settings.get("removed", False)),
+        subscription_expired=bool(settings.get("subscription_expired", False)),
     )
 
 
@@ -142,6 +144,8 @@ class SandboxProvider:
 
     def _reachable(self, row: Any) -> None:
         model = catalogue_model(row.brand, row.model)
+        if (row.settings or {}).get("removed"):
+            raise ProviderError("device_removed", "The device was removed from the account.")
         # A lost hub also makes the lock unreachable; report the cause, as the device's
         # errors do (domain.devices.device_errors checks the hub first too).
         if model.requires_hub and row.hub_connected is False:
@@ -352,7 +356,13 @@ class SandboxProvider:
                 T.c.sandbox_device_id == device.provider_device_id).values(faults=faults))
 
     async def set_conditions(self, device: DeviceRef, **values: Any) -> None:
-        """Change the physical conditions: online, hub_connected, latency_ms, battery_level."""
+        """Change the physical conditions: online, hub_connected, latency_ms, battery_level, and
+        the account-side flags `removed` and `subscription_expired`."""
+        flags = {k: values.pop(k) for k in ("removed", "subscription_expired") if k in values}
         async with self.db.write() as conn:
+            if flags:
+                row = (await conn.execute(select(T.c.settings).where(
+                    T.c.sandbox_device_id == device.provider_device_id))).one()
+                values["settings"] = {**(row.settings or {}), **flags}
             await conn.execute(update(T).where(
                 T.c.sandbox_device_id == device.provider_device_id).values(**values))

@@ -4,7 +4,6 @@ flags, through the official SDK. Each test uses its own server (they change devi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from seam import Seam

@@ -41,3 +41,4 @@ def test_battery_falling_below_low_records_status_change_and_low_battery() -> No
     assert ("device.battery_status_changed", {"battery_level": 0.15,
                                               "battery_status": "low"}) in found
     assert ("device.low_battery", {"battery_level": 0.15}) in found
+

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.clock import iso
 from lockhub.domain.events import EVENT_TYPES
 from lockhub.errors import NotFound
-from lockhub.ids import new_id
+from lockhub.ids import new_ordered_id
 from lockhub.services import webhooks
 from lockhub.store.tables import events
 
@@ -31,7 +31,7 @@ async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, eve
     # exclusive `between` compare against exactly the timestamps clients saw.
     now = _to_millisecond(now)
     occurred_at = _to_millisecond(occurred_at) if occurred_at is not None else None
-    event_id = new_id()
+    event_id = new_ordered_id()
     body: dict[str, Any] = {
         "event_id": event_id,
         "event_type": event_type,
@@ -59,7 +59,8 @@ async def get_event(conn: AsyncConnection, workspace_id: str, *, event_id: str |
         query = query.where(events.c.device_id == device_id)
     if event_type is not None:
         query = query.where(events.c.event_type == event_type)
-    row = (await conn.execute(query.order_by(events.c.created_at.desc()).limit(1))).first()
+    row = (await conn.execute(query.order_by(events.c.created_at.desc(),
+                                             events.c.event_id.desc()).limit(1))).first()
     if row is None:
         raise NotFound("event", {"event_id": event_id} if event_id else None)
     return row.body
@@ -78,5 +79,6 @@ async def list_events(conn: AsyncConnection, workspace_id: str, *, since: dateti
         query = query.where(events.c[column].in_(values))
     if event_types:
         query = query.where(events.c.event_type.in_(event_types))
-    query = query.order_by(events.c.created_at.desc(), events.c.event_id).offset(offset)
+    # Event ids are time-ordered, so ties within a millisecond break newest first too.
+    query = query.order_by(events.c.created_at.desc(), events.c.event_id.desc()).offset(offset)
     return [row.body for row in (await conn.execute(query.limit(limit))).all()]

@@ -277,7 +277,8 @@ async def _steady(ctx: Context) -> None:
 
 async def _removed(ctx: Context) -> None:
     async with ctx.rt.db.write() as conn:
-        await _record(conn, ctx, "access_code.removed_from_device")
+        if ctx.row.is_managed:  # an unmanaged code's removal is access_code.unmanaged.removed
+            await _record(conn, ctx, "access_code.removed_from_device")
         ended = ctx.row.ends_at is not None and ctx.clock.now >= ctx.row.ends_at
         if ctx.row.deleting or ended or not ctx.row.is_managed:
             await code_service.remove_row(conn, ctx.clock, ctx.row)

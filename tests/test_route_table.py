@@ -79,6 +79,10 @@ def operation(route: Route, method: str) -> dict[str, Any]:
 def spec_parameters(route: Route, method: str) -> tuple[set[str], set[str]]:
     """(accepted, required) parameter names of one operation: query for GET/DELETE, else body."""
     op = operation(route, method)
+    if method in QUERY_VERBS and "parameters" not in op and "POST" in route.methods:
+        # The spec leaves some GET aliases undeclared (e.g. /connected_accounts/get, whose POST
+        # body is a oneOf); the SDK then sends the POST body's parameters in the query.
+        return spec_parameters(route, "POST")
     if method in QUERY_VERBS:
         query = [resolve(p) for p in op.get("parameters", []) if resolve(p).get("in") == "query"]
         return {p["name"] for p in query}, {p["name"] for p in query if p.get("required")}

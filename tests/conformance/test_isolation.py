@@ -437,6 +437,33 @@ ISOLATION: dict[str, list[Case]] = {
     "/devices/simulate/paid_subscription": sandbox_route(
         "device_not_found", lambda w: {"device_id": w.device_id, "is_expired": True},
         lambda s, p: s.devices.simulate.paid_subscription(**p)),
+    "/connected_accounts/get": [
+        Hidden("connected_account_not_found",
+               lambda w: {"connected_account_id": w.connected_account_id},
+               lambda s, p: s.connected_accounts.get(**p)),
+    ],
+    "/connected_accounts/list": [
+        OwnOnly("connected_accounts", lambda w: {}, lambda s, p: s.connected_accounts.list(**p)),
+    ],
+    "/connected_accounts/update": [
+        Hidden("connected_account_not_found",
+               lambda w: {"connected_account_id": w.connected_account_id,
+                          "display_name": "Taken over", "custom_metadata": {"owner": "x"}},
+               lambda s, p: s.connected_accounts.update(**p)),
+    ],
+    "/connected_accounts/delete": [
+        Hidden("connected_account_not_found",
+               lambda w: {"connected_account_id": w.connected_account_id},
+               lambda s, p: s.connected_accounts.delete(**p)),
+    ],
+    "/connected_accounts/sync": [
+        Hidden("connected_account_not_found",
+               lambda w: {"connected_account_id": w.connected_account_id},
+               lambda s, p: s.connected_accounts.sync(**p)),
+    ],
+    "/connected_accounts/simulate/disconnect": sandbox_route(
+        "connected_account_not_found", lambda w: {"connected_account_id": w.connected_account_id},
+        lambda s, p: s.connected_accounts.simulate.disconnect(**p)),
     "/action_attempts/get": [
         Hidden("action_attempt_not_found", lambda w: {"action_attempt_id": w.action_attempt_id},
                lambda s, p: s.action_attempts.get(**p)),

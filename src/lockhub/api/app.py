@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
     action_attempts,
+    connected_accounts,
     devices,
     events,
     fake_hooks,

@@ -180,3 +180,19 @@ class UnmanagedAccessCode(Object):
 class GeneratedCode(Object):
     device_id: str
     code: str
+
+
+class ConnectedAccount(Object):
+    connected_account_id: str
+    account_type_display_name: str
+    display_name: str
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    custom_metadata: dict[str, str | bool]
+    automatically_manage_new_devices: bool
+    accepted_capabilities: list[str]
+    account_type: str | UnsetType = UNSET
+    created_at: str | UnsetType = UNSET
+    image_url: str | UnsetType = UNSET
+    customer_key: str | UnsetType = UNSET
+    user_identifier: dict[str, Any] | UnsetType = UNSET

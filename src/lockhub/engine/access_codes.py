@@ -84,6 +84,11 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
         async with rt.db.write() as conn:
             await finish(conn, job)
         return
+    if any(e.get("error_code") == "account_disconnected" for e in account.errors):
+        # Nothing can be verified or changed until the account reconnects, which reschedules.
+        async with rt.db.write() as conn:
+            await finish(conn, job)
+        return
     ctx = Context(rt, job, row, device, account, clock)
     if row.is_offline_access_code:
         await _offline(ctx)

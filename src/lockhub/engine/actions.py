@@ -54,6 +54,10 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         await _settle(rt, job, attempt, None, error=("device_not_found",
                       "The device no longer exists."))
         return
+    if any(e.get("error_code") == "account_disconnected" for e in account.errors):
+        await _settle(rt, job, attempt, device, error=(
+            "account_disconnected", "The device's connected account is disconnected."))
+        return
     provider = rt.providers.get(account.provider)
     ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
                     provider_device_id=device.provider_device_id, brand=device.brand,

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import brand as catalogue_brand
+from lockhub.catalogue import brands as catalogue_brands
+from lockhub.clock import iso
+from lockhub.domain.objects import ConnectedAccount
+from lockhub.engine.code_jobs import schedule_sync
 from lockhub.engine.device_codes import schedule_device_sync
+from lockhub.errors import LockhubError, NotFound
 from lockhub.ids import new_id
-from lockhub.providers.base import AccountRef, DeviceSnapshot
+from lockhub.providers.base import AccountRef, DeviceRef, DeviceSnapshot, ProviderError
+from lockhub.services import devices as device_service
 from lockhub.services import events
+from lockhub.services.devices import merge_custom_metadata
 from lockhub.services.runtime import Runtime
-from lockhub.store.tables import connected_accounts, devices
+from lockhub.services.sandbox_clock import workspace_clock
+from lockhub.store.tables import access_codes, connected_accounts, devices, jobs, workspaces
 
 
 def stable_device_id(workspace_id: str, provider_device_id: str) -> str:
@@ -57,6 +66,7 @@ async def connect_account(
             await conn.execute(update(connected_accounts).where(
                 connected_accounts.c.connected_account_id == account_id,
             ).values(credentials=login.credentials, errors=[]))
+            await _reconnected(conn, rt, workspace_id, account_id)
         else:
             await conn.execute(connected_accounts.insert().values(
                 connected_account_id=account_id, workspace_id=workspace_id,
@@ -109,3 +119,203 @@ async def _insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: 
         await events.record(conn, now=now, workspace_id=workspace_id,
                             event_type="device.connected", device_id=device_id,
                             connected_account_id=account_id)
+
+
+# --- reading and changing accounts -----------------------------------------------------------
+
+ACCOUNT_DISCONNECTED = "account_disconnected"
+
+
+def to_connected_account(row: Any) -> ConnectedAccount:
+    brand = catalogue_brands().get(row.account_type)
+    identity = row.user_identifier or {}
+    account = ConnectedAccount(
+        connected_account_id=row.connected_account_id,
+        account_type_display_name=brand.display_name if brand else row.account_type,
+        display_name=row.display_name or next(iter(identity.values()), row.account_type),
+        errors=list(row.errors), warnings=list(row.warnings),
+        custom_metadata=dict(row.custom_metadata),
+        automatically_manage_new_devices=row.automatically_manage_new_devices,
+        accepted_capabilities=list(row.accepted_capabilities or ["lock"]),
+        account_type=row.account_type, created_at=iso(row.created_at),
+        user_identifier=dict(identity))
+    if brand:
+        account.image_url = brand.image_url
+    if row.customer_key:
+        account.customer_key = row.customer_key
+    return account
+
+
+async def get_row(conn: AsyncConnection, workspace_id: str, *,
+                  connected_account_id: str | None = None, email: str | None = None) -> Any:
+    query = select(connected_accounts).where(connected_accounts.c.workspace_id == workspace_id)
+    if connected_account_id is not None:
+        query = query.where(connected_accounts.c.connected_account_id == connected_account_id)
+    if email is not None:
+        query = query.where(func.lower(
+            connected_accounts.c.user_identifier["email"].as_string()) == email.lower())
+    row = (await conn.execute(query.order_by(connected_accounts.c.created_at).limit(1))).first()
+    if row is None:
+        raise NotFound("connected_account", {"connected_account_id": connected_account_id}
+                       if connected_account_id else None)
+    return row
+
+
+async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | None,
+                    customer_key: str | None, custom_metadata_has: dict[str, Any] | None,
+                    after: tuple[datetime, str] | None,
+                    limit: int) -> tuple[list[Any], tuple[str, str] | None]:
+    C = connected_accounts
+    cond: list[Any] = [C.c.workspace_id == workspace_id]
+    if customer_key is not None:
+        cond.append(C.c.customer_key == customer_key)
+    for key, value in (custom_metadata_has or {}).items():
+        field = C.c.custom_metadata[key]
+        cond.append(field.as_boolean() == value if isinstance(value, bool)
+                    else field.as_string() == value)
+    if search:
+        needle = f"%{search.lower()}%"
+        cond.append(or_(func.lower(cast(C.c.user_identifier, String)).like(needle),
+                        func.lower(C.c.account_type).like(needle),
+                        C.c.connected_account_id.startswith(search)))
+    if after is not None:
+        cond.append(or_(C.c.created_at > after[0], and_(C.c.created_at == after[0],
+                                                       C.c.connected_account_id > after[1])))
+    rows = (await conn.execute(select(C).where(*cond).order_by(
+        C.c.created_at, C.c.connected_account_id).limit(limit + 1))).all()
+    if len(rows) <= limit:
+        return list(rows), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), (last.created_at.isoformat(), last.connected_account_id)
+
+
+async def update_account(rt: Runtime, workspace_id: str, connected_account_id: str,
+                         values: dict[str, Any]) -> None:
+    async with rt.db.write() as conn:
+        row = await get_row(conn, workspace_id, connected_account_id=connected_account_id)
+        if "custom_metadata" in values:
+            values["custom_metadata"] = merge_custom_metadata(row.custom_metadata,
+                                                              values["custom_metadata"])
+        if values:
+            await conn.execute(update(connected_accounts).where(
+                connected_accounts.c.connected_account_id == row.connected_account_id,
+            ).values(**values))
+
+
+async def delete_account(rt: Runtime, workspace_id: str, connected_account_id: str) -> None:
+    """Remove the account and everything under it from lockhub (PINs stay on the locks), with
+    a deleted event for each removed resource."""
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        row = await get_row(conn, workspace_id, connected_account_id=connected_account_id)
+        device_rows = (await conn.execute(select(devices).where(
+            devices.c.connected_account_id == connected_account_id))).all()
+        for device in device_rows:
+            codes = (await conn.execute(select(access_codes).where(
+                access_codes.c.device_id == device.device_id))).all()
+            for code in codes:
+                if code.is_managed:
+                    await events.record(conn, now=now, workspace_id=workspace_id,
+                                        event_type="access_code.deleted",
+                                        access_code_id=code.access_code_id,
+                                        device_id=device.device_id,
+                                        connected_account_id=connected_account_id,
+                                        code=code.code)
+            await events.record(conn, now=now, workspace_id=workspace_id,
+                                event_type="device.deleted", device_id=device.device_id,
+                                connected_account_id=connected_account_id,
+                                device_name=device.display_name)
+            await conn.execute(jobs.delete().where(jobs.c.key == f"device:{device.device_id}"))
+        await conn.execute(connected_accounts.delete().where(
+            connected_accounts.c.connected_account_id == connected_account_id))
+        await events.record(conn, now=now, workspace_id=workspace_id,
+                            event_type="connected_account.deleted",
+                            connected_account_id=connected_account_id,
+                            connected_account_type=row.account_type)
+
+
+async def simulate_disconnect(rt: Runtime, workspace_id: str, connected_account_id: str) -> None:
+    """Sandbox: the account's credentials stop working. The account and its devices carry
+    account_disconnected, its codes become unknown; a new sign-in reconnects it."""
+    now = rt.clock.now()
+    stamp = iso(now)
+    async with rt.db.write() as conn:
+        sandbox = (await conn.execute(select(workspaces.c.is_sandbox).where(
+            workspaces.c.workspace_id == workspace_id))).scalar_one_or_none()
+        if not sandbox:
+            raise LockhubError("This route is only available in sandbox workspaces.",
+                               error_type="workspace_not_sandbox")
+        row = await get_row(conn, workspace_id, connected_account_id=connected_account_id)
+        if any(e.get("error_code") == ACCOUNT_DISCONNECTED for e in row.errors):
+            return
+        error = {"error_code": ACCOUNT_DISCONNECTED, "is_connected_account_error": True,
+                 "is_bridge_error": False, "created_at": stamp,
+                 "message": "The account's credentials no longer work; reconnect it."}
+        await conn.execute(update(connected_accounts).where(
+            connected_accounts.c.connected_account_id == connected_account_id,
+        ).values(errors=list(row.errors) + [error]))
+        await events.record(conn, now=now, workspace_id=workspace_id,
+                            event_type="connected_account.disconnected",
+                            connected_account_id=connected_account_id,
+                            connected_account_errors=list(row.errors) + [error],
+                            connected_account_warnings=list(row.warnings))
+        device_error = {**error, "is_device_error": False}
+        for device in (await conn.execute(select(devices).where(
+                devices.c.connected_account_id == connected_account_id))).all():
+            await conn.execute(update(devices).where(devices.c.device_id == device.device_id)
+                               .values(errors=list(device.errors) + [device_error]))
+            await events.record(conn, now=now, workspace_id=workspace_id,
+                                event_type="device.disconnected", device_id=device.device_id,
+                                connected_account_id=connected_account_id,
+                                error_code=ACCOUNT_DISCONNECTED)
+            codes = (await conn.execute(select(access_codes).where(
+                access_codes.c.device_id == device.device_id,
+                access_codes.c.is_managed.is_(True)))).all()
+            for code in codes:
+                await conn.execute(update(access_codes).where(
+                    access_codes.c.access_code_id == code.access_code_id).values(
+                    status="unknown", errors=[e for e in code.errors if e.get("error_code")
+                                              != ACCOUNT_DISCONNECTED] + [device_error]))
+
+
+async def _reconnected(conn: AsyncConnection, rt: Runtime, workspace_id: str,
+                       account_id: str) -> None:
+    """A new sign-in restores a disconnected account: errors clear and codes re-sync."""
+    now = rt.clock.now()
+    clock = await workspace_clock(conn, workspace_id, now)
+    for device in (await conn.execute(select(devices).where(
+            devices.c.connected_account_id == account_id))).all():
+        await conn.execute(update(devices).where(devices.c.device_id == device.device_id).values(
+            errors=[e for e in device.errors if e.get("error_code") != ACCOUNT_DISCONNECTED]))
+        for code in (await conn.execute(select(access_codes).where(
+                access_codes.c.device_id == device.device_id))).all():
+            await conn.execute(update(access_codes).where(
+                access_codes.c.access_code_id == code.access_code_id).values(
+                errors=[e for e in code.errors if e.get("error_code") != ACCOUNT_DISCONNECTED]))
+            await schedule_sync(conn, clock, workspace_id=workspace_id,
+                                device_id=device.device_id, access_code_id=code.access_code_id)
+
+
+async def sync_account(rt: Runtime, workspace_id: str, connected_account_id: str) -> None:
+    """Refresh every device's state from the provider and queue a read-back of its PINs."""
+    async with rt.db.read() as conn:
+        account = await get_row(conn, workspace_id, connected_account_id=connected_account_id)
+        rows = (await conn.execute(select(devices).where(
+            devices.c.connected_account_id == connected_account_id))).all()
+    provider = rt.providers.get(account.provider)
+    for device in rows:
+        ref = DeviceRef(workspace_id=workspace_id, device_id=device.device_id,
+                        provider_device_id=device.provider_device_id, brand=device.brand,
+                        model=device.model, credentials=account.credentials)
+        try:
+            snapshot = await provider.read_state(ref)
+        except ProviderError:
+            continue
+        async with rt.db.write() as conn:
+            current = await device_service.get_row(conn, workspace_id,
+                                                   device_id=device.device_id, managed=None)
+            await device_service.apply_snapshot(conn, now=rt.clock.now(), row=current,
+                                                state=snapshot.state())
+            await schedule_device_sync(conn, now=rt.clock.now(), workspace_id=workspace_id,
+                                       device_id=device.device_id)
+    rt.wake_engine()

@@ -96,6 +96,9 @@ connected_accounts = Table(
     Column("credentials", Json, nullable=False),  # provider-specific; sandbox: the test login
     Column("custom_metadata", Json, nullable=False),
     Column("automatically_manage_new_devices", Boolean, nullable=False, default=True),
+    Column("display_name", String, nullable=True),  # set by /connected_accounts/update
+    Column("customer_key", String, nullable=True),
+    Column("accepted_capabilities", Json, nullable=True),
     Column("errors", Json, nullable=False),
     Column("warnings", Json, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

@@ -4,6 +4,7 @@ goes, with deleted events; PINs stay on the locks)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -120,6 +121,23 @@ def test_deleting_an_account_removes_its_devices_and_codes_but_not_the_pins(
     assert "6042" in {c["code"] for c in on_lock}
 
 
-def test_sync_reads_device_state_back(seam: Seam) -> None:
+def test_sync_reads_device_state_back(seam: Seam, lockhub: LockhubServer) -> None:
+    # The lock's battery drains on the hardware side, which lockhub has not read yet.
+    database = lockhub.database_url.removeprefix("sqlite:///")
+    provider_id = _provider_device_id(database, "august_device_1")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE sandbox_devices SET battery_level = 0.12 WHERE sandbox_device_id = ?",
+                   (provider_id,))
+    assert seam.devices.get(device_id="august_device_1").properties.battery_level != 0.12
+
     seam.connected_accounts.sync(connected_account_id=JOHN)
-    assert seam.devices.get(device_id="august_device_1").properties.online is True
+    assert seam.devices.get(device_id="august_device_1").properties.battery_level == 0.12
+    assert seam.events.list(since=EPOCH, device_id="august_device_1",
+                            event_types=["device.low_battery"])
+
+
+def _provider_device_id(database: str, device_id: str) -> str:
+    with sqlite3.connect(database) as db:
+        (provider_id,) = db.execute("SELECT provider_device_id FROM devices WHERE device_id = ?",
+                                    (device_id,)).fetchone()
+    return provider_id

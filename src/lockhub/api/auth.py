@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from lockhub.api.routing import Auth
@@ -10,10 +11,34 @@ from lockhub.services import credentials
 from lockhub.services.credentials import Principal
 from lockhub.services.runtime import Runtime
 
+# Successful look-ups are remembered briefly, so hot paths skip a database read per request.
+# Only successes are cached (a new key or membership works at once); a credential removed from
+# the database stops working within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+CACHE_SIZE = 10_000
+_cache: dict[tuple[str, str | None], tuple[float, Principal]] = {}
+
 
 async def authenticate(rt: Runtime, headers: Mapping[str, str], mode: Auth) -> Principal | None:
     if mode == "none":
         return None
+    header = headers.get("authorization")
+    key = (header or "", headers.get("seam-workspace"))
+    cached = _cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        principal = cached[1]
+        if mode == "workspace" and principal.workspace_id is None:
+            raise Unauthorized("A personal access token needs the seam-workspace header")
+        return principal
+    principal = await _look_up(rt, headers, mode)
+    if principal is not None:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.clear()
+        _cache[key] = (time.monotonic() + CACHE_SECONDS, principal)
+    return principal
+
+
+async def _look_up(rt: Runtime, headers: Mapping[str, str], mode: Auth) -> Principal:
     header = headers.get("authorization")
     if not header:
         raise Unauthorized("No Authorization header")

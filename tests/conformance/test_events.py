@@ -199,3 +199,9 @@ def test_get_of_another_workspaces_event_is_not_found(
         other_seam.events.get(event_id=actions.unlocked.event_id)
     assert exc.value.status_code == 404
     assert exc.value.code == "event_not_found"
+
+
+def test_filters_on_resources_lockhub_does_not_have_match_no_event(seam: Seam) -> None:
+    assert seam.events.list(since=EPOCH)  # the session has events...
+    assert seam.events.list(since=EPOCH, access_grant_id="a-grant") == []  # ...none of a grant
+    assert seam.events.list(since=EPOCH, space_ids=["a-space"]) == []

@@ -399,3 +399,10 @@ def test_device_behind_a_disconnected_hub_reports_hub_disconnected(
     device = seam.devices.get(device_id=ids["yale_device_3"])
     assert device.properties.online is False
     assert [e.error_code for e in device.errors] == ["hub_disconnected"]
+
+
+def test_filters_on_resources_lockhub_does_not_have_match_no_device(seam: Seam) -> None:
+    assert seam.devices.list()
+    assert seam.devices.list(space_id="a-space") == []
+    assert seam.devices.list(customer_key="a-customer") == []
+    assert seam.locks.list(customer_key="a-customer") == []

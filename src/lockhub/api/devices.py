@@ -43,10 +43,13 @@ class DeviceListFilters(msgspec.Struct):
     created_before: datetime | UnsetType = UNSET
     search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
     page_cursor: str | None | UnsetType = UNSET
+    customer_key: str | UnsetType = UNSET
 
 
 class ListDevicesParams(DeviceListFilters):
     custom_metadata_has: dict[str, MetadataValue] | UnsetType = UNSET
+    space_id: str | UnsetType = UNSET
+    user_identifier_key: str | UnsetType = UNSET
     limit: Limit = 500
 
 
@@ -62,6 +65,7 @@ class ListLocksParams(msgspec.Struct):
     manufacturer: LockManufacturer | UnsetType = UNSET
     connected_account_id: str | UnsetType = UNSET
     connect_webview_id: str | UnsetType = UNSET
+    customer_key: str | UnsetType = UNSET
 
 
 class GetDeviceParams(msgspec.Struct):
@@ -109,9 +113,11 @@ def _filters(params: Any) -> devices.DeviceFilters:
     if params.connected_account_id is not UNSET:
         accounts = [params.connected_account_id] if accounts is None else [
             a for a in accounts if a == params.connected_account_id]
-    if params.connect_webview_id is not UNSET:
-        # Devices come from a Connect Webview's account; webviews are not served yet, so no
-        # device matches a webview id.
+    if params.connect_webview_id is not UNSET or any(
+            getattr(params, name, UNSET) is not UNSET
+            for name in ("customer_key", "space_id", "user_identifier_key")):
+        # Connect Webviews, customers, spaces and user identities do not exist in lockhub yet:
+        # a filter on one matches no device (rather than being ignored).
         accounts = []
     return devices.DeviceFilters(
         device_ids=_given(getattr(params, "device_ids", UNSET)),

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.spec import SPEC_PATH
+
 REPO = Path(__file__).parents[1]
 BRANDS_PATH = REPO / "src" / "lockhub" / "catalogue" / "brands.json"
 ACCOUNTS_PATH = REPO / "src" / "lockhub" / "providers" / "sandbox" / "accounts.json"
-from tests.spec import SPEC_PATH  # noqa: E402
 
 BRAND_KEYS = {
     "display_name", "manufacturer", "device_type", "provider_categories", "image_url",

@@ -9,7 +9,6 @@ else goes through the official SDK. Each test uses its own devices of this modul
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,6 @@ from tests.server import LockhubServer, start_server
 
 # Retries back off (0.5 s + up to 2^n s of jitter); two failures take at most a few seconds.
 RECOVERY_TIMEOUT = 20.0
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]:
-    srv = start_server(tmp_path_factory.mktemp("access_code_faults"),
-                       env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0"})
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")

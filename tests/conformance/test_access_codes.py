@@ -18,7 +18,7 @@ that can hold PINs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,17 +29,9 @@ from seam import NULL, Seam, SeamHttpApiError, SeamHttpInvalidInputError
 from lockhub.catalogue import DeviceModel, brands
 from lockhub.domain.access_codes import pin_violations
 from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
-from tests.server import LockhubServer, start_server
+from tests.server import LockhubServer
 
 # --- fixtures and helpers ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]:
-    srv = start_server(tmp_path_factory.mktemp("access_codes"),
-                       env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0"})
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")

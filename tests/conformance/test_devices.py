@@ -14,7 +14,7 @@ from seam import NULL, Seam, SeamHttpApiError
 
 from tests.conformance.helpers import SANDBOX_WORKSPACE, raw, seed_ids
 from tests.server import LockhubServer
-from tests.spec import SPEC_PATH  # noqa: E402
+from tests.spec import SPEC_PATH
 
 
 @pytest.fixture(scope="module")

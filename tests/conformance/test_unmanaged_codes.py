@@ -7,22 +7,13 @@ up on the shared session server's locks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from seam import Seam, SeamHttpApiError, SeamHttpInvalidInputError
 
 from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
-from tests.server import LockhubServer, start_server
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]:
-    srv = start_server(tmp_path_factory.mktemp("unmanaged_codes"),
-                       env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0"})
-    yield srv
-    srv.stop()
+from tests.server import LockhubServer
 
 
 @pytest.fixture(scope="module")

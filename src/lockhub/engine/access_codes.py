@@ -184,6 +184,20 @@ async def _next_run(ctx: Context, conn: Any, *, retry_in: float | None = None) -
         await reschedule(conn, ctx.job, ctx.clock.to_real(boundary))
 
 
+async def _current(conn: Any, ctx: Context) -> Any:
+    """The code's row as it is now (a request may have changed it during the provider call)."""
+    return (await conn.execute(select(A).where(
+        A.c.access_code_id == ctx.row.access_code_id))).first()
+
+
+async def _current_or_finish(conn: Any, ctx: Context) -> Any:
+    """The current row, or None after finishing the job when the code is gone."""
+    current = await _current(conn, ctx)
+    if current is None:
+        await finish(conn, ctx.job)
+    return current
+
+
 async def _record(conn: Any, ctx: Context, event_type: str, **fields: Any) -> None:
     await events.record(conn, now=ctx.clock.real_now, workspace_id=ctx.row.workspace_id,
                         event_type=event_type, **ctx.common(), **fields)
@@ -203,10 +217,8 @@ async def _programmed(ctx: Context, placed: CodeOnDevice) -> None:
     status = _status_on_device(ctx)
     first_time = row.device_slot is None
     async with ctx.rt.db.write() as conn:
-        current = (await conn.execute(select(A).where(
-            A.c.access_code_id == row.access_code_id))).first()
+        current = await _current_or_finish(conn, ctx)
         if current is None:
-            await finish(conn, ctx.job)
             return
         if current.deleting:
             # Deleted while the PIN was being written: record the slot; the next run (due at
@@ -269,8 +281,7 @@ async def _steady(ctx: Context) -> None:
                 await _record(conn, ctx, "access_code.set_on_device", code=ctx.row.code)
         # An update the lock needs no write for (e.g. a just-in-time window that still covers
         # now) is in effect already.
-        current = (await conn.execute(select(A).where(
-            A.c.access_code_id == ctx.row.access_code_id))).first()
+        current = await _current(conn, ctx)
         applied, later = _applied(ctx.row, current) if current is not None else ([], [])
         if applied:
             await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id)
@@ -291,10 +302,8 @@ async def _removed(ctx: Context) -> None:
             return
         # Off the lock until its (moved) window comes near: the requested change is in effect,
         # and the failures of earlier attempts are over.
-        current = (await conn.execute(select(A).where(
-            A.c.access_code_id == ctx.row.access_code_id))).first()
+        current = await _current_or_finish(conn, ctx)
         if current is None:
-            await finish(conn, ctx.job)
             return
         changed = [m for m in current.pending_mutations
                    if m["mutation_code"].startswith("updating_")]
@@ -349,10 +358,8 @@ async def _failed(ctx: Context, error_type: str, message: str, *, permanent: boo
         errors.append(_error(error_type, message, now))
     warning = "delay_in_removing_from_device" if removing else "delay_in_setting_on_device"
     async with ctx.rt.db.write() as conn:
-        current = (await conn.execute(select(A).where(
-            A.c.access_code_id == row.access_code_id))).first()
+        current = await _current_or_finish(conn, ctx)
         if current is None:
-            await finish(conn, ctx.job)
             return
         warnings = [w for w in current.warnings if w["warning_code"] != warning]
         if not permanent:

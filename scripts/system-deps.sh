@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: PostgreSQL (tests start throwaway clusters).
+# Debian packages the test suite needs: PostgreSQL (tests start throwaway clusters) and
+# Chromium (the Connect Webview pages are tested in a real browser, driven by Playwright).
 # Installs only what is missing; needs root (or sudo) the first time on a fresh machine.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -8,6 +8,7 @@ and types, and the sandbox seed must cover the documented test users and scenari
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ BRANDS_PATH = REPO / "src" / "lockhub" / "catalogue" / "brands.json"
 ACCOUNTS_PATH = REPO / "src" / "lockhub" / "providers" / "sandbox" / "accounts.json"
 
 BRAND_KEYS = {
+    "capabilities", "logo",
     "display_name", "manufacturer", "device_type", "provider_categories", "image_url",
     "metadata_key", "credentials", "models",
 }
@@ -205,14 +207,22 @@ def test_brand_has_exactly_the_documented_keys(brand_key: str) -> None:
     assert brand["models"], "a brand needs at least one model"
     assert brand["image_url"].startswith("https://")
     assert brand["metadata_key"].endswith("_metadata")
+    assert set(brand["capabilities"]) <= {"lock", "thermostat", "noise_sensor", "access_control",
+                                          "camera"} and "lock" in brand["capabilities"]
+    assert re.fullmatch(r"#[0-9A-Fa-f]{6}", brand["logo"]["color"])
+    assert 1 <= len(brand["logo"]["mark"]) <= 3
 
 
 @pytest.mark.parametrize("brand_key", sorted(BRANDS))
 def test_brand_credential_kind_is_documented(brand_key: str) -> None:
     kinds = CATALOGUE["credential_kinds"]
-    assert BRANDS[brand_key]["credentials"] in kinds
-    assert all(isinstance(text, str) and text for text in kinds.values())
+    kind = kinds[BRANDS[brand_key]["credentials"]]
+    assert isinstance(kind["description"], str) and kind["description"]
     assert set(kinds) <= set(LOGIN_FIELDS), "describe the login fields of new kinds in this test"
+    # The sign-in form asks for exactly the fields a login checks, over one or two steps.
+    asked = [f["name"] for f in kind["fields"] + kind.get("second_factor", [])]
+    assert len(asked) == len(set(asked))
+    assert set(asked) == LOGIN_FIELDS[BRANDS[brand_key]["credentials"]]
 
 
 @pytest.mark.parametrize(("brand_key", "model_key", "model"), MODELS, ids=_ids(MODELS))

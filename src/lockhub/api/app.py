@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
     action_attempts,
+    connect_webviews,
     connected_accounts,
     devices,
     events,
@@ -36,6 +37,7 @@ from lockhub.api.routing import ROUTES, Extra, Page, Route
 from lockhub.engine.worker import Worker
 from lockhub.errors import LockhubError, MethodNotAllowed
 from lockhub.services.runtime import Runtime
+from lockhub.web import connect as connect_pages
 
 log = logging.getLogger("lockhub.api")
 _BODY_METHODS = ("POST", "PATCH", "PUT")
@@ -145,7 +147,8 @@ def create_app(rt: Runtime) -> Litestar:
             await rt.close()
 
     return Litestar(
-        route_handlers=[_handler(rt, r) for r in routes] + [openapi_json],
+        route_handlers=[_handler(rt, r) for r in routes] + [openapi_json]
+        + connect_pages.route_handlers(rt),
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],

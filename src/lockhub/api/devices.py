@@ -10,6 +10,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
+from lockhub.api.params import given
 from lockhub.api.routing import Page, route
 from lockhub.domain.enums import (
     DeviceType,
@@ -21,13 +22,10 @@ from lockhub.domain.enums import (
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput
 from lockhub.services import devices, sandbox
+from lockhub.services import workspaces as workspace_service
 
 Limit = Annotated[float, Meta(gt=0)]
 MetadataValue = str | bool | None
-
-
-def _given(value: Any) -> Any:
-    return None if value is UNSET else value
 
 
 class DeviceListFilters(msgspec.Struct):
@@ -120,13 +118,13 @@ def _filters(params: Any) -> devices.DeviceFilters:
         # a filter on one matches no device (rather than being ignored).
         accounts = []
     return devices.DeviceFilters(
-        device_ids=_given(getattr(params, "device_ids", UNSET)),
+        device_ids=given(getattr(params, "device_ids", UNSET)),
         device_types=types,
-        manufacturer=_given(params.manufacturer),
+        manufacturer=given(params.manufacturer),
         connected_account_ids=accounts,
-        created_before=_given(getattr(params, "created_before", UNSET)),
-        custom_metadata_has=_given(getattr(params, "custom_metadata_has", UNSET)),
-        search=_given(getattr(params, "search", UNSET)),
+        created_before=given(getattr(params, "created_before", UNSET)),
+        custom_metadata_has=given(getattr(params, "custom_metadata_has", UNSET)),
+        search=given(getattr(params, "search", UNSET)),
     )
 
 
@@ -164,8 +162,8 @@ async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[Device]:
 
 async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device:
     async with ctx.rt.db.read() as conn:
-        row = await devices.get_row(conn, ctx.workspace_id, device_id=_given(params.device_id),
-                                    name=_given(params.name), managed=managed)
+        row = await devices.get_row(conn, ctx.workspace_id, device_id=given(params.device_id),
+                                    name=given(params.name), managed=managed)
     return devices.to_device(row)
 
 
@@ -215,8 +213,12 @@ async def update_unmanaged_device(ctx: Ctx, params: UpdateUnmanagedDeviceParams)
 @route("/devices/list_device_providers", alias="GET", params=ListDeviceProvidersParams,
        response_key="device_providers", response=list[DeviceProvider])
 async def list_device_providers(ctx: Ctx, params: ListDeviceProvidersParams) -> list[DeviceProvider]:
-    """List the device providers (brands) lockhub can connect."""
-    return devices.device_providers(_given(params.provider_category))
+    """List the device providers (brands) this workspace can connect: the sandbox brands in a
+    sandbox workspace, the real providers lockhub has in a production one."""
+    async with ctx.rt.db.read() as conn:
+        is_sandbox = await workspace_service.is_sandbox(conn, ctx.workspace_id)
+    return devices.device_providers(given(params.provider_category),
+                                    set(ctx.rt.providers.for_workspace(is_sandbox)))
 
 
 class SimulateDeviceParams(msgspec.Struct):

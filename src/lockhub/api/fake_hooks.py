@@ -9,14 +9,18 @@ from msgspec import UNSET, UnsetType
 
 from lockhub.api.context import Ctx
 from lockhub.api.routing import NoParams, route
-from lockhub.domain.objects import ActionAttempt
-from lockhub.services import action_attempts
+from lockhub.domain.objects import ActionAttempt, ConnectWebview
+from lockhub.services import action_attempts, connect_webviews
 from lockhub.services.seed import seed_map
 
 
 class Health(msgspec.Struct):
     ok: bool
     msg: str
+
+
+class CompleteConnectWebviewParams(msgspec.Struct):
+    connect_webview_id: str
 
 
 class UpdateActionAttemptParams(msgspec.Struct):
@@ -56,3 +60,12 @@ async def update_action_attempt(ctx: Ctx, params: UpdateActionAttemptParams) -> 
         ctx.rt, params.action_attempt_id, status=params.status,
         result=None if params.result is UNSET else params.result,
         error=None if params.error is UNSET else params.error)
+
+
+@route("/_fake/complete_connect_webview", params=CompleteConnectWebviewParams, auth="none",
+       response_key="connect_webview", response=ConnectWebview, test_hook=True)
+async def complete_connect_webview(ctx: Ctx, params: CompleteConnectWebviewParams
+                                   ) -> ConnectWebview:
+    """Sign the webview in with a documented test account, as an end user would (test hook)."""
+    row = await connect_webviews.complete_with_test_account(ctx.rt, params.connect_webview_id)
+    return connect_webviews.to_connect_webview(row, ctx.rt.settings.base_url)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
+from msgspec import UNSET
 from msgspec import inspect as mi
 
 from lockhub.errors import InvalidInput, LockhubError
@@ -192,3 +193,8 @@ def build_params(
         raise validation_error(exc) from None
     except msgspec.DecodeError:
         raise InvalidInput.from_issues([([], "Request body is not valid JSON")]) from None
+
+
+def given(value: Any) -> Any:
+    """A parameter's value, or None when the caller left it out."""
+    return None if value is UNSET else value

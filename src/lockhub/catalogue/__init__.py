@@ -37,13 +37,53 @@ class DeviceModel(msgspec.Struct, frozen=True):
     notes: str = ""
 
 
+class Logo(msgspec.Struct, frozen=True):
+    """A brand's tile in the Connect Webview picker: a monogram on the brand colour, drawn by
+    lockhub itself so the pages load nothing from elsewhere."""
+
+    mark: str
+    color: str  # "#rrggbb"
+
+    @property
+    def text_color(self) -> str:
+        """Black or white, whichever reads better on `color` (WCAG relative luminance)."""
+        channels = [int(self.color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        return "#000000" if luminance > 0.179 else "#ffffff"
+
+
+class FormField(msgspec.Struct, frozen=True):
+    name: str
+    label: str
+    type: str  # an <input> type
+    autocomplete: str = "off"
+
+
+class Choice(msgspec.Struct, frozen=True):
+    name: str
+    label: str
+    options: list[str]
+
+
+class CredentialKind(msgspec.Struct, frozen=True):
+    """What a brand's sign-in form asks for: fields, choices, then an optional second step."""
+
+    description: str
+    fields: list[FormField]
+    choices: list[Choice] = []
+    second_factor: list[FormField] = []
+
+
 class Brand(msgspec.Struct, frozen=True):
     key: str
     display_name: str
     manufacturer: str
     device_type: str
     provider_categories: list[str]
+    capabilities: list[str]  # what Connect Webviews' accepted_capabilities match against
     image_url: str
+    logo: Logo
     metadata_key: str
     credentials: str
     models: dict[str, DeviceModel]
@@ -58,6 +98,12 @@ _PATH = Path(__file__).with_name("brands.json")
 def brands() -> dict[str, Brand]:
     raw = json.loads(_PATH.read_text())["brands"]
     return {key: msgspec.convert({**value, "key": key}, Brand) for key, value in raw.items()}
+
+
+@cache
+def credential_kinds() -> dict[str, CredentialKind]:
+    raw = json.loads(_PATH.read_text())["credential_kinds"]
+    return {key: msgspec.convert(value, CredentialKind) for key, value in raw.items()}
 
 
 def brand(key: str) -> Brand:

@@ -182,6 +182,30 @@ class GeneratedCode(Object):
     code: str
 
 
+class ConnectWebview(Object):
+    connect_webview_id: str
+    workspace_id: str
+    created_at: str
+    connected_account_id: str | None
+    url: str
+    device_selection_mode: str
+    accepted_providers: list[str]
+    accepted_capabilities: list[str]
+    accepted_devices: list[str]
+    any_device_allowed: bool
+    any_provider_allowed: bool
+    login_successful: bool
+    status: str
+    custom_redirect_url: str | None
+    custom_redirect_failure_url: str | None
+    custom_metadata: dict[str, str | bool]
+    automatically_manage_new_devices: bool
+    wait_for_device_creation: bool
+    authorized_at: str | None
+    selected_provider: str | None
+    customer_key: str | UnsetType = UNSET
+
+
 class ConnectedAccount(Object):
     connected_account_id: str
     account_type_display_name: str

@@ -23,6 +23,14 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
+class SecondFactorRequired(ProviderError):
+    """The first step of a sign-in was accepted and the provider sent the user a code; sign in
+    again with the same form plus the code."""
+
+    def __init__(self, message: str = "Enter the verification code the provider sent you.") -> None:
+        super().__init__("second_factor_required", message)
+
+
 class AccountRef(msgspec.Struct, frozen=True):
     workspace_id: str
     connected_account_id: str
@@ -89,6 +97,11 @@ class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
 
 class Provider(Protocol):
     name: str
+    sandbox: bool  # serves sandbox workspaces (virtual devices) rather than production ones
+
+    def account_types(self) -> list[str]:
+        """The brands (connected account types) this provider can sign in to."""
+        ...
 
     async def login(self, workspace_id: str, account_type: str,
                     form: dict[str, Any]) -> AccountLogin: ...

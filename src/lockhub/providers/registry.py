@@ -11,3 +11,9 @@ class ProviderRegistry:
 
     def get(self, name: str) -> Provider:
         return self._providers[name]
+
+    def for_workspace(self, is_sandbox: bool) -> dict[str, Provider]:
+        """Brand -> provider for a workspace: sandbox workspaces reach only virtual devices,
+        production workspaces only real providers."""
+        return {brand: provider for provider in self._providers.values()
+                if provider.sandbox == is_sandbox for brand in provider.account_types()}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,6 +33,21 @@ def stable_device_id(workspace_id: str, provider_device_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lockhub-device:{workspace_id}:{provider_device_id}"))
 
 
+class NewAccountSettings(msgspec.Struct, frozen=True):
+    """What the sign-in (a Connect Webview, or a seed) asks of the account it creates."""
+
+    automatically_manage_new_devices: bool = True
+    custom_metadata: dict[str, Any] = {}
+    customer_key: str | None = None
+    accepted_capabilities: list[str] | None = None
+    connect_webview_id: str | None = None
+
+
+# Runs inside the transaction that records the account (a Connect Webview marks itself
+# authorized there), so the account and what led to it are written together or not at all.
+WithinConnect = Callable[[AsyncConnection, str], Awaitable[None]]
+
+
 async def connect_account(
     rt: Runtime,
     workspace_id: str,
@@ -40,19 +57,21 @@ async def connect_account(
     provider_name: str = "sandbox",
     connected_account_id: str | None = None,
     pinned_devices: list[tuple[str, str | None]] | None = None,
-    automatically_manage_new_devices: bool = True,
+    settings: NewAccountSettings = NewAccountSettings(),
+    within: WithinConnect | None = None,
 ) -> str:
     """Sign in to the provider, then record the account and its devices in one transaction.
 
-    Signing in again to the same provider account reuses the existing connected account.
-    `pinned_devices` gives (device_id, nickname) for the imported devices in order, so seeds
-    can reproduce fixed ids and names.
+    Signing in again to the same provider account reuses (reconnects) the existing connected
+    account. `pinned_devices` gives (device_id, nickname) for the imported devices in order,
+    so seeds can reproduce fixed ids and names. Devices are imported before this returns, so
+    `wait_for_device_creation` holds whether or not it was asked for.
     """
     provider = rt.providers.get(provider_name)
     login = await provider.login(workspace_id, account_type, form)
     now = rt.clock.now()
     async with rt.db.read() as conn:
-        existing = (await conn.execute(select(connected_accounts.c.connected_account_id).where(
+        existing = (await conn.execute(select(connected_accounts).where(
             connected_accounts.c.workspace_id == workspace_id,
             connected_accounts.c.account_type == account_type,
             connected_accounts.c.credentials["account_login"].as_string() == login.account_login,
@@ -61,25 +80,39 @@ async def connect_account(
     snapshots = await provider.import_devices(AccountRef(
         workspace_id=workspace_id, connected_account_id=account_id,
         account_type=account_type, credentials=login.credentials))
+    webview = {"connect_webview_id": settings.connect_webview_id}
     async with rt.db.write() as conn:
         if existing:
+            changes: dict[str, Any] = {"credentials": login.credentials, "errors": []}
+            if settings.custom_metadata:
+                changes["custom_metadata"] = {**existing.custom_metadata,
+                                              **settings.custom_metadata}
+            if settings.customer_key is not None:
+                changes["customer_key"] = settings.customer_key
             await conn.execute(update(connected_accounts).where(
-                connected_accounts.c.connected_account_id == account_id,
-            ).values(credentials=login.credentials, errors=[]))
+                connected_accounts.c.connected_account_id == account_id).values(**changes))
             await _reconnected(conn, rt, workspace_id, account_id)
+            manage = existing.automatically_manage_new_devices
         else:
+            manage = settings.automatically_manage_new_devices
             await conn.execute(connected_accounts.insert().values(
                 connected_account_id=account_id, workspace_id=workspace_id,
                 account_type=account_type, provider=provider_name,
                 user_identifier=login.user_identifier, credentials=login.credentials,
-                custom_metadata={}, automatically_manage_new_devices=automatically_manage_new_devices,
+                custom_metadata=dict(settings.custom_metadata),
+                customer_key=settings.customer_key,
+                accepted_capabilities=settings.accepted_capabilities,
+                automatically_manage_new_devices=manage,
                 errors=[], warnings=[], created_at=now))
             await events.record(conn, now=now, workspace_id=workspace_id,
                                 event_type="connected_account.created",
-                                connected_account_id=account_id)
+                                connected_account_id=account_id, **webview)
         await events.record(conn, now=now, workspace_id=workspace_id,
                             event_type="connected_account.connected",
-                            connected_account_id=account_id)
+                            connected_account_id=account_id, **webview)
+        await events.record(conn, now=now, workspace_id=workspace_id,
+                            event_type="connected_account.successful_login",
+                            connected_account_id=account_id, **webview)
         known = {r.device_id for r in (await conn.execute(select(devices.c.device_id).where(
             devices.c.connected_account_id == account_id))).all()}
         for position, snap in enumerate(snapshots):
@@ -91,7 +124,14 @@ async def connect_account(
                 continue
             await _insert_device(rt, conn, workspace_id, account_id, device_id, snap,
                                  nickname=pinned[1] if pinned else None,
-                                 managed=automatically_manage_new_devices, position=position)
+                                 managed=manage, position=position)
+        await events.record(conn, now=now, workspace_id=workspace_id,
+                            event_type="connected_account.completed_first_sync_after_reconnection"
+                            if existing else "connected_account.completed_first_sync",
+                            connected_account_id=account_id)
+        if within is not None:
+            await within(conn, account_id)
+    rt.wake_engine()
     return account_id
 
 

@@ -171,9 +171,11 @@ async def update_device(rt: Runtime, workspace_id: str, device_id: str, *, manag
                 else "device.converted_to_unmanaged", **common)
 
 
-def device_providers(category: str | None) -> list[DeviceProvider]:
+def device_providers(category: str | None, available: set[str]) -> list[DeviceProvider]:
     providers = []
     for brand in catalogue_brands().values():
+        if brand.key not in available:
+            continue
         if category is not None and category not in brand.provider_categories:
             continue
         models = list(brand.models.values())

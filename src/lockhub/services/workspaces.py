@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.objects import ConnectWebviewCustomization, Workspace
 from lockhub.engine import jobs
@@ -32,6 +33,11 @@ def to_workspace(row: Any) -> Workspace:
     if row.publishable_key:
         workspace.publishable_key = row.publishable_key
     return workspace
+
+
+async def is_sandbox(conn: AsyncConnection, workspace_id: str) -> bool:
+    return bool((await conn.execute(select(t.workspaces.c.is_sandbox).where(
+        t.workspaces.c.workspace_id == workspace_id))).scalar_one_or_none())
 
 
 async def get(rt: Runtime, workspace_id: str) -> Workspace:

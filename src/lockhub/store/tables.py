@@ -104,6 +104,34 @@ connected_accounts = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+connect_webviews = Table(
+    "connect_webviews",
+    metadata,
+    Column("connect_webview_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("auth_token", String, nullable=False),  # the `auth_token` of the page URL
+    Column("status", String, nullable=False),  # pending | failed | authorized
+    Column("login_successful", Boolean, nullable=False),
+    Column("connected_account_id", String, nullable=True),
+    Column("authorized_at", UtcDateTime, nullable=True),
+    Column("selected_provider", String, nullable=True),
+    Column("accepted_providers", Json, nullable=False),
+    Column("any_provider_allowed", Boolean, nullable=False),
+    Column("accepted_capabilities", Json, nullable=False),
+    Column("device_selection_mode", String, nullable=False),
+    Column("custom_redirect_url", String, nullable=True),
+    Column("custom_redirect_failure_url", String, nullable=True),
+    Column("custom_metadata", Json, nullable=False),
+    Column("customer_key", String, nullable=True),
+    Column("automatically_manage_new_devices", Boolean, nullable=False),
+    Column("wait_for_device_creation", Boolean, nullable=False),
+    # A sign-in waiting for its second factor: the first step's form, Fernet-encrypted.
+    Column("pending_login", Text, nullable=True),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 devices = Table(
     "devices",
     metadata,

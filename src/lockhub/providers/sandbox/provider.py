@@ -17,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from lockhub.catalogue import brand as catalogue_brand
+from lockhub.catalogue import brands as catalogue_brands
+from lockhub.catalogue import credential_kinds
 from lockhub.catalogue import model as catalogue_model
 from lockhub.clock import Clock
 from lockhub.providers.base import (
@@ -26,6 +29,7 @@ from lockhub.providers.base import (
     DeviceRef,
     DeviceSnapshot,
     ProviderError,
+    SecondFactorRequired,
 )
 from lockhub.store.db import Database
 from lockhub.store.tables import sandbox_codes, sandbox_devices
@@ -41,12 +45,16 @@ def test_accounts() -> dict[str, list[dict[str, Any]]]:
     return json.loads(_ACCOUNTS.read_text())["accounts"]
 
 
-def find_test_account(brand: str, form: dict[str, Any]) -> dict[str, Any] | None:
-    """The test account these credentials open, if any (exact documented test values)."""
+def find_test_account(brand: str, form: dict[str, Any],
+                      ignore: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """The test account these credentials open, if any (exact documented test values).
+    Fields in `ignore` are not checked (the second factor, while checking the first step)."""
     for account in test_accounts().get(brand, []):
         login = account["login"]
         ok = True
         for field_name, expected in login.items():
+            if field_name in ignore:
+                continue
             given = form.get(field_name)
             if field_name == "email" and account.get("any_example_com_email"):
                 ok = ok and isinstance(given, str) and given.lower().endswith("@example.com")
@@ -86,6 +94,10 @@ def snapshot(row: Any) -> DeviceSnapshot:
 
 class SandboxProvider:
     name = "sandbox"
+    sandbox = True
+
+    def account_types(self) -> list[str]:
+        return [key for key in catalogue_brands() if test_accounts().get(key)]
 
     def __init__(self, db: Database, clock: Clock, latency_scale: float = 1.0) -> None:
         self.db = db
@@ -159,8 +171,18 @@ class SandboxProvider:
 
     async def login(self, workspace_id: str, account_type: str,
                     form: dict[str, Any]) -> AccountLogin:
-        """Accept exactly the documented sandbox test credentials; create the account's locks."""
+        """Accept exactly the documented sandbox test credentials; create the account's locks.
+
+        Brands with a second factor first check the rest of the form and ask for the code
+        (SecondFactorRequired), as the real provider sends one after the password step."""
+        second = frozenset(f.name for f in credential_kinds()[
+            catalogue_brand(account_type).credentials].second_factor)
+        first_step_ok = find_test_account(account_type, form, ignore=second) is not None
+        if second and first_step_ok and not all(form.get(name) for name in second):
+            raise SecondFactorRequired()
         account = find_test_account(account_type, form)
+        if account is None and second and first_step_ok:
+            raise ProviderError("invalid_second_factor", "That verification code is not valid.")
         if account is None:
             raise ProviderError("invalid_credentials",
                                 "These are not valid sandbox credentials for this provider.")

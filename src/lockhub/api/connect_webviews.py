@@ -1,0 +1,90 @@
+"""/connect_webviews/*"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from lockhub.api.context import Ctx
+from lockhub.api.pagination import decode_cursor, page_limit
+from lockhub.api.params import given
+from lockhub.api.routing import Page, route
+from lockhub.domain.objects import ConnectWebview
+from lockhub.services import connect_webviews as service
+
+Capability = Literal["lock", "thermostat", "noise_sensor", "access_control", "camera"]
+ProviderCategory = Literal["stable", "consumer_smartlocks", "beta", "thermostats",
+                           "noise_sensors", "access_control_systems", "cameras", "connectors",
+                           "internal_beta"]
+MetadataValue = Annotated[str, Meta(max_length=500)] | bool | None
+
+
+class CreateConnectWebviewParams(msgspec.Struct):
+    # Provider keys are checked against the spec's enum by the schema-first parser.
+    accepted_providers: list[str] | UnsetType = UNSET
+    excluded_providers: list[str] | UnsetType = UNSET
+    provider_category: ProviderCategory | UnsetType = UNSET
+    accepted_capabilities: list[Capability] | UnsetType = UNSET
+    custom_redirect_url: str | UnsetType = UNSET
+    custom_redirect_failure_url: str | UnsetType = UNSET
+    custom_metadata: dict[str, MetadataValue] | UnsetType = UNSET
+    customer_key: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    automatically_manage_new_devices: bool = True
+    wait_for_device_creation: bool = False
+    device_selection_mode: Literal["none", "single", "multiple"] = "none"
+
+
+class ConnectWebviewIdParams(msgspec.Struct):
+    connect_webview_id: str
+
+
+class ListConnectWebviewsParams(msgspec.Struct):
+    custom_metadata_has: dict[str, MetadataValue] | UnsetType = UNSET
+    customer_key: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    search: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    user_identifier_key: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    limit: Annotated[float, Meta(gt=0)] = 500
+    page_cursor: str | None | UnsetType = UNSET
+
+
+@route("/connect_webviews/create", params=CreateConnectWebviewParams,
+       response_key="connect_webview", response=ConnectWebview)
+async def create_connect_webview(ctx: Ctx, params: CreateConnectWebviewParams) -> ConnectWebview:
+    """Create a Connect Webview: a URL where an end user picks a brand and signs in."""
+    request = service.WebviewRequest(**{
+        k: v for k, v in msgspec.structs.asdict(params).items() if v is not UNSET})
+    row = await service.create(ctx.rt, ctx.workspace_id, request)
+    return service.to_connect_webview(row, ctx.rt.settings.base_url)
+
+
+@route("/connect_webviews/get", alias="GET", params=ConnectWebviewIdParams,
+       response_key="connect_webview", response=ConnectWebview)
+async def get_connect_webview(ctx: Ctx, params: ConnectWebviewIdParams) -> ConnectWebview:
+    """Get a Connect Webview (its status tells whether the end user signed in)."""
+    async with ctx.rt.db.read() as conn:
+        row = await service.get_row(conn, ctx.workspace_id, params.connect_webview_id)
+    return service.to_connect_webview(row, ctx.rt.settings.base_url)
+
+
+@route("/connect_webviews/list", alias="GET", params=ListConnectWebviewsParams,
+       response_key="connect_webviews", response=list[ConnectWebview], paginated=True)
+async def list_connect_webviews(ctx: Ctx, params: ListConnectWebviewsParams) -> Page:
+    """List the workspace's Connect Webviews, oldest first."""
+    after = decode_cursor(params, params.page_cursor or None)
+    async with ctx.rt.db.read() as conn:
+        rows, next_after = await service.list_rows(
+            conn, ctx.workspace_id, search=given(params.search),
+            customer_key=given(params.customer_key),
+            custom_metadata_has=given(params.custom_metadata_has),
+            user_identifier_key=given(params.user_identifier_key),
+            after=after, limit=page_limit(params.limit))
+    base = ctx.rt.settings.base_url
+    return Page(items=[service.to_connect_webview(r, base) for r in rows], next_after=next_after)
+
+
+@route("/connect_webviews/delete", alias="DELETE", params=ConnectWebviewIdParams)
+async def delete_connect_webview(ctx: Ctx, params: ConnectWebviewIdParams) -> None:
+    """Delete a Connect Webview (an account it connected stays)."""
+    await service.delete(ctx.rt, ctx.workspace_id, params.connect_webview_id)

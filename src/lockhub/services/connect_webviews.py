@@ -1,0 +1,346 @@
+"""Connect Webviews: the hosted sign-in through which an end user links a provider account.
+
+A webview is created through the API, opened by the end user at its `url` (pages served by
+lockhub.web.connect), and completed once: the sign-in creates or reconnects the connected
+account inside the same transaction that marks the webview authorized.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import msgspec
+from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub import secret_box
+from lockhub.catalogue import Brand, credential_kinds
+from lockhub.catalogue import brands as catalogue_brands
+from lockhub.clock import iso
+from lockhub.domain.objects import ConnectWebview
+from lockhub.errors import InvalidInput, LockhubError, NotFound
+from lockhub.ids import new_id
+from lockhub.providers.base import ProviderError, SecondFactorRequired
+from lockhub.providers.sandbox.provider import test_accounts
+from lockhub.services import events
+from lockhub.services.connected_accounts import NewAccountSettings, connect_account
+from lockhub.services.devices import merge_custom_metadata
+from lockhub.services.runtime import Runtime
+from lockhub.store.tables import connect_webviews, workspaces
+
+W = connect_webviews
+VIEW_PATH = "/connect_webviews/view"
+# Wrong passwords a webview tolerates before it fails for good (status `failed`).
+MAX_FAILED_ATTEMPTS = 5
+# Provider errors that mean "the user typed something wrong": the page asks again.
+_RETRY_ERRORS = {"invalid_credentials", "invalid_second_factor"}
+
+
+class WebviewRequest(msgspec.Struct, frozen=True):
+    """The parameters of /connect_webviews/create, already type-checked."""
+
+    accepted_providers: list[str] | None = None
+    excluded_providers: list[str] = []
+    provider_category: str | None = None
+    accepted_capabilities: list[str] | None = None
+    custom_redirect_url: str | None = None
+    custom_redirect_failure_url: str | None = None
+    custom_metadata: dict[str, Any] = {}
+    customer_key: str | None = None
+    automatically_manage_new_devices: bool = True
+    wait_for_device_creation: bool = False
+    device_selection_mode: str = "none"
+
+
+def to_connect_webview(row: Any, base_url: str) -> ConnectWebview:
+    webview = ConnectWebview(
+        connect_webview_id=row.connect_webview_id, workspace_id=row.workspace_id,
+        created_at=iso(row.created_at), connected_account_id=row.connected_account_id,
+        url=view_url(base_url, row), device_selection_mode=row.device_selection_mode,
+        accepted_providers=list(row.accepted_providers),
+        accepted_capabilities=list(row.accepted_capabilities), accepted_devices=[],
+        any_device_allowed=False, any_provider_allowed=row.any_provider_allowed,
+        login_successful=row.login_successful, status=row.status,
+        custom_redirect_url=row.custom_redirect_url,
+        custom_redirect_failure_url=row.custom_redirect_failure_url,
+        custom_metadata=dict(row.custom_metadata),
+        automatically_manage_new_devices=row.automatically_manage_new_devices,
+        wait_for_device_creation=row.wait_for_device_creation,
+        authorized_at=iso(row.authorized_at) if row.authorized_at else None,
+        selected_provider=row.selected_provider)
+    if row.customer_key is not None:
+        webview.customer_key = row.customer_key
+    return webview
+
+
+def view_url(base_url: str, row: Any) -> str:
+    query = urlencode({"connect_webview_id": row.connect_webview_id,
+                       "auth_token": row.auth_token})
+    return f"{base_url}{VIEW_PATH}?{query}"
+
+
+def _absolute_url(field_name: str, value: str | None) -> None:
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput.for_field([field_name], "Must be an absolute http(s) URL")
+
+
+def _resolve_providers(request: WebviewRequest) -> tuple[list[str], bool]:
+    """(accepted_providers, any_provider_allowed) as the webview reports them."""
+    known = catalogue_brands()
+    if request.accepted_providers is not None:
+        chosen = list(dict.fromkeys(request.accepted_providers))
+        any_allowed = False
+    elif request.provider_category is not None:
+        chosen = [k for k, b in known.items() if request.provider_category in b.provider_categories]
+        any_allowed = False
+    else:
+        chosen = list(known)
+        any_allowed = True
+    excluded = set(request.excluded_providers)
+    return [key for key in chosen if key not in excluded], any_allowed and not excluded
+
+
+def _default_capabilities(providers: list[str]) -> list[str]:
+    known = catalogue_brands()
+    found = {cap for key in providers if key in known for cap in known[key].capabilities}
+    return sorted(found) or ["lock"]
+
+
+async def create(rt: Runtime, workspace_id: str, request: WebviewRequest) -> Any:
+    _absolute_url("custom_redirect_url", request.custom_redirect_url)
+    _absolute_url("custom_redirect_failure_url", request.custom_redirect_failure_url)
+    metadata = merge_custom_metadata({}, request.custom_metadata)
+    providers, any_allowed = _resolve_providers(request)
+    values = {
+        "connect_webview_id": new_id(), "workspace_id": workspace_id,
+        "auth_token": secrets.token_urlsafe(24), "status": "pending",
+        "login_successful": False, "connected_account_id": None, "authorized_at": None,
+        "selected_provider": None, "accepted_providers": providers,
+        "any_provider_allowed": any_allowed,
+        "accepted_capabilities": request.accepted_capabilities
+        if request.accepted_capabilities is not None else _default_capabilities(providers),
+        "device_selection_mode": request.device_selection_mode,
+        "custom_redirect_url": request.custom_redirect_url,
+        "custom_redirect_failure_url": request.custom_redirect_failure_url,
+        "custom_metadata": metadata, "customer_key": request.customer_key,
+        "automatically_manage_new_devices": request.automatically_manage_new_devices,
+        "wait_for_device_creation": request.wait_for_device_creation,
+        "pending_login": None, "failed_attempts": 0, "created_at": rt.clock.now(),
+    }
+    async with rt.db.write() as conn:
+        await conn.execute(W.insert().values(**values))
+        return (await conn.execute(select(W).where(
+            W.c.connect_webview_id == values["connect_webview_id"]))).one()
+
+
+async def get_row(conn: AsyncConnection, workspace_id: str, connect_webview_id: str) -> Any:
+    row = (await conn.execute(select(W).where(
+        W.c.workspace_id == workspace_id, W.c.connect_webview_id == connect_webview_id))).first()
+    if row is None:
+        raise NotFound("connect_webview", {"connect_webview_id": connect_webview_id})
+    return row
+
+
+async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | None,
+                    customer_key: str | None, custom_metadata_has: dict[str, Any] | None,
+                    user_identifier_key: str | None, after: tuple[datetime, str] | None,
+                    limit: int) -> tuple[list[Any], tuple[str, str] | None]:
+    cond: list[Any] = [W.c.workspace_id == workspace_id]
+    if user_identifier_key is not None:
+        # lockhub keeps no user identities: a filter on one matches nothing.
+        return [], None
+    if customer_key is not None:
+        cond.append(W.c.customer_key == customer_key)
+    for key, value in (custom_metadata_has or {}).items():
+        if value == "":
+            continue
+        field = W.c.custom_metadata[key]
+        if value is None:
+            cond.append(field.is_(None))
+        else:
+            cond.append(field.as_boolean() == value if isinstance(value, bool)
+                        else field.as_string() == value)
+    if search:
+        needle = f"%{search.lower()}%"
+        cond.append(or_(W.c.connect_webview_id.startswith(search),
+                        func.lower(cast(W.c.accepted_providers, String)).like(needle),
+                        func.lower(cast(W.c.custom_metadata, String)).like(needle),
+                        func.lower(W.c.customer_key).like(needle)))
+    if after is not None:
+        cond.append(or_(W.c.created_at > after[0], and_(W.c.created_at == after[0],
+                                                       W.c.connect_webview_id > after[1])))
+    rows = (await conn.execute(select(W).where(*cond).order_by(
+        W.c.created_at, W.c.connect_webview_id).limit(limit + 1))).all()
+    if len(rows) <= limit:
+        return list(rows), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), (last.created_at.isoformat(), last.connect_webview_id)
+
+
+async def delete(rt: Runtime, workspace_id: str, connect_webview_id: str) -> None:
+    """Remove the webview; an account it already connected stays."""
+    async with rt.db.write() as conn:
+        await get_row(conn, workspace_id, connect_webview_id)
+        await conn.execute(W.delete().where(W.c.connect_webview_id == connect_webview_id))
+
+
+# --- the end user's side (pages) -----------------------------------------------------------
+
+
+class PageContext(msgspec.Struct, frozen=True):
+    """A webview as its pages need it: the row, its workspace, and the brands it offers."""
+
+    webview: Any
+    workspace: Any
+    brands: list[Brand]
+
+
+async def open_webview(rt: Runtime, connect_webview_id: str, auth_token: str) -> PageContext:
+    """The webview a page URL names, if its token matches (compared in constant time)."""
+    async with rt.db.read() as conn:
+        row = (await conn.execute(select(W).where(
+            W.c.connect_webview_id == connect_webview_id))).first()
+        if row is None or not hmac.compare_digest(row.auth_token.encode(), auth_token.encode()):
+            raise NotFound("connect_webview", {"connect_webview_id": connect_webview_id})
+        workspace = (await conn.execute(select(workspaces).where(
+            workspaces.c.workspace_id == row.workspace_id))).one()
+    return PageContext(webview=row, workspace=workspace,
+                       brands=offered_brands(rt, row, workspace.is_sandbox))
+
+
+def offered_brands(rt: Runtime, row: Any, is_sandbox: bool) -> list[Brand]:
+    """Brands the picker shows: accepted by the webview, reachable from this kind of workspace
+    (sandbox: virtual devices; production: real providers), and with an accepted capability."""
+    available = rt.providers.for_workspace(is_sandbox)
+    known = catalogue_brands()
+    wanted = set(row.accepted_capabilities)
+    return [known[key] for key in row.accepted_providers
+            if key in available and key in known and wanted & set(known[key].capabilities)]
+
+
+class Authorized(msgspec.Struct, frozen=True):
+    connected_account_id: str
+
+
+class NeedsSecondFactor(msgspec.Struct, frozen=True):
+    message: str
+
+
+class TryAgain(msgspec.Struct, frozen=True):
+    message: str
+
+
+class Failed(msgspec.Struct, frozen=True):
+    message: str
+
+
+SignInOutcome = Authorized | NeedsSecondFactor | TryAgain | Failed
+
+
+async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
+                  form: dict[str, str]) -> SignInOutcome:
+    """One submission of a brand's sign-in form (first step, or the second factor)."""
+    row = page.webview
+    if row.status != "pending":
+        raise LockhubError("This Connect Webview has already been used.",
+                           error_type="connect_webview_already_used")
+    if brand_key not in {b.key for b in page.brands}:
+        raise NotFound("provider", {"provider": brand_key})
+    kind = credential_kinds()[catalogue_brands()[brand_key].credentials]
+    asked = [f.name for f in kind.fields] + [c.name for c in kind.choices]
+    second = [f.name for f in kind.second_factor]
+    if row.pending_login and row.selected_provider == brand_key and any(form.get(n)
+                                                                          for n in second):
+        given = {**json.loads(secret_box.decrypt(rt.settings, row.pending_login)),
+                 **{n: form.get(n, "").strip() for n in second}}
+    else:
+        given = {n: form[n].strip() for n in asked + second if form.get(n)}
+    provider = rt.providers.for_workspace(page.workspace.is_sandbox)[brand_key]
+
+    async def mark_authorized(conn: AsyncConnection, account_id: str) -> None:
+        now = rt.clock.now()
+        await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
+                           .values(status="authorized", login_successful=True,
+                                   connected_account_id=account_id, authorized_at=now,
+                                   selected_provider=brand_key, pending_login=None))
+        await events.record(conn, now=now, workspace_id=row.workspace_id,
+                            event_type="connect_webview.login_succeeded",
+                            connect_webview_id=row.connect_webview_id,
+                            connected_account_id=account_id, customer_key=row.customer_key)
+
+    try:
+        account_id = await connect_account(
+            rt, row.workspace_id, brand_key, given, provider_name=provider.name,
+            settings=NewAccountSettings(
+                automatically_manage_new_devices=row.automatically_manage_new_devices,
+                custom_metadata=dict(row.custom_metadata), customer_key=row.customer_key,
+                accepted_capabilities=list(row.accepted_capabilities),
+                connect_webview_id=row.connect_webview_id),
+            within=mark_authorized)
+    except SecondFactorRequired as exc:
+        pending = secret_box.encrypt(rt.settings, json.dumps(given))
+        async with rt.db.write() as conn:
+            await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
+                               .values(pending_login=pending, selected_provider=brand_key))
+        return NeedsSecondFactor(exc.message)
+    except ProviderError as exc:
+        if exc.error_type in _RETRY_ERRORS or exc.retryable:
+            return await _count_failure(rt, row, brand_key, exc.message)
+        await _fail(rt, row, brand_key, exc.message)
+        return Failed(exc.message)
+    return Authorized(account_id)
+
+
+async def _count_failure(rt: Runtime, row: Any, brand_key: str, message: str) -> SignInOutcome:
+    async with rt.db.write() as conn:
+        attempts = (await conn.execute(select(W.c.failed_attempts).where(
+            W.c.connect_webview_id == row.connect_webview_id))).scalar_one() + 1
+        await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
+                           .values(failed_attempts=attempts))
+    if attempts >= MAX_FAILED_ATTEMPTS:
+        await _fail(rt, row, brand_key, "Too many failed sign-in attempts.")
+        return Failed("Too many failed sign-in attempts.")
+    return TryAgain(message)
+
+
+async def _fail(rt: Runtime, row: Any, brand_key: str, message: str) -> None:
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
+                           .values(status="failed", selected_provider=brand_key,
+                                   pending_login=None))
+        await events.record(conn, now=now, workspace_id=row.workspace_id,
+                            event_type="connect_webview.login_failed",
+                            connect_webview_id=row.connect_webview_id,
+                            customer_key=row.customer_key, error_message=message)
+
+
+async def complete_with_test_account(rt: Runtime, connect_webview_id: str) -> Any:
+    """The fake's /_fake/complete_connect_webview: sign in with the first documented test
+    account of the first brand the webview offers (August when it is offered)."""
+    async with rt.db.read() as conn:
+        row = (await conn.execute(select(W).where(
+            W.c.connect_webview_id == connect_webview_id))).first()
+    if row is None:
+        raise NotFound("connect_webview", {"connect_webview_id": connect_webview_id})
+    page = await open_webview(rt, connect_webview_id, row.auth_token)
+    keys = [b.key for b in page.brands]
+    if not keys:
+        raise LockhubError("This Connect Webview offers no provider with test accounts.",
+                           error_type="no_provider_available")
+    brand_key = "august" if "august" in keys else keys[0]
+    outcome = await sign_in(rt, page, brand_key, dict(test_accounts()[brand_key][0]["login"]))
+    if not isinstance(outcome, Authorized):
+        raise LockhubError(f"Sign-in failed: {getattr(outcome, 'message', '')}",
+                           error_type="connect_webview_login_failed")
+    async with rt.db.read() as conn:
+        return (await conn.execute(select(W).where(
+            W.c.connect_webview_id == connect_webview_id))).one()

@@ -1,0 +1,1 @@
+"""Server-rendered pages (the Connect Webview an end user signs in through)."""

@@ -1,0 +1,185 @@
+"""The Connect Webview pages: brand picker, each brand's sign-in form, second factor, result.
+
+Served at the webview's `url` (/connect_webviews/view?connect_webview_id=…&auth_token=…).
+Links and the form action are relative, so the pages work behind any public base URL.
+The result page posts `connect_webview.login_succeeded` / `login_failed` to a parent window
+(when embedded in an iframe) and then follows the webview's redirect URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
+
+from lockhub.catalogue import Brand, credential_kinds
+from lockhub.errors import LockhubError, NotFound
+from lockhub.providers.sandbox.provider import test_accounts
+from lockhub.services import connect_webviews as service
+from lockhub.services.runtime import Runtime
+
+_env = Environment(loader=PackageLoader("lockhub.web", "templates"),
+                   autoescape=select_autoescape(default=True), trim_blocks=True,
+                   lstrip_blocks=True)
+# Embedding in any site's iframe is the point of these pages; everything else stays local.
+_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+        "img-src 'self' data: https:; form-action 'self'; base-uri 'none'")
+_HTML = "text/html; charset=utf-8"
+_SECOND_FACTOR_PROMPTS = {
+    "Others": "We emailed you a verification code. Enter it to finish signing in.",
+}
+_DEFAULT_PROMPT = "We sent a verification code to your phone. Enter it to finish signing in."
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response[str]:
+    body = _env.get_template(template).render(**context)
+    return Response(content=body, status_code=status, media_type=_HTML,
+                    headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store",
+                             "Referrer-Policy": "no-referrer"})
+
+
+def _layout(page: service.PageContext | None) -> dict[str, Any]:
+    """What base.html needs: the workspace's name, sandbox banner and customization."""
+    if page is None:
+        return {"partner": "lockhub", "is_sandbox": False, "inviter_logo_url": None,
+                "logo_shape": "square", "theme": _theme({})}
+    custom = page.workspace.connect_webview_customization or {}
+    return {
+        "partner": page.workspace.connect_partner_name or page.workspace.company_name
+        or page.workspace.name,
+        "is_sandbox": page.workspace.is_sandbox,
+        "inviter_logo_url": custom.get("inviter_logo_url"),
+        "logo_shape": custom.get("logo_shape") or "square",
+        "theme": _theme(custom),
+    }
+
+
+def _theme(custom: dict[str, Any]) -> dict[str, str]:
+    return {"button": _css_color(custom.get("primary_button_color"), "#1f5fd6"),
+            "button_text": _css_color(custom.get("primary_button_text_color"), "#ffffff"),
+            "tile_radius": "50%" if custom.get("logo_shape") == "circle" else "10px"}
+
+
+def _css_color(value: Any, default: str) -> str:
+    """Only plain colour tokens reach the style sheet (the value is the integrator's input)."""
+    if isinstance(value, str) and value and all(c.isalnum() or c in "#(),. %" for c in value):
+        return value
+    return default
+
+
+def _query(page: service.PageContext) -> str:
+    return urlencode({"connect_webview_id": page.webview.connect_webview_id,
+                      "auth_token": page.webview.auth_token})
+
+
+def _hint(brand: Brand, second_factor: bool) -> str | None:
+    """Sandbox pages name a documented test account, so a developer can sign in at once."""
+    accounts = test_accounts().get(brand.key)
+    if not accounts:
+        return None
+    kind = credential_kinds()[brand.credentials]
+    names = [f.name for f in (kind.second_factor if second_factor else kind.fields)]
+    login = accounts[0]["login"]
+    return " · ".join(f"{name.replace('_', ' ')}: {login[name]}" for name in names
+                      if name in login)
+
+
+def _sign_in_form(page: service.PageContext, brand: Brand, *, second_factor: bool,
+                  values: dict[str, str], error: str | None,
+                  prompt: str | None = None) -> Response[str]:
+    kind = credential_kinds()[brand.credentials]
+    return _page(
+        "sign_in.html", **_layout(page), brand=brand, query=_query(page),
+        webview_id=page.webview.connect_webview_id, auth_token=page.webview.auth_token,
+        fields=kind.second_factor if second_factor else kind.fields,
+        choices=[] if second_factor else kind.choices, second_factor=second_factor,
+        second_factor_prompt=prompt or _DEFAULT_PROMPT, values=values, error=error,
+        hint=_hint(brand, second_factor) if page.workspace.is_sandbox else None)
+
+
+def _closed(page: service.PageContext) -> Response[str]:
+    if page.webview.status == "authorized":
+        return _page("message.html", status=409, **_layout(page), heading="Already connected",
+                     message="This link has already been used to connect an account. "
+                             "Ask for a new link to connect another one.")
+    return _page("message.html", status=409, **_layout(page), heading="Link no longer valid",
+                 message="Signing in through this link failed. Ask for a new link to try again.")
+
+
+def _invalid_link() -> Response[str]:
+    return _page("message.html", status=404, **_layout(None), heading="Link not valid",
+                 message="This sign-in link is not valid. Check that you copied all of it.")
+
+
+def _result(page: service.PageContext, outcome: service.SignInOutcome) -> Response[str]:
+    webview = page.webview
+    custom = page.workspace.connect_webview_customization or {}
+    if isinstance(outcome, service.Authorized):
+        return _page("done.html", **_layout(page), success=True, heading="Connected",
+                     message=custom.get("success_message")
+                     or "Your account is connected. You can close this window.",
+                     redirect_url=webview.custom_redirect_url,
+                     browser_message={"event": "connect_webview.login_succeeded",
+                                      "connect_webview_id": webview.connect_webview_id,
+                                      "connected_account_id": outcome.connected_account_id})
+    return _page("done.html", **_layout(page), success=False, heading="Could not connect",
+                 message=getattr(outcome, "message", ""),
+                 redirect_url=webview.custom_redirect_failure_url or webview.custom_redirect_url,
+                 browser_message={"event": "connect_webview.login_failed",
+                                  "connect_webview_id": webview.connect_webview_id})
+
+
+def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
+    async def load(webview_id: str | None, token: str | None) -> service.PageContext | None:
+        if not webview_id or not token:
+            return None
+        try:
+            return await service.open_webview(rt, webview_id, token)
+        except NotFound:
+            return None
+
+    @get(service.VIEW_PATH, name="connect_webview_view", media_type=_HTML)
+    async def view(connect_webview_id: str | None = None, auth_token: str | None = None,
+                   provider: str | None = None) -> Response[str]:
+        page = await load(connect_webview_id, auth_token)
+        if page is None:
+            return _invalid_link()
+        if page.webview.status != "pending":
+            return _closed(page)
+        brand = next((b for b in page.brands if b.key == provider), None)
+        if brand is None:
+            return _page("picker.html", **_layout(page), brands=page.brands, query=_query(page))
+        return _sign_in_form(page, brand, second_factor=False, values={}, error=None)
+
+    @post(service.VIEW_PATH, name="connect_webview_sign_in", media_type=_HTML, status_code=200)
+    async def sign_in(request: Request[Any, Any, Any]) -> Response[str]:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"),
+                              keep_blank_values=True))
+        page = await load(form.get("connect_webview_id"), form.get("auth_token"))
+        if page is None:
+            return _invalid_link()
+        if page.webview.status != "pending":
+            return _closed(page)
+        brand = next((b for b in page.brands if b.key == form.get("provider")), None)
+        if brand is None:
+            return _page("picker.html", status=422, **_layout(page), brands=page.brands,
+                         query=_query(page))
+        try:
+            outcome = await service.sign_in(rt, page, brand.key, form)
+        except LockhubError:
+            return _closed(page)
+        if isinstance(outcome, service.NeedsSecondFactor):
+            prompt = _SECOND_FACTOR_PROMPTS.get(form.get("region", ""), _DEFAULT_PROMPT)
+            return _sign_in_form(page, brand, second_factor=True, values={}, error=None,
+                                 prompt=prompt)
+        if isinstance(outcome, service.TryAgain):
+            second_step = any(form.get(f.name) for f in
+                              credential_kinds()[brand.credentials].second_factor)
+            return _sign_in_form(page, brand, second_factor=second_step, values=form,
+                                 error=outcome.message)
+        return _result(page, outcome)
+
+    return [view, sign_in]

@@ -11,20 +11,17 @@ from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
 from lockhub.api.routing import Page, route
+from lockhub.domain.enums import ConnectWebviewProvider, ProviderCategory
 from lockhub.domain.objects import ConnectWebview
 from lockhub.services import connect_webviews as service
 
 Capability = Literal["lock", "thermostat", "noise_sensor", "access_control", "camera"]
-ProviderCategory = Literal["stable", "consumer_smartlocks", "beta", "thermostats",
-                           "noise_sensors", "access_control_systems", "cameras", "connectors",
-                           "internal_beta"]
 MetadataValue = Annotated[str, Meta(max_length=500)] | bool | None
 
 
 class CreateConnectWebviewParams(msgspec.Struct):
-    # Provider keys are checked against the spec's enum by the schema-first parser.
-    accepted_providers: list[str] | UnsetType = UNSET
-    excluded_providers: list[str] | UnsetType = UNSET
+    accepted_providers: list[ConnectWebviewProvider] | UnsetType = UNSET
+    excluded_providers: list[ConnectWebviewProvider] | UnsetType = UNSET
     provider_category: ProviderCategory | UnsetType = UNSET
     accepted_capabilities: list[Capability] | UnsetType = UNSET
     custom_redirect_url: str | UnsetType = UNSET

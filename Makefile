@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint clean bench-webhooks
+.PHONY: install system-deps run test lint clean bench bench-scale bench-webhooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# lockhub vs Seam's fake vs a bare ASGI ceiling, route by route (BENCH_ARGS="--seconds 5").
+bench: $(STAMP)
+	./bench/setup.sh
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
+
+# 100,000 devices and 1,000,000 codes: page latency, memory, engine throughput.
+bench-scale: $(STAMP)
+	./bench/setup.sh
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 bench-webhooks: $(STAMP)
 	$(BIN)/python -m bench.webhooks $(BENCH_ARGS)

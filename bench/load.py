@@ -1,0 +1,51 @@
+"""Drive one route with wrk (pinned to the load core) and read its done() summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.servers import LOAD_CPU
+
+SCRIPT = Path(__file__).parent / "wrk.lua"
+TOKEN = "seam_apikey1_token"
+
+
+@dataclass(frozen=True)
+class Load:
+    connections: int = 16
+    seconds: int = 10  # wrk takes whole seconds
+    warmup_seconds: int = 1
+
+
+def wrk(url: str, path: str, body: dict[str, object], *, seconds: int, connections: int,
+        unique: bool = False) -> dict[str, float]:
+    env = {**os.environ, "BENCH_PATH": path, "BENCH_BODY": json.dumps(body),
+           "BENCH_TOKEN": TOKEN, "BENCH_UNIQUE": "1" if unique else "0",
+           "BENCH_PREFIX": f"{time.time_ns()}"}
+    out = subprocess.run(
+        ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+         "--timeout", "10s", "-s", str(SCRIPT), url],
+        env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    seconds_run = raw["duration_us"] / 1e6
+    return {"requests_per_s": raw["requests"] / seconds_run,
+            "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000,
+            "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000,
+            "requests": raw["requests"], "non_2xx": raw["non_2xx"],
+            "socket_errors": raw["socket_errors"],
+            "bytes_per_response": raw["bytes"] / max(1, raw["requests"])}
+
+
+def measure(url: str, path: str, body: dict[str, object], load: Load,
+            unique: bool = False) -> dict[str, float]:
+    if load.warmup_seconds:
+        wrk(url, path, body, seconds=load.warmup_seconds, connections=load.connections,
+            unique=unique)
+    return wrk(url, path, body, seconds=load.seconds, connections=load.connections,
+               unique=unique)

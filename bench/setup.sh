@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What the benchmarks need beyond the project's venv, installed only where missing (idempotent):
+# wrk (Debian), Seam's fake server pinned to one version in bench/.peer (npm --prefix, not the
+# project), and py-spy in the venv for profiles.
+set -euo pipefail
+cd "$(dirname "$0")"
+PEER_VERSION=1.86.0
+
+if ! command -v wrk >/dev/null || ! command -v node >/dev/null || ! command -v taskset >/dev/null; then
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq wrk nodejs npm util-linux >/dev/null
+fi
+
+installed=$(node -p "require('./.peer/node_modules/@seamapi/fake-seam-connect/package.json').version" 2>/dev/null || true)
+if [ "$installed" != "$PEER_VERSION" ]; then
+    npm install --silent --no-audit --no-fund --prefix .peer "@seamapi/fake-seam-connect@$PEER_VERSION"
+fi
+
+if [ ! -x ../.venv/bin/py-spy ]; then
+    ../.venv/bin/pip install --quiet py-spy
+fi

@@ -27,8 +27,9 @@ def machine() -> dict[str, Any]:
     model = next((line.split(":", 1)[1].strip()
                   for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown")
+    # Other work on this machine skews every number: the load average says how much there was.
     return {"nproc": os.cpu_count(), "cpu": model, "platform": platform.platform(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "loadavg_at_end": os.getloadavg()}
 
 
 def write(name: str, data: dict[str, Any], latest: str) -> Path:

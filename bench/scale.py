@@ -1,0 +1,243 @@
+"""Scale benchmark: a sandbox workspace of 100,000 devices and 1,000,000 access codes.
+
+Measures, against a baseline workspace of 1,000 codes (and 1,000 devices):
+- first-page and deep-page latency of /devices/list and /access_codes/list (pages of 100; the
+  deep page through a page_cursor pointing halfway through the list);
+- lockhub's resident memory;
+- engine throughput: 10,000 time-bound codes whose windows open at the same sandbox-clock
+  instant, time from the clock jump until all are `set`;
+- lock/unlock action attempts, request to `success` (sandbox latency 0).
+
+Rows are bulk-inserted (bench/bulk.py) into a fresh database; the 10,000 time-bound codes go
+through /access_codes/create. lockhub runs on core 0, this driver on core 1.
+
+Run: make bench-scale   (or .venv/bin/python -m bench.scale --devices 1000 --codes 10000)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from bench import bulk, servers
+from bench.load import TOKEN
+from bench.report import percentile, write
+from lockhub.api.access_codes import ListAccessCodesParams
+from lockhub.api.devices import ListDevicesParams
+from lockhub.api.pagination import encode_cursor
+
+HEADERS = {"Authorization": f"Bearer {TOKEN}"}
+PAGE = 100
+SAMPLES = 100
+CODES_PER_ENGINE_DEVICE = 50
+
+
+def _latency(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, float]:
+    times = []
+    for _ in range(SAMPLES):
+        started = time.perf_counter()
+        response = client.post(path, json=body)
+        times.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return {"p50_ms": percentile(times, 0.5), "p99_ms": percentile(times, 0.99)}
+
+
+def _cursor(db: Path, table: str, id_column: str, where: str, offset: int,
+            params: msgspec.Struct) -> str:
+    """The page_cursor lockhub would hand out after `offset` rows (skips walking there)."""
+    with sqlite3.connect(db) as conn:
+        created_at, row_id = conn.execute(
+            f"SELECT created_at, {id_column} FROM {table} WHERE {where} "
+            f"ORDER BY created_at, {id_column} LIMIT 1 OFFSET ?", (offset - 1,)).fetchone()
+    after = datetime.fromisoformat(created_at).replace(tzinfo=UTC).isoformat()
+    return encode_cursor(params, (after, row_id))
+
+
+def build(work: Path, devices: int, codes_device: str, codes: int) -> tuple[str, list[str]]:
+    """A seeded database plus `devices` cloned locks and `codes` codes on one device."""
+    url = f"sqlite:///{work / 'lockhub.db'}"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "lockhub.cli", "seed", "--database-url", url],
+                   check=True, capture_output=True)
+    clones = bulk.add_devices(url, devices)
+    bulk.add_codes(url, [codes_device], codes)
+    with sqlite3.connect(work / "lockhub.db") as conn:
+        conn.execute("ANALYZE")
+    print(f"  built {devices:,} devices and {codes:,} codes in "
+          f"{time.monotonic() - started:.0f} s", flush=True)
+    return url, clones
+
+
+def pages(server: servers.Server, db: Path, devices: int, codes_device: str,
+          codes: int) -> dict[str, dict[str, float]]:
+    device_params = msgspec.convert({"limit": PAGE}, ListDevicesParams)
+    code_params = msgspec.convert({"device_id": codes_device, "limit": PAGE},
+                                  ListAccessCodesParams)
+    deep_device = _cursor(db, "devices", "device_id", "workspace_id = 'seed_workspace_1' "
+                          "AND is_managed = 1", devices // 2, device_params)
+    deep_code = _cursor(db, "access_codes", "access_code_id",
+                        f"device_id = '{codes_device}'", codes // 2, code_params)
+    with httpx.Client(base_url=server.url, headers=HEADERS, timeout=60) as client:
+        return {
+            "devices_first": _latency(client, "/devices/list", {"limit": PAGE}),
+            "devices_deep": _latency(client, "/devices/list",
+                                     {"limit": PAGE, "page_cursor": deep_device}),
+            "codes_first": _latency(client, "/access_codes/list",
+                                    {"device_id": codes_device, "limit": PAGE}),
+            "codes_deep": _latency(client, "/access_codes/list",
+                                   {"device_id": codes_device, "limit": PAGE,
+                                    "page_cursor": deep_code}),
+        }
+
+
+async def _create_codes(url: str, device_ids: list[str], count: int, starts_at: datetime,
+                        ends_at: datetime) -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(count):
+        queue.put_nowait(n)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            response = await client.post("/access_codes/create", json={
+                "device_id": device_ids[n // CODES_PER_ENGINE_DEVICE], "name": f"engine {n}",
+                "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+            response.raise_for_status()
+
+    async with httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(16)))
+
+
+def _count(db: Path, status: str) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT count(*) FROM access_codes WHERE name LIKE 'engine %' "
+                            "AND status = ?", (status,)).fetchone()[0]
+
+
+def engine(server: servers.Server, db: Path, device_ids: list[str], count: int,
+           timeout: float) -> dict[str, float]:
+    """Codes due at one sandbox instant: seconds from the clock jump until all are `set`."""
+    sandbox = httpx.Client(base_url=server.url + "/_lockhub/sandbox", headers=HEADERS,
+                           timeout=60)
+    now = datetime.fromisoformat(sandbox.post("/clock/freeze").json()["clock"]["now"]
+                                 .replace("Z", "+00:00"))
+    starts_at = now + timedelta(days=10)
+    needed = -(-count // CODES_PER_ENGINE_DEVICE)
+    started = time.monotonic()
+    asyncio.run(_create_codes(server.url, device_ids[:needed], count, starts_at,
+                              starts_at + timedelta(days=2)))
+    created_s = time.monotonic() - started
+    print(f"  created {count:,} time-bound codes in {created_s:.0f} s", flush=True)
+    jumped = time.monotonic()
+    sandbox.post("/clock/set", json={"now": starts_at.isoformat(), "frozen": True}
+                 ).raise_for_status()
+    done = 0
+    while time.monotonic() - jumped < timeout:
+        done = _count(db, "set")
+        if done >= count:
+            break
+        time.sleep(0.1)
+    elapsed = time.monotonic() - jumped
+    return {"codes": count, "all_set_s": elapsed if done >= count else float("nan"),
+            "set_within_timeout": done, "codes_per_s": done / elapsed,
+            "create_requests_per_s": count / created_s}
+
+
+def actions(server: servers.Server, attempts: int) -> dict[str, float]:
+    """Lock/unlock attempts one after another, polled until `success`."""
+    times = []
+    failed = 0
+    with httpx.Client(base_url=server.url, headers=HEADERS, timeout=60) as client:
+        for n in range(attempts):
+            route = "/locks/unlock_door" if n % 2 else "/locks/lock_door"
+            started = time.perf_counter()
+            attempt = client.post(route, json={"device_id": "august_device_1"}).json()[
+                "action_attempt"]
+            while attempt["status"] == "pending":
+                attempt = client.post("/action_attempts/get", json={
+                    "action_attempt_id": attempt["action_attempt_id"]}).json()["action_attempt"]
+            times.append((time.perf_counter() - started) * 1000)
+            failed += attempt["status"] != "success"
+    return {"attempts": attempts, "failed": failed, "p50_ms": percentile(times, 0.5),
+            "p99_ms": percentile(times, 0.99)}
+
+
+def run(work: Path, devices: int, codes: int, engine_codes: int,
+        engine_timeout: float) -> dict[str, Any]:
+    work.mkdir()
+    url, clones = build(work, devices, "august_device_1", codes)
+    server = servers.lockhub(url, work).start()
+    try:
+        result: dict[str, Any] = {"pages": pages(server, work / "lockhub.db",
+                                                  devices, "august_device_1", codes)}
+        result["memory_after_pages"] = server.rss_mib()
+        if engine_codes:
+            result["engine"] = engine(server, work / "lockhub.db", clones, engine_codes,
+                                      engine_timeout)
+            result["actions"] = actions(server, 200)
+        result["memory"] = server.rss_mib()
+        return result
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--codes", type=int, default=1_000_000)
+    parser.add_argument("--engine-codes", type=int, default=10_000)
+    parser.add_argument("--engine-timeout", type=float, default=300.0)
+    parser.add_argument("--baseline-devices", type=int, default=1_000)
+    parser.add_argument("--baseline-codes", type=int, default=1_000)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {int(servers.LOAD_CPU)})
+    with tempfile.TemporaryDirectory(prefix="lockhub-scale-") as tmp:
+        print("baseline", flush=True)
+        baseline = run(Path(tmp) / "baseline", args.baseline_devices, args.baseline_codes, 0,
+                       args.engine_timeout)
+        print("scale", flush=True)
+        scale = run(Path(tmp) / "scale", args.devices, args.codes, args.engine_codes,
+                    args.engine_timeout)
+    print_table(args, baseline, scale)
+    out = write("scale", {"settings": vars(args), "baseline": baseline, "scale": scale},
+                latest="scale-latest.json")
+    print(f"wrote {out}")
+
+
+def print_table(args: argparse.Namespace, baseline: dict[str, Any],
+                scale: dict[str, Any]) -> None:
+    print(f"\n{'page of 100':28}{'baseline p50/p99 ms':>22}{'scale p50/p99 ms':>20}"
+          f"{'p50 ratio':>11}")
+    for key, name in (("devices_first", "/devices/list first"),
+                      ("devices_deep", "/devices/list deep"),
+                      ("codes_first", "/access_codes/list first"),
+                      ("codes_deep", "/access_codes/list deep")):
+        b, s = baseline["pages"][key], scale["pages"][key]
+        print(f"{name:28}{b['p50_ms']:>11.1f} /{b['p99_ms']:>7.1f}{s['p50_ms']:>11.1f} /"
+              f"{s['p99_ms']:>6.1f}{s['p50_ms'] / b['p50_ms']:>11.2f}")
+    print(f"(baseline: {args.baseline_devices:,} devices, {args.baseline_codes:,} codes; "
+          f"scale: {args.devices:,} devices, {args.codes:,} codes on one device)")
+    memory = scale["memory"]
+    print(f"lockhub RSS at scale: {memory['rss_mib']:.0f} MiB (peak {memory['peak_rss_mib']:.0f})")
+    if "engine" in scale:
+        e, a = scale["engine"], scale["actions"]
+        print(f"engine: {e['set_within_timeout']:,}/{e['codes']:,} codes set "
+              f"{e['all_set_s']:.1f} s after the clock jump ({e['codes_per_s']:.0f} codes/s)")
+        print(f"action attempts to success: p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms "
+              f"({a['failed']} of {a['attempts']} not success)")
+
+
+if __name__ == "__main__":
+    main()

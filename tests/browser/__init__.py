@@ -1,0 +1,1 @@
+"""Connect Webview pages driven in a real browser (Chromium through Playwright)."""

@@ -1,0 +1,178 @@
+"""Fixtures for the browser tests: one lockhub server and one Chromium per module, a fresh
+browser context per test, and a fresh sandbox workspace per test (so "which accounts exist"
+is a question about that test alone).
+
+The integrator's app (the webview's redirect target and the page that embeds it in an iframe)
+is a small HTTP server on loopback. (Pages fulfilled by a Playwright route would not do for
+the iframe: Chromium treats a fulfilled page as public, and its Local Network Access checks
+then refuse the frame from 127.0.0.1.) Any request to an origin other than lockhub and the
+app is refused and fails the test, so the pages are also checked to load nothing from outside.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+from seam import Seam, SeamWithoutWorkspace
+
+from tests.conformance.helpers import PAT
+from tests.server import LockhubServer, start_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Root needs --no-sandbox; the rest keep Chromium from reaching out (only loopback exists).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+DESKTOP: ViewportSize = {"width": 900, "height": 1000}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT_MS = 10_000
+
+_workspace_numbers = itertools.count(1)
+
+
+APP_HOME = "<!doctype html><title>Acme app</title><h1>Back in the app</h1>"
+
+
+class App:
+    """The integrator's web app: a loopback server answering each path with the page a test
+    put in `pages` (by default a plain landing page, where the redirect URL leads)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        pages = self.pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(urlsplit(self.path).path, APP_HOME).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def redirect_url(self) -> str:
+        return f"{self.origin}/connected?state=xyz"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def lockhub(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]:
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    srv = start_server(tmp_path_factory.mktemp(name), env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0"})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[App]:
+    app = App()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def app(app_server: App) -> App:
+    app_server.pages.clear()
+    return app_server
+
+
+class Contexts:
+    """Opens browser contexts wired to lockhub and the app; closes them and fails the test on
+    any request that left for another origin."""
+
+    def __init__(self, browser: Browser, lockhub: LockhubServer, app: App) -> None:
+        self.browser, self.lockhub, self.app = browser, lockhub, app
+        self.opened: list[BrowserContext] = []
+        self.refused: list[str] = []
+
+    def new(self, viewport: ViewportSize = DESKTOP, **options: Any) -> BrowserContext:
+        context = self.browser.new_context(viewport=viewport, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.route("**/*", self._route)
+        self.opened.append(context)
+        return context
+
+    def _route(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith((self.lockhub.url + "/", self.app.origin + "/")):
+            route.continue_()
+        else:
+            self.refused.append(url)
+            route.abort("blockedbyclient")
+
+    def close(self) -> None:
+        for context in self.opened:
+            context.close()
+
+
+@pytest.fixture
+def contexts(browser: Browser, lockhub: LockhubServer, app: App) -> Iterator[Contexts]:
+    opened = Contexts(browser, lockhub, app)
+    yield opened
+    opened.close()
+    assert not opened.refused, f"pages requested other origins: {opened.refused}"
+
+
+@pytest.fixture
+def page(contexts: Contexts) -> Page:
+    """A desktop-sized page in a context of its own."""
+    return contexts.new().new_page()
+
+
+@pytest.fixture
+def sandbox(lockhub: LockhubServer) -> Seam:
+    """An SDK client of a new, empty sandbox workspace (created through the SDK too)."""
+    john = SeamWithoutWorkspace(personal_access_token=PAT, endpoint=lockhub.url)
+    workspace = john.workspaces.create(name=f"Browser tests {next(_workspace_numbers)}",
+                                       company_name="Acme Rentals", is_sandbox=True)
+    return Seam.from_personal_access_token(PAT, workspace.workspace_id, endpoint=lockhub.url)
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

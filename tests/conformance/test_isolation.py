@@ -20,8 +20,8 @@ too: the `seam-workspace` header, not the user, decides what is reachable).
 
 Around every route, a witness (workspace 1's own key) checks that nothing changed in workspace 1:
 devices (name, managed flag, custom metadata, bolt, online), access codes, the PINs in the
-virtual lock, webhooks, action attempts, events (every write records one in its own
-transaction), the sandbox clock and the workspaces john can reach.
+virtual lock, webhooks, action attempts, Connect Webviews, events (every write records one in
+its own transaction), the sandbox clock and the workspaces john can reach.
 
 The module uses a server of its own: it changes seeded devices and lists the whole event
 history, which must not depend on what other test files did.
@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -63,6 +64,8 @@ COMMON_CODE_KEY = "ws1-cleaning-crew"
 # Closed ports: deliveries fail at once and are retried later, nothing leaves the machine.
 WS1_HOOK = "http://127.0.0.1:9/workspace-1-hook"
 WS2_HOOK = "http://127.0.0.1:9/workspace-2-hook"
+WEBVIEW_CUSTOMER = "ws1-customer-12b"  # the customer key of workspace 1's Connect Webview
+WEBVIEW_TENANT = "ws1-tenant-12b"  # a custom metadata value of that webview
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -84,6 +87,9 @@ class Ws1:
     webhook_id: str
     delivery_id: str
     page_cursor: str  # of workspace 1's `/devices/list?limit=1`
+    connect_webview_id: str  # authorized: it reconnected the seeded TTLock account
+    pending_connect_webview_id: str
+    webview_page_cursor: str  # of workspace 1's `/connect_webviews/list?limit=1`
     # Every id and name of workspace 1, to spot any of them in an answer.
     every_id: frozenset[str] = dataclasses.field(repr=False)
 
@@ -134,6 +140,10 @@ class Walls:
             "codes on the lock": on_lock,
             "action attempts": sorted((a.action_attempt_id, a.status)
                                       for a in owner.action_attempts.list()),
+            "connect webviews": sorted(
+                (w.connect_webview_id, w.status, w.connected_account_id, w.customer_key,
+                 sorted(w.custom_metadata.items()), w.url)
+                for w in owner.connect_webviews.list()),
             "events": sorted(e.event_id for e in owner.events.list(since=EPOCH, limit=10_000)),
             "clock": (clock["is_frozen"], clock["offset_seconds"]),
             "john's workspaces": sorted(w.workspace_id for w in john.workspaces.list()),
@@ -174,6 +184,21 @@ def walls(walls_server: LockhubServer) -> Walls:
     wait_until(lambda: owner.access_codes.get(access_code_id=code.access_code_id).status == "set",
                message="workspace 1's access code to be set on the lock")
     event = owner.events.list(since=EPOCH, device_id=device.device_id)[0]
+    # Two Connect Webviews: one signed in (through the test hook, which needs no credential:
+    # TTLock's test account is seeded, so the account is reconnected, not added), one pending.
+    webview = owner.connect_webviews.create(accepted_providers=["ttlock"],
+                                            customer_key=WEBVIEW_CUSTOMER,
+                                            custom_metadata={"tenant": WEBVIEW_TENANT})
+    with raw(walls_server, None) as http:
+        completed = http.post("/_fake/complete_connect_webview",
+                              json={"connect_webview_id": webview.connect_webview_id})
+    assert completed.status_code == 200, completed.text
+    webview = owner.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
+    assert webview.status == "authorized" and webview.connected_account_id
+    pending_webview = owner.connect_webviews.create(accepted_providers=["august"])
+    _, webview_pages = owner.create_paginator(owner.connect_webviews.list,
+                                              {"limit": 1}).first_page()
+    assert webview_pages is not None and webview_pages.next_page_cursor
     _, pagination = owner.create_paginator(owner.devices.list, {"limit": 1}).first_page()
     assert pagination is not None and pagination.next_page_cursor
 
@@ -189,6 +214,13 @@ def walls(walls_server: LockhubServer) -> Walls:
     every_id |= {code.access_code_id, found.access_code_id}
     every_id |= {a.action_attempt_id for a in owner.action_attempts.list()}
     every_id |= {e.event_id for e in owner.events.list(since=EPOCH, limit=10_000)}
+    # The webviews, their links (the auth token in them is what opens the sign-in page), and
+    # what they carried to the connected account.
+    every_id |= {WEBVIEW_CUSTOMER, WEBVIEW_TENANT, webview.connected_account_id}
+    every_id |= {w.connect_webview_id for w in (webview, pending_webview)}
+    every_id |= {w.url for w in (webview, pending_webview)}
+    every_id |= {parse_qs(urlsplit(w.url).query)["auth_token"][0]
+                 for w in (webview, pending_webview)}
     ws1 = Ws1(
         device_id=device.device_id,
         device_name=device.display_name,
@@ -202,6 +234,9 @@ def walls(walls_server: LockhubServer) -> Walls:
         webhook_id=webhook.webhook_id,
         delivery_id=deliveries[0]["delivery_id"],
         page_cursor=pagination.next_page_cursor,
+        connect_webview_id=webview.connect_webview_id,
+        pending_connect_webview_id=pending_webview.connect_webview_id,
+        webview_page_cursor=webview_pages.next_page_cursor,
         every_id=frozenset(every_id),
     )
     sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
@@ -215,9 +250,17 @@ def walls(walls_server: LockhubServer) -> Walls:
 
 
 def send(client: httpx.Client, method: str, path: str, params: dict[str, Any]) -> httpx.Response:
-    """Query string for GET/DELETE, JSON body for the other verbs (as the route table reads)."""
+    """Query string for GET/DELETE, JSON body for the other verbs (as the route table reads).
+    An object parameter goes in the query string as `name.key=value` (as the SDK sends it)."""
     if method in _QUERY_VERBS:
-        return client.request(method, path, params=params)
+        query: dict[str, Any] = {}
+        for name, value in params.items():
+            if isinstance(value, dict):
+                query.update({f"{name}.{key}": str(v).lower() if isinstance(v, bool) else v
+                              for key, v in value.items()})
+            else:
+                query[name] = value
+        return client.request(method, path, params=query)
     return client.request(method, path, json=params)
 
 
@@ -444,6 +487,46 @@ ISOLATION: dict[str, list[Case]] = {
     ],
     "/connected_accounts/list": [
         OwnOnly("connected_accounts", lambda w: {}, lambda s, p: s.connected_accounts.list(**p)),
+        # The customer key workspace 1's webview gave its connected account.
+        OwnOnly("connected_accounts", lambda w: {"customer_key": WEBVIEW_CUSTOMER},
+                lambda s, p: s.connected_accounts.list(**p)),
+    ],
+    "/connect_webviews/create": [
+        # Allowed, in workspace 2's own name: its webview, and whatever it connects, are its own.
+        OwnOnly("connect_webview",
+                lambda w: {"accepted_providers": ["ttlock"], "customer_key": "ws2-customer",
+                           "custom_metadata": {"tenant": "ws2-tenant"}},
+                lambda s, p: s.connect_webviews.create(**p)),
+    ],
+    "/connect_webviews/get": [
+        Hidden("connect_webview_not_found",
+               lambda w: {"connect_webview_id": w.connect_webview_id},
+               lambda s, p: s.connect_webviews.get(**p)),
+        Hidden("connect_webview_not_found",
+               lambda w: {"connect_webview_id": w.pending_connect_webview_id},
+               lambda s, p: s.connect_webviews.get(**p)),
+    ],
+    "/connect_webviews/list": [
+        OwnOnly("connect_webviews", lambda w: {}, lambda s, p: s.connect_webviews.list(**p)),
+        OwnOnly("connect_webviews", lambda w: {"customer_key": WEBVIEW_CUSTOMER},
+                lambda s, p: s.connect_webviews.list(**p)),
+        OwnOnly("connect_webviews", lambda w: {"custom_metadata_has": {"tenant": WEBVIEW_TENANT}},
+                lambda s, p: s.connect_webviews.list(**p)),
+        OwnOnly("connect_webviews", lambda w: {"search": w.connect_webview_id},
+                lambda s, p: s.connect_webviews.list(**p)),
+        OwnOnly("connect_webviews", lambda w: {"search": WEBVIEW_CUSTOMER},
+                lambda s, p: s.connect_webviews.list(**p)),
+        # Workspace 1's cursor does not page through workspace 1's webviews.
+        OwnOnly("connect_webviews", lambda w: {"limit": 1, "page_cursor": w.webview_page_cursor},
+                lambda s, p: s.connect_webviews.list(**p)),
+    ],
+    "/connect_webviews/delete": [
+        Hidden("connect_webview_not_found",
+               lambda w: {"connect_webview_id": w.connect_webview_id},
+               lambda s, p: s.connect_webviews.delete(**p)),
+        Hidden("connect_webview_not_found",
+               lambda w: {"connect_webview_id": w.pending_connect_webview_id},
+               lambda s, p: s.connect_webviews.delete(**p)),
     ],
     "/connected_accounts/update": [
         Hidden("connected_account_not_found",
@@ -515,6 +598,9 @@ ISOLATION: dict[str, list[Case]] = {
                 lambda s, p: s.events.list(**p)),
         OwnOnly("events", lambda w: {"since": EPOCH,
                                      "connected_account_id": w.connected_account_id},
+                lambda s, p: s.events.list(**p)),
+        OwnOnly("events", lambda w: {"since": EPOCH,
+                                     "connect_webview_id": w.connect_webview_id},
                 lambda s, p: s.events.list(**p)),
     ],
     "/access_codes/create": [

@@ -164,16 +164,20 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | N
             continue
         field = W.c.custom_metadata[key]
         if value is None:
-            cond.append(field.is_(None))
+            # A key that is unset (the JSON path finds nothing), as for devices.
+            cond.append(field.as_string().is_(None))
         else:
             cond.append(field.as_boolean() == value if isinstance(value, bool)
                         else field.as_string() == value)
     if search:
-        needle = f"%{search.lower()}%"
-        cond.append(or_(W.c.connect_webview_id.startswith(search),
-                        func.lower(cast(W.c.accepted_providers, String)).like(needle),
-                        func.lower(cast(W.c.custom_metadata, String)).like(needle),
-                        func.lower(W.c.customer_key).like(needle)))
+        # The user's text is matched literally: `%` and `_` are not wildcards.
+        needle = search.lower()
+        cond.append(or_(W.c.connect_webview_id.startswith(search, autoescape=True),
+                        func.lower(cast(W.c.accepted_providers, String)).contains(
+                            needle, autoescape=True),
+                        func.lower(cast(W.c.custom_metadata, String)).contains(
+                            needle, autoescape=True),
+                        func.lower(W.c.customer_key).contains(needle, autoescape=True)))
     if after is not None:
         cond.append(or_(W.c.created_at > after[0], and_(W.c.created_at == after[0],
                                                        W.c.connect_webview_id > after[1])))
@@ -245,13 +249,25 @@ class Failed(msgspec.Struct, frozen=True):
 SignInOutcome = Authorized | NeedsSecondFactor | TryAgain | Failed
 
 
+def _already_used() -> LockhubError:
+    return LockhubError("This Connect Webview has already been used.",
+                        error_type="connect_webview_already_used")
+
+
+def _while_pending(connect_webview_id: str) -> Any:
+    """An UPDATE of the webview that applies only while it is still pending: two sign-ins
+    submitted at once (two tabs, a double click) read it pending, and only the first write
+    wins. The caller checks the row count and answers the loser with `_already_used`."""
+    return update(W).where(W.c.connect_webview_id == connect_webview_id,
+                           W.c.status == "pending")
+
+
 async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
                   form: dict[str, str]) -> SignInOutcome:
     """One submission of a brand's sign-in form (first step, or the second factor)."""
     row = page.webview
     if row.status != "pending":
-        raise LockhubError("This Connect Webview has already been used.",
-                           error_type="connect_webview_already_used")
+        raise _already_used()
     if brand_key not in {b.key for b in page.brands}:
         raise NotFound("provider", {"provider": brand_key})
     kind = credential_kinds()[catalogue_brands()[brand_key].credentials]
@@ -267,10 +283,12 @@ async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
 
     async def mark_authorized(conn: AsyncConnection, account_id: str) -> None:
         now = rt.clock.now()
-        await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
-                           .values(status="authorized", login_successful=True,
-                                   connected_account_id=account_id, authorized_at=now,
-                                   selected_provider=brand_key, pending_login=None))
+        marked = await conn.execute(_while_pending(row.connect_webview_id).values(
+            status="authorized", login_successful=True, connected_account_id=account_id,
+            authorized_at=now, selected_provider=brand_key, pending_login=None))
+        if marked.rowcount != 1:
+            # Raised inside connect_account's transaction: the account is not recorded either.
+            raise _already_used()
         await events.record(conn, now=now, workspace_id=row.workspace_id,
                             event_type="connect_webview.login_succeeded",
                             connect_webview_id=row.connect_webview_id,
@@ -288,8 +306,10 @@ async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
     except SecondFactorRequired as exc:
         pending = secret_box.encrypt(rt.settings, json.dumps(given))
         async with rt.db.write() as conn:
-            await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
-                               .values(pending_login=pending, selected_provider=brand_key))
+            asked = await conn.execute(_while_pending(row.connect_webview_id).values(
+                pending_login=pending, selected_provider=brand_key))
+            if asked.rowcount != 1:
+                raise _already_used() from None
         return NeedsSecondFactor(exc.message)
     except ProviderError as exc:
         if exc.error_type in _RETRY_ERRORS or exc.retryable:
@@ -300,27 +320,36 @@ async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
 
 
 async def _count_failure(rt: Runtime, row: Any, brand_key: str, message: str) -> SignInOutcome:
+    """Count one wrong try (an atomic increment, so tries submitted at once all count); the
+    last allowed one fails the webview in the same transaction."""
     async with rt.db.write() as conn:
+        counted = await conn.execute(_while_pending(row.connect_webview_id).values(
+            failed_attempts=W.c.failed_attempts + 1))
+        if counted.rowcount != 1:
+            raise _already_used()
         attempts = (await conn.execute(select(W.c.failed_attempts).where(
-            W.c.connect_webview_id == row.connect_webview_id))).scalar_one() + 1
-        await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
-                           .values(failed_attempts=attempts))
-    if attempts >= MAX_FAILED_ATTEMPTS:
-        await _fail(rt, row, brand_key, "Too many failed sign-in attempts.")
-        return Failed("Too many failed sign-in attempts.")
+            W.c.connect_webview_id == row.connect_webview_id))).scalar_one()
+        if attempts >= MAX_FAILED_ATTEMPTS:
+            await _mark_failed(conn, rt, row, brand_key, "Too many failed sign-in attempts.")
+            return Failed("Too many failed sign-in attempts.")
     return TryAgain(message)
 
 
 async def _fail(rt: Runtime, row: Any, brand_key: str, message: str) -> None:
-    now = rt.clock.now()
     async with rt.db.write() as conn:
-        await conn.execute(update(W).where(W.c.connect_webview_id == row.connect_webview_id)
-                           .values(status="failed", selected_provider=brand_key,
-                                   pending_login=None))
-        await events.record(conn, now=now, workspace_id=row.workspace_id,
-                            event_type="connect_webview.login_failed",
-                            connect_webview_id=row.connect_webview_id,
-                            customer_key=row.customer_key, error_message=message)
+        await _mark_failed(conn, rt, row, brand_key, message)
+
+
+async def _mark_failed(conn: AsyncConnection, rt: Runtime, row: Any, brand_key: str,
+                       message: str) -> None:
+    failed = await conn.execute(_while_pending(row.connect_webview_id).values(
+        status="failed", selected_provider=brand_key, pending_login=None))
+    if failed.rowcount != 1:
+        raise _already_used()
+    await events.record(conn, now=rt.clock.now(), workspace_id=row.workspace_id,
+                        event_type="connect_webview.login_failed",
+                        connect_webview_id=row.connect_webview_id,
+                        customer_key=row.customer_key, error_message=message)
 
 
 async def complete_with_test_account(rt: Runtime, connect_webview_id: str) -> Any:

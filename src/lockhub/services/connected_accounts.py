@@ -76,6 +76,10 @@ async def connect_account(
             connected_accounts.c.account_type == account_type,
             connected_accounts.c.credentials["account_login"].as_string() == login.account_login,
         ))).first()
+    if existing and settings.customer_key and existing.customer_key \
+            and existing.customer_key != settings.customer_key:
+        raise ProviderError("account_belongs_to_another_customer",
+                            "This account is already connected for another customer.")
     account_id = existing.connected_account_id if existing else (connected_account_id or new_id())
     snapshots = await provider.import_devices(AccountRef(
         workspace_id=workspace_id, connected_account_id=account_id,

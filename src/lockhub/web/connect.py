@@ -170,7 +170,9 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
         try:
             outcome = await service.sign_in(rt, page, brand.key, form)
         except LockhubError:
-            return _closed(page)
+            # Another submission completed the webview meanwhile: say what it became.
+            return _closed(await load(form.get("connect_webview_id"),
+                                      form.get("auth_token")) or page)
         if isinstance(outcome, service.NeedsSecondFactor):
             prompt = _SECOND_FACTOR_PROMPTS.get(form.get("region", ""), _DEFAULT_PROMPT)
             return _sign_in_form(page, brand, second_factor=True, values={}, error=None,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, exists, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.ids import new_id
@@ -84,56 +84,40 @@ async def _release(conn: AsyncConnection, job_id: str) -> None:
 
 async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: float,
                 limit: int) -> list[Job]:
-    """Lease up to `limit` due jobs whose key no live lease holds, in one statement."""
-    candidate = jobs.alias("candidate")
-    other = jobs.alias("other")
-    key_busy = exists().where(and_(
-        other.c.key == candidate.c.key,
-        other.c.job_id != candidate.c.job_id,
-        other.c.lease_until.is_not(None),
-        other.c.lease_until > now,
-    )).correlate(candidate)
-    due = (
-        select(candidate.c.job_id)
-        .where(candidate.c.run_at <= now)
-        .where(or_(candidate.c.lease_until.is_(None), candidate.c.lease_until <= now))
-        .where(~key_busy)
-        .order_by(candidate.c.run_at)
-        .limit(limit)
-    )
-    if not db.is_sqlite:
-        due = due.with_for_update(of=candidate, skip_locked=True)
+    """Lease up to `limit` due jobs, at most one per key and none whose key a live lease holds.
+
+    Each key's earliest due job is ranked first (a window over the due rows), so a backlog of
+    one busy device never hides the due work of other devices from a claim.
+    """
+    due_now = and_(jobs.c.run_at <= now,
+                   or_(jobs.c.lease_until.is_(None), jobs.c.lease_until <= now))
+    ranked = select(
+        jobs.c.job_id, jobs.c.key, jobs.c.run_at,
+        func.row_number().over(partition_by=jobs.c.key,
+                               order_by=(jobs.c.run_at, jobs.c.job_id)).label("rank"),
+    ).where(due_now).subquery()
+    busy_keys = select(jobs.c.key).where(jobs.c.lease_until.is_not(None),
+                                         jobs.c.lease_until > now)
+    chosen = (select(ranked.c.job_id)
+              .where(ranked.c.rank == 1, ranked.c.key.not_in(busy_keys))
+              .order_by(ranked.c.run_at).limit(limit))
     lease_until = now + timedelta(seconds=lease_seconds)
     async with db.write() as conn:
         if not db.is_sqlite:
-            # Claims take turns (a transaction-scoped advisory lock) so that two workers cannot
-            # both see a key as free and lease two of its jobs. SQLite's single writer
-            # (BEGIN IMMEDIATE) already serialises claims.
+            # Claims take turns (a transaction-scoped advisory lock), so two workers never
+            # both see a key as free. SQLite's single writer (BEGIN IMMEDIATE) serialises
+            # claims already. The UPDATE re-checks the lease under the row lock.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK})
         rows = (await conn.execute(
             update(jobs)
-            .where(jobs.c.job_id.in_(due.scalar_subquery()))
+            .where(jobs.c.job_id.in_(chosen.scalar_subquery()), due_now)
             .values(lease_until=lease_until, leased_by=worker_id, attempts=jobs.c.attempts + 1)
             .returning(jobs.c.job_id, jobs.c.workspace_id, jobs.c.kind, jobs.c.key,
-                       jobs.c.payload, jobs.c.attempts, jobs.c.run_at, jobs.c.generation)
+                       jobs.c.payload, jobs.c.attempts, jobs.c.generation)
         )).all()
-    # Two due jobs of one key may be claimed together; keep only the oldest of each key and
-    # hand the rest back at once.
-    rows = sorted(rows, key=lambda r: r.run_at)
-    chosen: dict[str, Any] = {}
-    returned: list[str] = []
-    for row in rows:
-        if row.key in chosen:
-            returned.append(row.job_id)
-        else:
-            chosen[row.key] = row
-    if returned:
-        async with db.write() as conn:
-            await conn.execute(update(jobs).where(jobs.c.job_id.in_(returned)).values(
-                lease_until=None, leased_by=None, attempts=jobs.c.attempts - 1))
     return [Job(job_id=r.job_id, workspace_id=r.workspace_id, kind=r.kind, key=r.key,
                 payload=r.payload, attempts=r.attempts, generation=r.generation)
-            for r in chosen.values()]
+            for r in rows]
 
 
 async def finish(conn: AsyncConnection, job: Job | str) -> None:

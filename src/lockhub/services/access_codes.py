@@ -196,11 +196,13 @@ def _require_capability(model: DeviceModel, device_id: str, offline: bool) -> No
 
 
 async def resolve_pin(conn: AsyncConnection, workspace_id: str, device_id: str,
-                      model: DeviceModel, req: CodeRequest,
-                      exclude: str | None = None) -> str:
+                      model: DeviceModel, req: CodeRequest, exclude: str | None = None,
+                      others: list[Any] | None = None) -> str:
     """The PIN this request will use on this device: the given one after every rule, a shared
-    one for a common_code_key, or a generated one that satisfies the device."""
-    others = await _device_codes(conn, device_id, exclude)
+    one for a common_code_key, or a generated one that satisfies the device. `others` are the
+    device's other codes when the caller has read them already."""
+    if others is None:
+        others = await _device_codes(conn, device_id, exclude)
     taken = [o.code for o in others if o.code]
     code = req.code
     if code is None and req.common_code_key:
@@ -224,8 +226,10 @@ async def resolve_pin(conn: AsyncConnection, workspace_id: str, device_id: str,
 
 
 async def check_name(conn: AsyncConnection, device_id: str, model: DeviceModel,
-                     name: str | None, exclude: str | None = None) -> None:
-    others = await _device_codes(conn, device_id, exclude)
+                     name: str | None, exclude: str | None = None,
+                     others: list[Any] | None = None) -> None:
+    if others is None:
+        others = await _device_codes(conn, device_id, exclude)
     for violation in rules.name_violations(model, name, [o.name for o in others]):
         _raise_violation(violation, device_id)
 
@@ -300,8 +304,9 @@ async def create(rt: Runtime, workspace_id: str, device_id: str,
                                                    "omit code")
         check_time_frame(req, clock.now, model)
         await enforce_rate_limit(conn, device_id, "CREATE_ACCESS_CODE", clock.real_now)
-        pin = await resolve_pin(conn, workspace_id, device_id, model, req)
-        await check_name(conn, device_id, model, req.name)
+        others = await _device_codes(conn, device_id)
+        pin = await resolve_pin(conn, workspace_id, device_id, model, req, others=others)
+        await check_name(conn, device_id, model, req.name, others=others)
         if req.use_backup_access_code_pool:
             from lockhub.services import backup_pool  # builds on this module
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel
@@ -27,6 +27,7 @@ from lockhub.services import devices as device_service
 from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
+from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes
 from lockhub.store.tables import devices as devices_table
 
@@ -109,15 +110,8 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, managed: bool,
         needle = f"%{search}%"
         cond.append(or_(A.c.name.ilike(needle), A.c.code.like(needle),
                         A.c.access_code_id.startswith(search)))
-    if after is not None:
-        cond.append(or_(A.c.created_at > after[0],
-                        and_(A.c.created_at == after[0], A.c.access_code_id > after[1])))
-    rows = (await conn.execute(select(A).where(*cond).order_by(
-        A.c.created_at, A.c.access_code_id).limit(limit + 1))).all()
-    if len(rows) <= limit:
-        return list(rows), None
-    last = rows[limit - 1]
-    return list(rows[:limit]), (last.created_at.isoformat(), last.access_code_id)
+    return await keyset_page(conn, select(A).where(*cond), A.c.created_at, A.c.access_code_id,
+                             after=after, limit=limit)
 
 
 async def _device_codes(conn: AsyncConnection, device_id: str,

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.events import action_event_type
@@ -15,6 +15,7 @@ from lockhub.errors import NotFound
 from lockhub.ids import new_id
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
+from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import action_attempts
 
 A = action_attempts
@@ -58,15 +59,10 @@ async def list_attempts(rt: Runtime, workspace_id: str, *, attempt_ids: list[str
         cond.append(A.c.action_attempt_id.in_(attempt_ids))
     if device_id is not None:
         cond.append(A.c.device_id == device_id)
-    if after is not None:
-        cond.append(or_(A.c.created_at > after[0],
-                        and_(A.c.created_at == after[0], A.c.action_attempt_id > after[1])))
     async with rt.db.read() as conn:
-        rows = (await conn.execute(select(A).where(*cond).order_by(
-            A.c.created_at, A.c.action_attempt_id).limit(limit + 1))).all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    return [to_attempt(r) for r in rows[:limit]], (
-        (last.created_at.isoformat(), last.action_attempt_id) if last else None)
+        rows, next_after = await keyset_page(conn, select(A).where(*cond), A.c.created_at,
+                                             A.c.action_attempt_id, after=after, limit=limit)
+    return [to_attempt(r) for r in rows], next_after
 
 
 async def resolve(conn: AsyncConnection, *, now: datetime, row: Any, succeeded: bool,

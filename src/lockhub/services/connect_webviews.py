@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import msgspec
-from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub import secret_box
@@ -31,6 +31,7 @@ from lockhub.services import events
 from lockhub.services.connected_accounts import NewAccountSettings, connect_account
 from lockhub.services.devices import merge_custom_metadata
 from lockhub.services.runtime import Runtime
+from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import connect_webviews, workspaces
 
 W = connect_webviews
@@ -178,15 +179,8 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | N
                         func.lower(cast(W.c.custom_metadata, String)).contains(
                             needle, autoescape=True),
                         func.lower(W.c.customer_key).contains(needle, autoescape=True)))
-    if after is not None:
-        cond.append(or_(W.c.created_at > after[0], and_(W.c.created_at == after[0],
-                                                       W.c.connect_webview_id > after[1])))
-    rows = (await conn.execute(select(W).where(*cond).order_by(
-        W.c.created_at, W.c.connect_webview_id).limit(limit + 1))).all()
-    if len(rows) <= limit:
-        return list(rows), None
-    last = rows[limit - 1]
-    return list(rows[:limit]), (last.created_at.isoformat(), last.connect_webview_id)
+    return await keyset_page(conn, select(W).where(*cond), W.c.created_at,
+                             W.c.connect_webview_id, after=after, limit=limit)
 
 
 async def delete(rt: Runtime, workspace_id: str, connect_webview_id: str) -> None:

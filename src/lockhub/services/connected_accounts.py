@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import brand as catalogue_brand
@@ -25,6 +25,7 @@ from lockhub.services import events
 from lockhub.services.devices import merge_custom_metadata
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
+from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes, connected_accounts, devices, jobs, workspaces
 
 
@@ -222,15 +223,8 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | N
         cond.append(or_(func.lower(cast(C.c.user_identifier, String)).like(needle),
                         func.lower(C.c.account_type).like(needle),
                         C.c.connected_account_id.startswith(search)))
-    if after is not None:
-        cond.append(or_(C.c.created_at > after[0], and_(C.c.created_at == after[0],
-                                                       C.c.connected_account_id > after[1])))
-    rows = (await conn.execute(select(C).where(*cond).order_by(
-        C.c.created_at, C.c.connected_account_id).limit(limit + 1))).all()
-    if len(rows) <= limit:
-        return list(rows), None
-    last = rows[limit - 1]
-    return list(rows[:limit]), (last.created_at.isoformat(), last.connected_account_id)
+    return await keyset_page(conn, select(C).where(*cond), C.c.created_at,
+                             C.c.connected_account_id, after=after, limit=limit)
 
 
 async def update_account(rt: Runtime, workspace_id: str, connected_account_id: str,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel
@@ -19,6 +19,7 @@ from lockhub.errors import InvalidInput, NotFound
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
+from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes, devices
 
 D = devices
@@ -84,18 +85,10 @@ async def list_devices(conn: AsyncConnection, workspace_id: str, filters: Device
                        limit: int | None = None,
                        ) -> tuple[list[Device], tuple[str, str] | None]:
     """One page in (created_at, device_id) order, and the position after it if more follow."""
-    cond = _conditions(workspace_id, managed, filters)
-    if after is not None:
-        cond.append(or_(D.c.created_at > after[0],
-                        and_(D.c.created_at == after[0], D.c.device_id > after[1])))
-    query = select(D).where(*cond).order_by(D.c.created_at, D.c.device_id)
-    if limit is not None:
-        query = query.limit(limit + 1)
-    rows = (await conn.execute(query)).all()
-    if limit is None or len(rows) <= limit:
-        return [to_device(r) for r in rows], None
-    last = rows[limit - 1]
-    return [to_device(r) for r in rows[:limit]], (last.created_at.isoformat(), last.device_id)
+    query = select(D).where(*_conditions(workspace_id, managed, filters))
+    rows, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
+                                         after=after, limit=limit)
+    return [to_device(r) for r in rows], next_after
 
 
 async def get_row(conn: AsyncConnection, workspace_id: str, *, device_id: str | None = None,

@@ -10,6 +10,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
+from lockhub.api.params import given
 from lockhub.api.routing import Extra, Page, route
 from lockhub.domain.objects import AccessCode, GeneratedCode, UnmanagedAccessCode
 from lockhub.errors import InvalidInput
@@ -20,10 +21,6 @@ from lockhub.services.sandbox_clock import EARLIEST, LATEST
 Timestamp = Annotated[datetime, Meta(tz=True)]
 Limit = Annotated[float, Meta(gt=0)]
 CodeLength = Annotated[int, Meta(ge=1, le=20)]
-
-
-def _given(value: Any, default: Any = None) -> Any:
-    return default if value is UNSET else value
 
 
 def _check_times(*values: Any) -> None:
@@ -51,12 +48,12 @@ class CodeFields(msgspec.Struct, kw_only=True):
         _check_times(self.starts_at, self.ends_at)
 
     def request(self, **extra: Any) -> service.CodeRequest:
-        external = _given(self.is_external_modification_allowed,
-                          _given(self.allow_external_modification, False))
+        external = given(self.is_external_modification_allowed,
+                          given(self.allow_external_modification, False))
         return service.CodeRequest(
-            name=_given(self.name), code=_given(self.code), starts_at=_given(self.starts_at),
-            ends_at=_given(self.ends_at),
-            preferred_code_length=_given(self.preferred_code_length),
+            name=given(self.name), code=given(self.code), starts_at=given(self.starts_at),
+            ends_at=given(self.ends_at),
+            preferred_code_length=given(self.preferred_code_length),
             prefer_native_scheduling=self.prefer_native_scheduling,
             is_external_modification_allowed=bool(external),
             use_backup_access_code_pool=self.use_backup_access_code_pool, **extra)
@@ -185,8 +182,8 @@ class ReportConstraintsParams(msgspec.Struct):
 
 
 def _external(params: Any) -> bool:
-    return bool(_given(params.is_external_modification_allowed,
-                       _given(params.allow_external_modification, False)))
+    return bool(given(params.is_external_modification_allowed,
+                       given(params.allow_external_modification, False)))
 
 
 @route("/access_codes/create", params=CreateAccessCodeParams, response_key="access_code",
@@ -196,7 +193,7 @@ async def create_access_code(ctx: Ctx, params: CreateAccessCodeParams) -> Extra:
     offline = params.is_offline_access_code or params.use_offline_access_code is True
     code, attempt = await service.create(ctx.rt, ctx.workspace_id, params.device_id,
                                          params.request(
-                                             common_code_key=_given(params.common_code_key),
+                                             common_code_key=given(params.common_code_key),
                                              is_offline_access_code=offline,
                                              is_one_time_use=params.is_one_time_use))
     return Extra(value=code, extra={"action_attempt": attempt})
@@ -217,9 +214,9 @@ async def get_access_code(ctx: Ctx, params: AccessCodeRef) -> AccessCode:
     """Get an access code by id (or by device and PIN)."""
     async with ctx.rt.db.read() as conn:
         row = await service.get_row(conn, ctx.workspace_id, managed=True,
-                                    access_code_id=_given(params.access_code_id),
-                                    device_id=_given(params.device_id),
-                                    code=_given(params.code))
+                                    access_code_id=given(params.access_code_id),
+                                    device_id=given(params.device_id),
+                                    code=given(params.code))
     return service.to_access_code(row)
 
 
@@ -237,8 +234,8 @@ async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
         return Page(items=[], next_after=None)  # no access grants exist in lockhub yet
     async with ctx.rt.db.read() as conn:
         rows, next_after = await service.list_rows(
-            conn, ctx.workspace_id, managed=True, device_id=_given(params.device_id),
-            access_code_ids=_given(params.access_code_ids), search=_given(params.search),
+            conn, ctx.workspace_id, managed=True, device_id=given(params.device_id),
+            access_code_ids=given(params.access_code_ids), search=given(params.search),
             after=after, limit=page_limit(params.limit))
     return Page(items=[service.to_access_code(r) for r in rows], next_after=next_after)
 
@@ -256,7 +253,7 @@ async def update_access_code(ctx: Ctx, params: UpdateAccessCodeParams) -> Extra:
                             ends_at=params.ends_at, type=params.type,
                             is_external_modification_allowed=external,
                             is_managed=params.is_managed),
-        device_id=_given(params.device_id))
+        device_id=given(params.device_id))
     return Extra(value=None, extra={"action_attempt": attempt})
 
 
@@ -273,7 +270,7 @@ async def update_multiple(ctx: Ctx, params: UpdateMultipleParams) -> None:
 async def delete_access_code(ctx: Ctx, params: DeleteAccessCodeParams) -> Extra:
     """Delete a code: it is removed from the lock, then gone."""
     attempt = await service.delete_code(ctx.rt, ctx.workspace_id, params.access_code_id,
-                                        device_id=_given(params.device_id))
+                                        device_id=given(params.device_id))
     return Extra(value=None, extra={"action_attempt": attempt})
 
 
@@ -292,7 +289,7 @@ async def list_unmanaged(ctx: Ctx, params: ListUnmanagedParams) -> Page:
     async with ctx.rt.db.read() as conn:
         rows, next_after = await service.list_rows(
             conn, ctx.workspace_id, managed=False, device_id=params.device_id,
-            search=_given(params.search), after=after, limit=page_limit(params.limit))
+            search=given(params.search), after=after, limit=page_limit(params.limit))
     return Page(items=[service.to_unmanaged(r) for r in rows], next_after=next_after)
 
 
@@ -302,9 +299,9 @@ async def get_unmanaged(ctx: Ctx, params: AccessCodeRef) -> UnmanagedAccessCode:
     """Get an unmanaged code by id (or by device and PIN)."""
     async with ctx.rt.db.read() as conn:
         row = await service.get_row(conn, ctx.workspace_id, managed=False,
-                                    access_code_id=_given(params.access_code_id),
-                                    device_id=_given(params.device_id),
-                                    code=_given(params.code))
+                                    access_code_id=given(params.access_code_id),
+                                    device_id=given(params.device_id),
+                                    code=given(params.code))
     return service.to_unmanaged(row)
 
 
@@ -353,5 +350,5 @@ async def report_device_constraints(ctx: Ctx, params: ReportConstraintsParams) -
     """Tell lockhub which PIN lengths a device accepts."""
     await service.report_device_constraints(
         ctx.rt, ctx.workspace_id, params.device_id,
-        lengths=_given(params.supported_code_lengths), min_length=_given(params.min_code_length),
-        max_length=_given(params.max_code_length))
+        lengths=given(params.supported_code_lengths), min_length=given(params.min_code_length),
+        max_length=given(params.max_code_length))

@@ -195,6 +195,6 @@ def build_params(
         raise InvalidInput.from_issues([([], "Request body is not valid JSON")]) from None
 
 
-def given(value: Any) -> Any:
-    """A parameter's value, or None when the caller left it out."""
-    return None if value is UNSET else value
+def given(value: Any, default: Any = None) -> Any:
+    """A parameter's value, or `default` when the caller left it out."""
+    return default if value is UNSET else value

@@ -286,6 +286,8 @@ access_codes = Table(
     Index("ix_access_codes_device_created", "workspace_id", "device_id", "is_managed",
           "created_at", "access_code_id"),
     Index("ix_access_codes_common_key", "workspace_id", "common_code_key"),
+    # The engine and the checks on a device's other codes look codes up by device alone.
+    Index("ix_access_codes_device", "device_id", "device_slot"),
 )
 
 # The PINs stored in each virtual lock, one row per slot.

@@ -84,9 +84,12 @@ def _fields(row: Any, found: CodeOnDevice) -> list[dict[str, Any]]:
 
 async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
                    on_lock: list[CodeOnDevice]) -> None:
+    # Only codes that hold a slot can be compared with the lock (an index range, however many
+    # codes are still waiting for their window).
     rows = (await conn.execute(select(A).where(
-        A.c.device_id == device.device_id, A.c.is_offline_access_code.is_(False)))).all()
-    by_slot = {r.device_slot: r for r in rows if r.device_slot is not None}
+        A.c.device_id == device.device_id, A.c.device_slot.is_not(None),
+        A.c.is_offline_access_code.is_(False)))).all()
+    by_slot = {r.device_slot: r for r in rows}
     seen: set[int] = set()
     common = {"device_id": device.device_id, "connected_account_id": device.connected_account_id}
     now = clock.real_now
@@ -104,8 +107,10 @@ async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
         if row is None:
             # Written by a run that crashed before recording it: adopt; otherwise it is a PIN
             # someone added at the lock.
-            pending = next((r for r in rows if r.is_managed and r.device_slot is None
-                            and not r.deleting and r.code == found.code), None)
+            pending = (await conn.execute(select(A.c.access_code_id).where(
+                A.c.device_id == device.device_id, A.c.device_slot.is_(None),
+                A.c.is_managed.is_(True), A.c.deleting.is_(False),
+                A.c.is_offline_access_code.is_(False), A.c.code == found.code).limit(1))).first()
             if pending is not None:
                 await conn.execute(update(A).where(
                     A.c.access_code_id == pending.access_code_id).values(
@@ -130,7 +135,7 @@ async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
             continue
         await _modified_at_lock(conn, clock, row, found, changed, record)
     for row in rows:
-        if row.device_slot is None or row.device_slot in seen:
+        if row.device_slot in seen:
             continue
         if not row.is_managed:
             await code_service.remove_row(conn, clock, row)

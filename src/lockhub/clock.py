@@ -30,6 +30,5 @@ class ManualClock:
 
 def iso(value: datetime) -> str:
     """Seam's timestamp format: UTC with milliseconds and a Z."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{value.microsecond // 1000:03d}Z"
-    )
+    # isoformat is C code (about twice as fast as strftime); it ends in "+00:00" here.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -246,6 +246,9 @@ def _initial_state(model: DeviceModel, req: CodeRequest,
                       "message": "The code is being set on the device."}]
 
 
+_INSERT_RETURNING = A.insert().returning(*A.c)
+
+
 async def insert_code(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
                       model: DeviceModel, req: CodeRequest, pin: str) -> Any:
     now = clock.now
@@ -253,7 +256,7 @@ async def insert_code(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
     if req.is_offline_access_code:
         status, mutations = "unset", []
     access_code_id = new_id()
-    await conn.execute(A.insert().values(
+    row = (await conn.execute(_INSERT_RETURNING, dict(
         access_code_id=access_code_id, workspace_id=device.workspace_id,
         device_id=device.device_id, is_managed=True, name=req.name, code=pin,
         common_code_key=req.common_code_key, starts_at=req.starts_at, ends_at=req.ends_at,
@@ -263,14 +266,14 @@ async def insert_code(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
         is_backup=False, use_backup_pool=req.use_backup_access_code_pool,
         prefer_native_scheduling=req.prefer_native_scheduling, is_scheduled_on_device=False,
         errors=[], warnings=[], pending_mutations=mutations, failures=0,
-        created_at=clock.real_now))
+        created_at=clock.real_now))).one()
     await events.record(conn, now=clock.real_now, workspace_id=device.workspace_id,
                         event_type="access_code.created", access_code_id=access_code_id,
                         device_id=device.device_id,
                         connected_account_id=device.connected_account_id, code=pin)
     await schedule_sync(conn, clock, workspace_id=device.workspace_id, device_id=device.device_id,
                         access_code_id=access_code_id)
-    return (await conn.execute(select(A).where(A.c.access_code_id == access_code_id))).one()
+    return row
 
 
 async def _settled_attempt(conn: AsyncConnection, clock: WorkspaceClock, workspace_id: str,
@@ -278,13 +281,9 @@ async def _settled_attempt(conn: AsyncConnection, clock: WorkspaceClock, workspa
                            result: dict[str, Any] | None = None) -> ActionAttempt:
     """The request's action attempt: the change is stored and queued for the lock, so the
     attempt succeeds; the lock's progress shows on the code (`status`, `pending_mutations`)."""
-    attempt = await action_attempts.create(conn, now=clock.real_now, workspace_id=workspace_id,
-                                           action_type=action_type, device_id=device_id)
-    row = await action_attempts.get_row(conn, workspace_id, attempt.action_attempt_id)
-    await action_attempts.resolve(conn, now=clock.real_now, row=row, succeeded=True,
-                                  result=result or {})
-    return action_attempts.to_attempt(
-        await action_attempts.get_row(conn, workspace_id, attempt.action_attempt_id))
+    return await action_attempts.create_settled(
+        conn, now=clock.real_now, workspace_id=workspace_id, action_type=action_type,
+        device_id=device_id, result=result or {})
 
 
 async def create(rt: Runtime, workspace_id: str, device_id: str,

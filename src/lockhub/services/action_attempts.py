@@ -27,15 +27,37 @@ def to_attempt(row: Any) -> ActionAttempt:
                          status=row.status, result=row.result, error=error)
 
 
+_INSERT = A.insert()
+
+
 async def create(conn: AsyncConnection, *, now: datetime, workspace_id: str, action_type: str,
                  device_id: str | None) -> ActionAttempt:
     attempt_id = new_id()
-    await conn.execute(A.insert().values(
+    await conn.execute(_INSERT, dict(
         action_attempt_id=attempt_id, workspace_id=workspace_id, device_id=device_id,
         action_type=action_type, status="pending", result=None, error=None,
         created_at=now, updated_at=now))
     return ActionAttempt(action_attempt_id=attempt_id, action_type=action_type,
                          status="pending", result=None, error=None)
+
+
+async def create_settled(conn: AsyncConnection, *, now: datetime, workspace_id: str,
+                         action_type: str, device_id: str | None,
+                         result: dict[str, Any]) -> ActionAttempt:
+    """An attempt that succeeds as it is made (the request itself did the work), with the
+    same succeeded event `resolve` records."""
+    attempt_id = new_id()
+    await conn.execute(_INSERT, dict(
+        action_attempt_id=attempt_id, workspace_id=workspace_id, device_id=device_id,
+        action_type=action_type, status="success", result=result, error=None,
+        created_at=now, updated_at=now))
+    event_type = action_event_type(action_type, True)
+    if event_type:
+        await events.record(conn, now=now, workspace_id=workspace_id, event_type=event_type,
+                            action_attempt_id=attempt_id, action_type=action_type,
+                            status="success", device_id=device_id)
+    return ActionAttempt(action_attempt_id=attempt_id, action_type=action_type,
+                         status="success", result=result, error=None)
 
 
 async def get_row(conn: AsyncConnection, workspace_id: str, attempt_id: str) -> Any:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import msgspec
 from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.ids import new_id
@@ -55,17 +58,19 @@ async def ensure(conn: AsyncConnection, *, job_id: str, now: datetime, workspace
     values = dict(job_id=job_id, workspace_id=workspace_id, kind=kind, key=key,
                   payload=payload, run_at=run_at or now, attempts=0, generation=0,
                   created_at=now)
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(jobs).values(**values)
-    await conn.execute(statement.on_conflict_do_update(
+    await conn.execute(_upsert(conn.dialect.name), values)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (job_id) DO UPDATE, built once per dialect; values are parameters."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(jobs)
+    return statement.on_conflict_do_update(
         index_elements=[jobs.c.job_id],
         set_={"run_at": statement.excluded.run_at, "generation": jobs.c.generation + 1,
               "payload": statement.excluded.payload},
-    ))
+    )
 
 
 async def reschedule(conn: AsyncConnection, job: Job, run_at: datetime) -> None:

@@ -23,6 +23,9 @@ def _to_millisecond(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
 
+_INSERT = events.insert()
+
+
 async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, event_type: str,
                  occurred_at: datetime | None = None, **fields: Any) -> dict[str, Any]:
     if event_type not in EVENT_TYPES:
@@ -41,7 +44,9 @@ async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, eve
         "event_description": EVENT_TYPES[event_type],
     }
     body.update({k: v for k, v in fields.items() if v is not None})
-    await conn.execute(events.insert().values(
+    # Values go as parameters of one prebuilt statement: SQLAlchemy reuses its compiled form
+    # instead of coercing every value into a new statement (the hot write path).
+    await conn.execute(_INSERT, dict(
         event_id=event_id, workspace_id=workspace_id, event_type=event_type,
         created_at=now, occurred_at=occurred_at or now, body=body,
         **{k: body.get(k) for k in _INDEXED},

@@ -16,6 +16,7 @@ from lockhub.ids import new_id
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.store.keyset import keyset_page
+from lockhub.store.owned import owned_row
 from lockhub.store.tables import action_attempts
 
 A = action_attempts
@@ -61,11 +62,8 @@ async def create_settled(conn: AsyncConnection, *, now: datetime, workspace_id: 
 
 
 async def get_row(conn: AsyncConnection, workspace_id: str, attempt_id: str) -> Any:
-    row = (await conn.execute(select(A).where(
-        A.c.workspace_id == workspace_id, A.c.action_attempt_id == attempt_id))).first()
-    if row is None:
-        raise NotFound("action_attempt", {"action_attempt_id": attempt_id})
-    return row
+    return await owned_row(conn, A, A.c.action_attempt_id, workspace_id, attempt_id,
+                           "action_attempt")
 
 
 async def get(rt: Runtime, workspace_id: str, attempt_id: str) -> ActionAttempt:

@@ -32,6 +32,7 @@ from lockhub.services.connected_accounts import NewAccountSettings, connect_acco
 from lockhub.services.devices import merge_custom_metadata
 from lockhub.services.runtime import Runtime
 from lockhub.store.keyset import keyset_page
+from lockhub.store.owned import owned_row
 from lockhub.store.tables import connect_webviews, workspaces
 
 W = connect_webviews
@@ -143,11 +144,8 @@ async def create(rt: Runtime, workspace_id: str, request: WebviewRequest) -> Any
 
 
 async def get_row(conn: AsyncConnection, workspace_id: str, connect_webview_id: str) -> Any:
-    row = (await conn.execute(select(W).where(
-        W.c.workspace_id == workspace_id, W.c.connect_webview_id == connect_webview_id))).first()
-    if row is None:
-        raise NotFound("connect_webview", {"connect_webview_id": connect_webview_id})
-    return row
+    return await owned_row(conn, W, W.c.connect_webview_id, workspace_id, connect_webview_id,
+                           "connect_webview")
 
 
 async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | None,
@@ -201,12 +199,15 @@ class PageContext(msgspec.Struct, frozen=True):
     brands: list[Brand]
 
 
-async def open_webview(rt: Runtime, connect_webview_id: str, auth_token: str) -> PageContext:
-    """The webview a page URL names, if its token matches (compared in constant time)."""
+async def open_webview(rt: Runtime, connect_webview_id: str,
+                       auth_token: str | None) -> PageContext:
+    """The webview a page URL names, if its token matches (compared in constant time).
+    `auth_token` None skips the check (the test hook, which names the webview by id alone)."""
     async with rt.db.read() as conn:
         row = (await conn.execute(select(W).where(
             W.c.connect_webview_id == connect_webview_id))).first()
-        if row is None or not hmac.compare_digest(row.auth_token.encode(), auth_token.encode()):
+        if row is None or auth_token is not None and not hmac.compare_digest(
+                row.auth_token.encode(), auth_token.encode()):
             raise NotFound("connect_webview", {"connect_webview_id": connect_webview_id})
         workspace = (await conn.execute(select(workspaces).where(
             workspaces.c.workspace_id == row.workspace_id))).one()
@@ -349,12 +350,7 @@ async def _mark_failed(conn: AsyncConnection, rt: Runtime, row: Any, brand_key: 
 async def complete_with_test_account(rt: Runtime, connect_webview_id: str) -> Any:
     """The fake's /_fake/complete_connect_webview: sign in with the first documented test
     account of the first brand the webview offers (August when it is offered)."""
-    async with rt.db.read() as conn:
-        row = (await conn.execute(select(W).where(
-            W.c.connect_webview_id == connect_webview_id))).first()
-    if row is None:
-        raise NotFound("connect_webview", {"connect_webview_id": connect_webview_id})
-    page = await open_webview(rt, connect_webview_id, row.auth_token)
+    page = await open_webview(rt, connect_webview_id, None)
     keys = [b.key for b in page.brands]
     if not keys:
         raise LockhubError("This Connect Webview offers no provider with test accounts.",
@@ -365,5 +361,4 @@ async def complete_with_test_account(rt: Runtime, connect_webview_id: str) -> An
         raise LockhubError(f"Sign-in failed: {getattr(outcome, 'message', '')}",
                            error_type="connect_webview_login_failed")
     async with rt.db.read() as conn:
-        return (await conn.execute(select(W).where(
-            W.c.connect_webview_id == connect_webview_id))).one()
+        return await get_row(conn, page.webview.workspace_id, connect_webview_id)

@@ -18,6 +18,7 @@ from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.secret_box import decrypt, encrypt
 from lockhub.services.runtime import Runtime
+from lockhub.store.owned import owned_row
 from lockhub.store.tables import webhook_deliveries, webhooks
 
 W = webhooks
@@ -88,11 +89,7 @@ async def create(rt: Runtime, workspace_id: str, url: str, event_types: list[str
 
 
 async def _row(conn: AsyncConnection, workspace_id: str, webhook_id: str) -> Any:
-    row = (await conn.execute(select(W).where(
-        W.c.workspace_id == workspace_id, W.c.webhook_id == webhook_id))).first()
-    if row is None:
-        raise NotFound("webhook", {"webhook_id": webhook_id})
-    return row
+    return await owned_row(conn, W, W.c.webhook_id, workspace_id, webhook_id, "webhook")
 
 
 async def get(rt: Runtime, workspace_id: str, webhook_id: str) -> Webhook:

@@ -52,11 +52,6 @@ def async_url(url: str) -> str:
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 
-def sync_url(url: str) -> str:
-    """The URL Alembic runs migrations with (it drives the async engine itself)."""
-    return async_url(url)
-
-
 def ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):

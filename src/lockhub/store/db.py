@@ -95,7 +95,6 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         ensure_sqlite_dir(url)
-        target = async_url(url)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self._async: AsyncEngine | None = None
         self._inline_writer: Engine | None = None
@@ -114,7 +113,7 @@ class Database:
             _configure_sqlite(self._inline_writer, immediate=True)
             _configure_sqlite(self._inline_reader, immediate=False)
         else:
-            self._async = create_async_engine(target, pool_size=10, max_overflow=10)
+            self._async = create_async_engine(async_url(url), pool_size=10, max_overflow=10)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -26,7 +26,7 @@ BRAND_KEYS = {
     "metadata_key", "credentials", "models",
 }
 # Read by lockhub.catalogue.Brand: the warning a device shows when remote unlock is off in its app.
-OPTIONAL_BRAND_KEYS = {"remote_unlock_disabled_warning"}
+OPTIONAL_BRAND_KEYS = {"remote_unlock_disabled_warning", "lockhub_provider"}
 MODEL_KEYS = {
     "display_name", "has_built_in_keypad", "can_connect_accessory_keypad", "remote_lock",
     "remote_unlock", "requires_hub", "online_access_codes", "offline_access_codes",
@@ -53,6 +53,8 @@ LOGIN_FIELDS = {
         "email", "team_id", "access_key_id", "access_key_secret", "token_id", "token_secret",
     },
     "username_site": {"username", "site_name", "time_zone"},
+    "zwave_js_server": {"url"},
+    "mqtt_broker": {"broker_url", "username", "password", "base_topic"},
 }
 
 # Test users Seam documents per provider (behaviour.md section 13).
@@ -71,9 +73,14 @@ def _load(path: Path) -> Any:
 
 
 CATALOGUE = _load(BRANDS_PATH)
-BRANDS: dict[str, dict[str, Any]] = CATALOGUE["brands"]
+ALL_BRANDS: dict[str, dict[str, Any]] = CATALOGUE["brands"]
+# Brands of Seam's spec (the sandbox offers each); lockhub's own radio providers (Z-Wave JS,
+# Zigbee2MQTT) have keys, types and metadata of their own and no sandbox accounts.
+BRANDS = {k: b for k, b in ALL_BRANDS.items() if not b.get("lockhub_provider")}
+OWN_BRANDS = {k: b for k, b in ALL_BRANDS.items() if b.get("lockhub_provider")}
 ACCOUNTS: dict[str, list[dict[str, Any]]] = _load(ACCOUNTS_PATH)["accounts"]
-MODELS = [(b, m, model) for b, brand in BRANDS.items() for m, model in brand["models"].items()]
+MODELS = [(b, m, model) for b, brand in ALL_BRANDS.items()
+          for m, model in brand["models"].items()]
 DEVICES = [
     (b, device)
     for b, accounts in ACCOUNTS.items()
@@ -200,9 +207,9 @@ def test_catalogue_includes_the_core_lock_brands() -> None:
     assert core <= set(BRANDS)
 
 
-@pytest.mark.parametrize("brand_key", sorted(BRANDS))
+@pytest.mark.parametrize("brand_key", sorted(ALL_BRANDS))
 def test_brand_has_exactly_the_documented_keys(brand_key: str) -> None:
-    brand = BRANDS[brand_key]
+    brand = ALL_BRANDS[brand_key]
     assert BRAND_KEYS <= set(brand) <= BRAND_KEYS | OPTIONAL_BRAND_KEYS
     assert brand["models"], "a brand needs at least one model"
     assert brand["image_url"].startswith("https://")
@@ -336,6 +343,15 @@ def test_just_in_time_brands_do_not_schedule_natively() -> None:
 
 
 # ------------------------------------------------------------------------------ spec conformance
+
+
+def test_own_providers_use_keys_outside_the_spec(spec: dict[str, Any]) -> None:
+    provider = spec["components"]["schemas"]["device_provider"]
+    names = set(provider["properties"]["device_provider_name"]["enum"])
+    assert set(OWN_BRANDS) == {"zwave_js", "zigbee2mqtt"}
+    assert not set(OWN_BRANDS) & names
+    for brand in OWN_BRANDS.values():
+        assert brand["models"].keys() == {"lock"}
 
 
 def test_brand_keys_are_spec_device_provider_names(spec: dict[str, Any]) -> None:

@@ -58,6 +58,8 @@ class FormField(msgspec.Struct, frozen=True):
     label: str
     type: str  # an <input> type
     autocomplete: str = "off"
+    required: bool = True
+    placeholder: str = ""
 
 
 class Choice(msgspec.Struct, frozen=True):
@@ -89,6 +91,9 @@ class Brand(msgspec.Struct, frozen=True):
     models: dict[str, DeviceModel]
     # The warning a device of this brand shows when remote unlock is switched off in its app.
     remote_unlock_disabled_warning: str = "provider_issue"
+    # lockhub's own provider (a local radio system, not in Seam's spec): its key, device type
+    # and metadata key are lockhub's, and the locks behind it name their own makers.
+    lockhub_provider: bool = False
 
 
 _PATH = Path(__file__).with_name("brands.json")
@@ -112,3 +117,14 @@ def brand(key: str) -> Brand:
 
 def model(brand_key: str, model_key: str) -> DeviceModel:
     return brands()[brand_key].models[model_key]
+
+
+_MODEL_FIELDS = frozenset(DeviceModel.__struct_fields__)
+
+
+def with_facts(base: DeviceModel, facts: dict[str, Any] | None) -> DeviceModel:
+    """The catalogue model narrowed by what one device reports of itself (radio locks: slots
+    from the node, code lengths from the maker's model); unknown keys are ignored."""
+    if not facts:
+        return base
+    return msgspec.structs.replace(base, **{k: v for k, v in facts.items() if k in _MODEL_FIELDS})

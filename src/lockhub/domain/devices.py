@@ -66,6 +66,11 @@ def device_errors(model: DeviceModel, state: dict[str, Any], since: str) -> list
     elif state.get("online") is False:
         errors.append({"error_code": "device_offline", "is_device_error": True,
                        "message": "Device is offline.", "created_at": since})
+    if state.get("jammed"):
+        # Seam's device errors name no jam; lockhub reports it as its own device error.
+        errors.append({"error_code": "lock_jammed", "is_device_error": True,
+                       "message": "The lock is jammed: the bolt did not reach its position.",
+                       "created_at": since})
     return errors
 
 
@@ -85,6 +90,9 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
     """Assemble the served device from a stored row (mapping with the devices columns)."""
     state: dict[str, Any] = row["state"]
     created_at = iso(row["created_at"])
+    # A radio provider's lock names its own maker; the provider stays the device_provider.
+    manufacturer = state.get("manufacturer") or brand.manufacturer
+    maker_name = state.get("manufacturer_display_name") or brand.display_name
     appearance = state.get("name") or row["display_name"]
     props: dict[str, Any] = {
         "online": bool(state.get("online", False)),
@@ -92,13 +100,13 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
         "appearance": {"name": appearance},
         "model": {
             "display_name": model.display_name,
-            "manufacturer_display_name": brand.display_name,
+            "manufacturer_display_name": maker_name,
             "has_built_in_keypad": model.has_built_in_keypad,
             "can_connect_accessory_keypad": model.can_connect_accessory_keypad,
             "online_access_codes_supported": model.online_access_codes,
             "offline_access_codes_supported": model.offline_access_codes,
         },
-        "manufacturer": brand.manufacturer,
+        "manufacturer": manufacturer,
         "supported_code_lengths": list(model.supported_code_lengths),
         "max_active_codes_supported": model.max_active_codes_supported,
         "code_constraints": list(model.code_constraints),
@@ -110,7 +118,7 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
         "supports_offline_access_codes": model.offline_access_codes,
         "supports_accessory_keypad": model.can_connect_accessory_keypad,
         "image_url": brand.image_url,
-        "image_alt_text": f"{brand.display_name} {model.display_name}",
+        "image_alt_text": f"{maker_name} {model.display_name}",
     }
     if "locked" in state:
         props["locked"] = bool(state["locked"])
@@ -150,7 +158,7 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
         is_managed=bool(row["is_managed"]),
         custom_metadata=dict(row["custom_metadata"]),
         device_manufacturer=DeviceManufacturer(
-            manufacturer=brand.manufacturer, display_name=brand.display_name,
+            manufacturer=manufacturer, display_name=maker_name,
             image_url=brand.image_url),
         device_provider=DeviceProviderRef(
             device_provider_name=brand.key, display_name=brand.display_name,

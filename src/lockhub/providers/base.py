@@ -7,8 +7,9 @@ derives flags, errors and warnings from it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
@@ -45,6 +46,7 @@ class DeviceRef(msgspec.Struct, frozen=True):
     brand: str
     model: str
     credentials: dict[str, Any]
+    connected_account_id: str = ""
 
 
 class DeviceSnapshot(msgspec.Struct, omit_defaults=True):
@@ -64,6 +66,15 @@ class DeviceSnapshot(msgspec.Struct, omit_defaults=True):
     metadata: dict[str, Any] | None = None
     removed: bool = False  # no longer in the provider account
     subscription_expired: bool = False  # a paid third-party plan the device needs has lapsed
+    jammed: bool = False  # the bolt is stuck (a device error until it moves again)
+    # Radio providers reach locks of many makers through one account: the maker as the lock
+    # itself reports it (manufacturer key, display name, Seam device_type) ...
+    manufacturer: str | None = None
+    manufacturer_display_name: str | None = None
+    device_type: str | None = None
+    # ... and what this particular lock can do (slots from the node, code lengths from the
+    # model table, capabilities from what it supports), overriding the catalogue's generic model.
+    model_facts: dict[str, Any] | None = None
 
     def state(self) -> dict[str, Any]:
         """The JSON lockhub stores as the device's last known state."""
@@ -90,9 +101,62 @@ class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
 
     code: str
     name: str | None = None
-    slot: int | None = None
+    slot: int | None = None  # the lock's own reference to where the PIN is kept
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+
+
+# --- what a live connection reports, as the device says it --------------------------------
+
+LockMethod = Literal["keycode", "manual", "automatic", "remote", "unknown"]
+
+
+class DeviceListReport(msgspec.Struct, frozen=True, tag="device_list"):
+    """Every device the account has now: new ones are added, missing ones removed."""
+
+    devices: list[DeviceSnapshot]
+
+
+class DeviceStateReport(msgspec.Struct, frozen=True, tag="device_state"):
+    """A device's whole state changed (online, battery, jam, lock state without a known cause)."""
+
+    snapshot: DeviceSnapshot
+
+
+class LockOperationReport(msgspec.Struct, frozen=True, tag="lock_operation"):
+    """The lock locked or unlocked, and how; `slot` is the keypad user slot for a keycode."""
+
+    provider_device_id: str
+    locked: bool
+    method: LockMethod
+    slot: int | None = None
+    occurred_at: datetime | None = None
+
+
+class AccessDeniedReport(msgspec.Struct, frozen=True, tag="access_denied"):
+    """Someone tried a PIN (or a slot that is disabled) and the lock refused it."""
+
+    provider_device_id: str
+    slot: int | None = None
+    occurred_at: datetime | None = None
+
+
+class CodesChangedReport(msgspec.Struct, frozen=True, tag="codes_changed"):
+    """PINs were added, changed or removed at the lock: read its slots back."""
+
+    provider_device_id: str
+
+
+class ConnectionReport(msgspec.Struct, frozen=True, tag="connection"):
+    """The live connection to the controller, bridge or broker went up or down."""
+
+    connected: bool
+    message: str = ""
+
+
+Report = (DeviceListReport | DeviceStateReport | LockOperationReport | AccessDeniedReport
+          | CodesChangedReport | ConnectionReport)
+ReportSink = Callable[[Report], Awaitable[None]]
 
 
 class Provider(Protocol):
@@ -121,3 +185,26 @@ class Provider(Protocol):
         ...
 
     async def remove_code(self, device: DeviceRef, slot: int) -> None: ...
+
+
+class LiveProvider(Provider, Protocol):
+    """A provider that holds one live connection per connected account (a Z-Wave JS server, an
+    MQTT broker) and learns of changes when the device reports them.
+
+    The engine runs `maintain` in exactly one process per account (a leased row) and restarts it
+    with backoff when it raises; commands (lock, set_code, ...) go over that connection and may
+    only run in the process that holds it (`holds(account_id)`).
+    """
+
+    async def maintain(self, account: AccountRef, sink: ReportSink) -> None:
+        """Connect, report the device list and states, then every change, until cancelled.
+        Raise ProviderError when the connection cannot be made or is lost."""
+        ...
+
+    def holds(self, connected_account_id: str) -> bool:
+        """Whether this process has the account's connection open right now."""
+        ...
+
+
+def is_live(provider: Any) -> bool:
+    return callable(getattr(provider, "maintain", None))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.catalogue import DeviceModel
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
+from lockhub.catalogue import with_facts
 from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.engine.code_jobs import schedule_sync
@@ -38,7 +39,8 @@ class DeviceFilters(msgspec.Struct, kw_only=True):
 
 def model_of(row: Any) -> DeviceModel:
     """The device's catalogue model, with the PIN lengths the integrator reported, if any."""
-    model = catalogue_brand(row.brand).models[row.model]
+    model = with_facts(catalogue_brand(row.brand).models[row.model],
+                       (row.state or {}).get("model_facts"))
     if row.reported_code_lengths:
         model = msgspec.structs.replace(model,
                                         supported_code_lengths=list(row.reported_code_lengths))

@@ -9,10 +9,9 @@ import msgspec
 from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lockhub.catalogue import DeviceModel
+from lockhub.catalogue import DeviceModel, with_facts
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
-from lockhub.catalogue import with_facts
 from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.engine.code_jobs import schedule_sync

@@ -1,10 +1,13 @@
-"""Encryption of secrets lockhub must read back (webhook signing secrets), at rest."""
+"""Encryption of secrets lockhub must read back (webhook signing secrets, provider
+credentials), at rest."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -40,3 +43,19 @@ def encrypt(settings: Settings, plaintext: str) -> str:
 
 def decrypt(settings: Settings, token: str) -> str:
     return _fernet(_key(settings)).decrypt(token.encode()).decode()
+
+
+def seal_credentials(settings: Settings, account_login: str,
+                     credentials: dict[str, Any]) -> dict[str, Any]:
+    """A connected account's credentials as stored: the account's identity in clear (reconnects
+    look it up), everything else encrypted."""
+    return {"account_login": account_login,
+            "sealed": encrypt(settings, json.dumps(credentials, sort_keys=True))}
+
+
+def open_credentials(settings: Settings, stored: dict[str, Any]) -> dict[str, Any]:
+    """What the provider gave at sign-in (plus `account_login`); plain rows pass through."""
+    if "sealed" not in stored:
+        return dict(stored)
+    opened = json.loads(decrypt(settings, stored["sealed"]))
+    return {**opened, "account_login": stored["account_login"]}

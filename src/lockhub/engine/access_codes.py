@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from lockhub.clock import iso
 from lockhub.domain import access_codes as rules
 from lockhub.engine.jobs import Job, backoff, finish, reschedule
-from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
+from lockhub.providers.base import CodeOnDevice, ProviderError
+from lockhub.providers.refs import device_ref
 from lockhub.services import access_codes as code_service
 from lockhub.services import devices as device_service
 from lockhub.services import events
@@ -57,9 +58,7 @@ class Context:
             rt, job, row, device, account, clock)
         self.model = device_service.model_of(device)
         self.provider = rt.providers.get(account.provider)
-        self.ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
-                             provider_device_id=device.provider_device_id, brand=device.brand,
-                             model=device.model, credentials=account.credentials)
+        self.ref = device_ref(rt.settings, device, account)
         self.schedule = rules.schedule_for(self.model, row.starts_at, row.ends_at,
                                            row.prefer_native_scheduling)
 

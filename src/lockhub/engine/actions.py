@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lockhub.engine.jobs import Job, finish
 from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError
+from lockhub.providers.refs import device_ref
 from lockhub.services import action_attempts, events
 from lockhub.services import devices as device_service
 from lockhub.services.runtime import Runtime
@@ -59,9 +60,7 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
             "account_disconnected", "The device's connected account is disconnected."))
         return
     provider = rt.providers.get(account.provider)
-    ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
-                    provider_device_id=device.provider_device_id, brand=device.brand,
-                    model=device.model, credentials=account.credentials)
+    ref = device_ref(rt.settings, device, account)
     if attempt.action_type in SIMULATIONS:
         await _simulate(rt, job, attempt, device, provider, ref)
         return

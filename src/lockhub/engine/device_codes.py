@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.clock import iso
 from lockhub.engine.jobs import Job, backoff, ensure, finish, reschedule
 from lockhub.ids import new_id
-from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
+from lockhub.providers.base import CodeOnDevice, ProviderError
+from lockhub.providers.refs import device_ref
 from lockhub.services import access_codes as code_service
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
@@ -55,9 +56,7 @@ async def sync_device_codes(rt: Runtime, job: Job) -> None:
             await finish(conn, job)
         return
     provider = rt.providers.get(account.provider)
-    ref = DeviceRef(workspace_id=device.workspace_id, device_id=device.device_id,
-                    provider_device_id=device.provider_device_id, brand=device.brand,
-                    model=device.model, credentials=account.credentials)
+    ref = device_ref(rt.settings, device, account)
     try:
         on_lock = await asyncio.wait_for(provider.list_codes(ref), PROVIDER_TIMEOUT_SECONDS)
     except (ProviderError, TimeoutError):

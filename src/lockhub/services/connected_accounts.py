@@ -13,13 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
+from lockhub.catalogue import with_facts
 from lockhub.clock import iso
 from lockhub.domain.objects import ConnectedAccount
 from lockhub.engine.code_jobs import schedule_sync
 from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.errors import LockhubError, NotFound
 from lockhub.ids import new_id
-from lockhub.providers.base import AccountRef, DeviceRef, DeviceSnapshot, ProviderError
+from lockhub.providers.base import AccountRef, DeviceSnapshot, ProviderError
+from lockhub.providers.refs import device_ref
+from lockhub.secret_box import seal_credentials
 from lockhub.services import devices as device_service
 from lockhub.services import events
 from lockhub.services.devices import merge_custom_metadata
@@ -86,9 +89,10 @@ async def connect_account(
         workspace_id=workspace_id, connected_account_id=account_id,
         account_type=account_type, credentials=login.credentials))
     webview = {"connect_webview_id": settings.connect_webview_id}
+    stored_credentials = seal_credentials(rt.settings, login.account_login, login.credentials)
     async with rt.db.write() as conn:
         if existing:
-            changes: dict[str, Any] = {"credentials": login.credentials, "errors": []}
+            changes: dict[str, Any] = {"credentials": stored_credentials, "errors": []}
             if settings.custom_metadata:
                 changes["custom_metadata"] = {**existing.custom_metadata,
                                               **settings.custom_metadata}
@@ -103,7 +107,7 @@ async def connect_account(
             await conn.execute(connected_accounts.insert().values(
                 connected_account_id=account_id, workspace_id=workspace_id,
                 account_type=account_type, provider=provider_name,
-                user_identifier=login.user_identifier, credentials=login.credentials,
+                user_identifier=login.user_identifier, credentials=stored_credentials,
                 custom_metadata=dict(settings.custom_metadata),
                 customer_key=settings.customer_key,
                 accepted_capabilities=settings.accepted_capabilities,
@@ -127,7 +131,7 @@ async def connect_account(
                                                                    snap.provider_device_id)
             if device_id in known:
                 continue
-            await _insert_device(rt, conn, workspace_id, account_id, device_id, snap,
+            await insert_device(rt, conn, workspace_id, account_id, device_id, snap,
                                  nickname=pinned[1] if pinned else None,
                                  managed=manage, position=position)
         await events.record(conn, now=now, workspace_id=workspace_id,
@@ -140,21 +144,23 @@ async def connect_account(
     return account_id
 
 
-async def _insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: str,
-                         device_id: str, snap: DeviceSnapshot, *, nickname: str | None,
-                         managed: bool, position: int) -> None:
+async def insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: str,
+                        device_id: str, snap: DeviceSnapshot, *, nickname: str | None,
+                        managed: bool, position: int) -> None:
+    """Record a newly found device (`device.added`, and `device.connected` when online)."""
     brand = catalogue_brand(snap.brand)
     now = rt.clock.now()
     await conn.execute(devices.insert().values(
         device_id=device_id, workspace_id=workspace_id, connected_account_id=account_id,
-        provider_device_id=snap.provider_device_id, device_type=brand.device_type,
-        manufacturer=brand.manufacturer, brand=brand.key, model=snap.model,
+        provider_device_id=snap.provider_device_id,
+        device_type=snap.device_type or brand.device_type,
+        manufacturer=snap.manufacturer or brand.manufacturer, brand=brand.key, model=snap.model,
         nickname=nickname, display_name=nickname or snap.name, is_managed=managed,
         custom_metadata={}, state=snap.state(), errors=[], warnings=[], location=None,
         # Distinct creation instants keep the list order of one import stable.
         created_at=now + timedelta(microseconds=position),
     ))
-    if brand.models[snap.model].online_access_codes:
+    if with_facts(brand.models[snap.model], snap.model_facts).online_access_codes:
         await schedule_device_sync(conn, now=now, workspace_id=workspace_id,
                                    device_id=device_id,
                                    delay_seconds=rt.settings.device_sync_seconds)
@@ -275,8 +281,6 @@ async def delete_account(rt: Runtime, workspace_id: str, connected_account_id: s
 async def simulate_disconnect(rt: Runtime, workspace_id: str, connected_account_id: str) -> None:
     """Sandbox: the account's credentials stop working. The account and its devices carry
     account_disconnected, its codes become unknown; a new sign-in reconnects it."""
-    now = rt.clock.now()
-    stamp = iso(now)
     async with rt.db.write() as conn:
         sandbox = (await conn.execute(select(workspaces.c.is_sandbox).where(
             workspaces.c.workspace_id == workspace_id))).scalar_one_or_none()
@@ -286,34 +290,61 @@ async def simulate_disconnect(rt: Runtime, workspace_id: str, connected_account_
         row = await get_row(conn, workspace_id, connected_account_id=connected_account_id)
         if any(e.get("error_code") == ACCOUNT_DISCONNECTED for e in row.errors):
             return
-        error = {"error_code": ACCOUNT_DISCONNECTED, "is_connected_account_error": True,
-                 "is_bridge_error": False, "created_at": stamp,
-                 "message": "The account's credentials no longer work; reconnect it."}
-        await conn.execute(update(connected_accounts).where(
-            connected_accounts.c.connected_account_id == connected_account_id,
-        ).values(errors=list(row.errors) + [error]))
+        await mark_disconnected(conn, now=rt.clock.now(), row=row,
+                                message="The account's credentials no longer work; reconnect it.")
+
+
+async def mark_disconnected(conn: AsyncConnection, *, now: datetime, row: Any,
+                            message: str) -> None:
+    """The account can no longer be reached (credentials refused, controller or broker gone):
+    it and its devices carry account_disconnected and its codes become unknown."""
+    workspace_id, connected_account_id = row.workspace_id, row.connected_account_id
+    error = {"error_code": ACCOUNT_DISCONNECTED, "is_connected_account_error": True,
+             "is_bridge_error": False, "created_at": iso(now), "message": message}
+    await conn.execute(update(connected_accounts).where(
+        connected_accounts.c.connected_account_id == connected_account_id,
+    ).values(errors=list(row.errors) + [error]))
+    await events.record(conn, now=now, workspace_id=workspace_id,
+                        event_type="connected_account.disconnected",
+                        connected_account_id=connected_account_id,
+                        connected_account_errors=list(row.errors) + [error],
+                        connected_account_warnings=list(row.warnings))
+    device_error = {**error, "is_device_error": False}
+    for device in (await conn.execute(select(devices).where(
+            devices.c.connected_account_id == connected_account_id))).all():
+        await conn.execute(update(devices).where(devices.c.device_id == device.device_id)
+                           .values(errors=list(device.errors) + [device_error]))
         await events.record(conn, now=now, workspace_id=workspace_id,
-                            event_type="connected_account.disconnected",
+                            event_type="device.disconnected", device_id=device.device_id,
                             connected_account_id=connected_account_id,
-                            connected_account_errors=list(row.errors) + [error],
-                            connected_account_warnings=list(row.warnings))
-        device_error = {**error, "is_device_error": False}
-        for device in (await conn.execute(select(devices).where(
-                devices.c.connected_account_id == connected_account_id))).all():
-            await conn.execute(update(devices).where(devices.c.device_id == device.device_id)
-                               .values(errors=list(device.errors) + [device_error]))
-            await events.record(conn, now=now, workspace_id=workspace_id,
-                                event_type="device.disconnected", device_id=device.device_id,
-                                connected_account_id=connected_account_id,
-                                error_code=ACCOUNT_DISCONNECTED)
-            codes = (await conn.execute(select(access_codes).where(
-                access_codes.c.device_id == device.device_id,
-                access_codes.c.is_managed.is_(True)))).all()
-            for code in codes:
-                await conn.execute(update(access_codes).where(
-                    access_codes.c.access_code_id == code.access_code_id).values(
-                    status="unknown", errors=[e for e in code.errors if e.get("error_code")
-                                              != ACCOUNT_DISCONNECTED] + [device_error]))
+                            error_code=ACCOUNT_DISCONNECTED)
+        codes = (await conn.execute(select(access_codes).where(
+            access_codes.c.device_id == device.device_id,
+            access_codes.c.is_managed.is_(True)))).all()
+        for code in codes:
+            await conn.execute(update(access_codes).where(
+                access_codes.c.access_code_id == code.access_code_id).values(
+                status="unknown", errors=[e for e in code.errors if e.get("error_code")
+                                          != ACCOUNT_DISCONNECTED] + [device_error]))
+
+
+async def mark_reconnected(conn: AsyncConnection, rt: Runtime, *, row: Any) -> None:
+    """The live connection is back: the account error clears, devices reconnect and every
+    code is reconciled at once (pending work converges)."""
+    now = rt.clock.now()
+    await conn.execute(update(connected_accounts).where(
+        connected_accounts.c.connected_account_id == row.connected_account_id,
+    ).values(errors=[e for e in row.errors if e.get("error_code") != ACCOUNT_DISCONNECTED]))
+    await events.record(conn, now=now, workspace_id=row.workspace_id,
+                        event_type="connected_account.connected",
+                        connected_account_id=row.connected_account_id)
+    for device in (await conn.execute(select(devices).where(
+            devices.c.connected_account_id == row.connected_account_id))).all():
+        if device.state.get("online"):
+            await events.record(conn, now=now, workspace_id=row.workspace_id,
+                                event_type="device.connected", device_id=device.device_id,
+                                connected_account_id=row.connected_account_id)
+    await _reconnected(conn, rt, row.workspace_id, row.connected_account_id)
 
 
 async def _reconnected(conn: AsyncConnection, rt: Runtime, workspace_id: str,
@@ -342,9 +373,7 @@ async def sync_account(rt: Runtime, workspace_id: str, connected_account_id: str
             devices.c.connected_account_id == connected_account_id))).all()
     provider = rt.providers.get(account.provider)
     for device in rows:
-        ref = DeviceRef(workspace_id=workspace_id, device_id=device.device_id,
-                        provider_device_id=device.provider_device_id, brand=device.brand,
-                        model=device.model, credentials=account.credentials)
+        ref = device_ref(rt.settings, device, account)
         try:
             snapshot = await provider.read_state(ref)
         except ProviderError:

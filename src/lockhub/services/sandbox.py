@@ -18,6 +18,7 @@ from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.errors import LockhubError
 from lockhub.ids import new_id
 from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
+from lockhub.providers.refs import device_ref
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.services import access_codes as code_service
 from lockhub.services import devices as device_service
@@ -45,9 +46,7 @@ async def sandbox_device(rt: Runtime, conn: AsyncConnection, workspace_id: str,
     if not isinstance(provider, SandboxProvider):
         raise LockhubError("This device is not a virtual sandbox device.",
                            error_type="device_not_sandbox")
-    ref = DeviceRef(workspace_id=workspace_id, device_id=device.device_id,
-                    provider_device_id=device.provider_device_id, brand=device.brand,
-                    model=device.model, credentials=account.credentials)
+    ref = device_ref(rt.settings, device, account)
     return device, ref, provider
 
 

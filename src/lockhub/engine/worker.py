@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from lockhub.engine import jobs
 from lockhub.engine.actions import RetryLater, run_action_attempt
+from lockhub.engine.connections import ConnectionManager
 from lockhub.ids import new_id
 from lockhub.services.runtime import Runtime
 
@@ -41,6 +42,7 @@ class Worker:
 
     async def run(self) -> None:
         renewer = asyncio.create_task(self._renew_leases())
+        connections = asyncio.create_task(ConnectionManager(self.rt, self.worker_id).run())
         try:
             while not self._stopping:
                 self.rt.engine_wakeup.clear()
@@ -53,8 +55,10 @@ class Worker:
                         pass
         finally:
             renewer.cancel()
+            connections.cancel()
             for task in list(self.running.values()):
                 task.cancel()
+            await asyncio.gather(connections, return_exceptions=True)
 
     def stop(self) -> None:
         self._stopping = True

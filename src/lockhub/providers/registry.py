@@ -12,6 +12,9 @@ class ProviderRegistry:
     def get(self, name: str) -> Provider:
         return self._providers[name]
 
+    def items(self) -> list[tuple[str, Provider]]:
+        return list(self._providers.items())
+
     def for_workspace(self, is_sandbox: bool) -> dict[str, Provider]:
         """Brand -> provider for a workspace: sandbox workspaces reach only virtual devices,
         production workspaces only real providers."""

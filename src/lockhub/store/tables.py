@@ -221,6 +221,21 @@ jobs = Table(
     Index("ix_jobs_key", "key"),
 )
 
+# One row per connected account of a live provider (Z-Wave JS, Zigbee2MQTT): the process that
+# holds the lease keeps the account's one live connection open.
+provider_connections = Table(
+    "provider_connections",
+    metadata,
+    Column("connected_account_id", String,
+           ForeignKey("connected_accounts.connected_account_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("holder", String, nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("connected", Boolean, nullable=False, server_default="0"),
+    Column("last_error", String, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # The sandbox provider's own persistence: the "physical" virtual locks. lockhub's device rows are
 # its view of them, updated only through the provider protocol, as with a real lock.
 sandbox_devices = Table(

@@ -128,3 +128,30 @@ def with_facts(base: DeviceModel, facts: dict[str, Any] | None) -> DeviceModel:
     if not facts:
         return base
     return msgspec.structs.replace(base, **{k: v for k, v in facts.items() if k in _MODEL_FIELDS})
+
+
+class LockMaker(msgspec.Struct, frozen=True):
+    """A maker of locks reached through a local radio system, as the lock names itself."""
+
+    key: str
+    display_name: str
+    device_type: str
+    zwave_manufacturer_ids: list[int] = []
+    zigbee_vendors: list[str] = []
+
+
+@cache
+def lock_makers() -> dict[str, LockMaker]:
+    raw = json.loads(_PATH.with_name("lock_makers.json").read_text())["makers"]
+    return {key: msgspec.convert({**value, "key": key}, LockMaker) for key, value in raw.items()}
+
+
+def maker_by_zwave_id(manufacturer_id: int | None) -> LockMaker | None:
+    return next((m for m in lock_makers().values()
+                 if manufacturer_id in m.zwave_manufacturer_ids), None)
+
+
+def maker_by_zigbee_vendor(vendor: str | None) -> LockMaker | None:
+    wanted = (vendor or "").strip().lower()
+    return next((m for m in lock_makers().values()
+                 if wanted in (v.lower() for v in m.zigbee_vendors)), None)

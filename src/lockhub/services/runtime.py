@@ -11,6 +11,7 @@ from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
+from lockhub.providers.zwave_js import ZWaveJSProvider
 from lockhub.store.db import Database
 
 
@@ -50,5 +51,6 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     db = Database(settings.database_url)
     clock = clock or SystemClock()
-    providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale)])
+    providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale),
+                                  ZWaveJSProvider()])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

@@ -1,0 +1,377 @@
+"""Z-Wave locks through a Z-Wave JS server (Z-Wave JS UI, Home Assistant's add-on, zwave-server).
+
+A connected account is one Z-Wave network (its home id), reached at a WebSocket URL. Every node
+with the Door Lock CC is a lock. The engine keeps one live connection per account
+(`maintain`); commands from the process that holds it go over it, and a process that does not
+opens a short connection of its own. A command counts as done when the lock reports it: after a
+Door Lock set, lockhub asks the lock for its mode (Door Lock Get) until it matches, and after a
+User Code set or clear it reads the slot back with User Code Get, never the driver's cached value
+(which is updated only by the driver's own later poll).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from zwave_js_server.exceptions import BaseZwaveJSServerError
+
+from lockhub.providers.base import (
+    AccountLogin,
+    AccountRef,
+    CodeOnDevice,
+    ConnectionReport,
+    DeviceListReport,
+    DeviceRef,
+    DeviceSnapshot,
+    DeviceStateReport,
+    LockOperationReport,
+    ProviderError,
+    Report,
+    ReportSink,
+)
+from lockhub.providers.zwave_js import mapping
+from lockhub.providers.zwave_js.client import ZWaveConnection, check_url, connected, node_dict
+
+# How long a lock may take to report that it moved, or a slot to read back.
+COMMAND_TIMEOUT_SECONDS = 20.0
+# An RF lock/unlock notification this soon after lockhub's own command is that command's echo.
+OWN_COMMAND_ECHO_SECONDS = 10.0
+CONFIRM_POLL_SECONDS = 0.5
+OCCUPIED = {1, 2, 3, 4}  # User ID status: enabled, disabled, messaging, passage mode
+NODE_EVENTS = ("value updated", "value added", "value notification", "notification", "dead",
+               "alive", "ready", "wake up", "sleep", "interview completed")
+
+
+class ZWaveJSProvider:
+    name = "zwave_js"
+    sandbox = False
+
+    def __init__(self, command_timeout: float = COMMAND_TIMEOUT_SECONDS) -> None:
+        self.command_timeout = command_timeout
+        self.live: dict[str, ZWaveConnection] = {}
+        self._own_commands: dict[str, float] = {}
+        self._jammed: set[str] = set()
+        self._dirty_slots: dict[str, set[int] | None] = {}  # None: every slot
+        self._reported: dict[str, DeviceSnapshot] = {}
+
+    def account_types(self) -> list[str]:
+        return ["zwave_js"]
+
+    def holds(self, connected_account_id: str) -> bool:
+        return connected_account_id in self.live
+
+    # --- signing in and importing --------------------------------------------------------
+
+    async def login(self, workspace_id: str, account_type: str,
+                    form: dict[str, Any]) -> AccountLogin:
+        """Try the server before saying yes; the network's home id names the account."""
+        try:
+            url = check_url(str(form.get("url", "")))
+            async with connected(url) as connection:
+                home_id = connection.home_id
+        except ProviderError as exc:
+            raise ProviderError("invalid_credentials", exc.message) from exc
+        return AccountLogin(account_login=f"zwave_js:{home_id:08x}",
+                            user_identifier={"api_url": url}, credentials={"url": url})
+
+    async def import_devices(self, account: AccountRef) -> list[DeviceSnapshot]:
+        async with self._connection(account.connected_account_id, account.credentials) as conn:
+            return self._locks(conn)
+
+    def _locks(self, conn: ZWaveConnection) -> list[DeviceSnapshot]:
+        return [self._snapshot(conn, node) for node_id, node in sorted(conn.nodes.items())
+                if mapping.is_lock(node_dict(node))]
+
+    def _snapshot(self, conn: ZWaveConnection, node: Any) -> DeviceSnapshot:
+        snap = mapping.snapshot(conn.home_id, node_dict(node))
+        pdid = snap.provider_device_id
+        if snap.jammed:
+            self._jammed.add(pdid)
+        return msgspec.structs.replace(snap, jammed=pdid in self._jammed)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, account_id: str,
+                          credentials: dict[str, Any]) -> AsyncIterator[ZWaveConnection]:
+        live = self.live.get(account_id)
+        if live is not None and not live.closed.done():
+            yield live
+            return
+        async with connected(check_url(str(credentials.get("url", "")))) as conn:
+            yield conn
+
+    # --- the live connection ---------------------------------------------------------------
+
+    async def maintain(self, account: AccountRef, sink: ReportSink) -> None:
+        conn = ZWaveConnection(check_url(str(account.credentials.get("url", ""))))
+        await conn.open()
+        queue: asyncio.Queue[tuple[str, Any, dict[str, Any]]] = asyncio.Queue()
+        unsubscribe: list[Any] = []
+
+        def watch(node: Any) -> None:
+            for event in NODE_EVENTS:
+                unsubscribe.append(node.on(event, lambda data, e=event, n=node:
+                                           queue.put_nowait((e, n, data))))
+
+        try:
+            self.live[account.connected_account_id] = conn
+            for node in conn.nodes.values():
+                watch(node)
+            controller = conn.client.driver.controller  # type: ignore[union-attr]
+            for event in ("node added", "node removed"):
+                unsubscribe.append(controller.on(event, lambda data, e=event:
+                                                 queue.put_nowait((e, data["node"], data))))
+            await sink(ConnectionReport(connected=True))
+            await sink(DeviceListReport(devices=self._locks(conn)))
+            while True:
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({getter, conn.closed},
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    raise ProviderError("account_disconnected",
+                                        "The Z-Wave JS server closed the connection.")
+                event, node, data = getter.result()
+                if event == "node added":
+                    watch(node)
+                for report in self._reports(conn, event, node, data):
+                    await sink(report)
+        finally:
+            if self.live.get(account.connected_account_id) is conn:
+                del self.live[account.connected_account_id]
+            for stop in unsubscribe:
+                stop()
+            await conn.close()
+
+    def _reports(self, conn: ZWaveConnection, event: str, node: Any,
+                 data: dict[str, Any]) -> list[Report]:
+        if event in ("node added", "node removed") or (event == "ready"
+                                                       and mapping.is_lock(node_dict(node))):
+            return [DeviceListReport(devices=self._locks(conn))]
+        if not mapping.is_lock(node_dict(node)):
+            return []
+        pdid = mapping.provider_device_id(conn.home_id, node.node_id)
+        reports: list[Report] = []
+        notification = data.get("notification")
+        if event == "notification" and getattr(notification, "type_", None) \
+                == mapping.ACCESS_CONTROL:
+            report, jammed = mapping.notification_report(pdid, notification.event,
+                                                         notification.parameters or {})
+            if jammed:
+                self._jammed.add(pdid)
+            elif jammed is False:
+                self._jammed.discard(pdid)
+            if notification.event in (12, 13, 14):
+                user = (notification.parameters or {}).get("userId")
+                self._mark_dirty(pdid, user if isinstance(user, int) else None)
+            if isinstance(report, LockOperationReport) and report.method == "remote" \
+                    and self._own_command_recent(pdid):
+                report = None
+            if report is not None:
+                reports.append(report)
+        elif event == "value updated":
+            value = data.get("value")
+            if getattr(value, "command_class", None) == mapping.NOTIFICATION \
+                    and getattr(value, "property_key", None) == "Lock state":
+                if value.value == mapping.LOCK_STATE_JAMMED:
+                    self._jammed.add(pdid)
+                else:
+                    self._jammed.discard(pdid)
+        snapshot = self._snapshot(conn, node)
+        if self._reported.get(pdid) != snapshot:
+            self._reported[pdid] = snapshot
+            reports.append(DeviceStateReport(snapshot=snapshot))
+        return reports
+
+    def _own_command_recent(self, pdid: str) -> bool:
+        return time.monotonic() - self._own_commands.get(pdid, -1e9) < OWN_COMMAND_ECHO_SECONDS
+
+    def _mark_dirty(self, pdid: str, slot: int | None) -> None:
+        if slot is None:
+            self._dirty_slots[pdid] = None
+            return
+        current = self._dirty_slots.setdefault(pdid, set())
+        if current is not None:
+            current.add(slot)
+
+    # --- commands ------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _node(self, device: DeviceRef) -> AsyncIterator[tuple[ZWaveConnection, Any]]:
+        try:
+            async with self._connection(device.connected_account_id,
+                                        device.credentials) as conn:
+                node = conn.nodes.get(mapping.node_id_of(device.provider_device_id))
+                if node is None:
+                    raise ProviderError("device_removed",
+                                        "The lock is no longer in the Z-Wave network.")
+                if node.status == 3:
+                    raise ProviderError("device_offline",
+                                        "The lock does not answer (Z-Wave JS marks it dead).")
+                async with conn.commands:
+                    yield conn, node
+        except BaseZwaveJSServerError as exc:
+            raise ProviderError("device_communication_timeout",
+                                f"The lock did not answer: {exc}", retryable=True) from exc
+
+    async def read_state(self, device: DeviceRef) -> DeviceSnapshot:
+        async with self._connection(device.connected_account_id, device.credentials) as conn:
+            node = conn.nodes.get(mapping.node_id_of(device.provider_device_id))
+            if node is None:
+                raise ProviderError("device_removed",
+                                    "The lock is no longer in the Z-Wave network.")
+            return self._snapshot(conn, node)
+
+    async def lock(self, device: DeviceRef) -> DeviceSnapshot:
+        return await self._move(device, locked=True)
+
+    async def unlock(self, device: DeviceRef) -> DeviceSnapshot:
+        return await self._move(device, locked=False)
+
+    async def _move(self, device: DeviceRef, *, locked: bool) -> DeviceSnapshot:
+        """Door Lock Set, then Door Lock Get until the lock reports the new mode."""
+        target = mapping.SECURED if locked else 0
+        deadline = time.monotonic() + self.command_timeout
+        async with self._node(device) as (conn, node):
+            self._own_commands[device.provider_device_id] = time.monotonic()
+            try:
+                result = await asyncio.wait_for(node.async_set_value(
+                    f"{node.node_id}-{mapping.DOOR_LOCK}-0-targetMode", target,
+                    wait_for_result=True), self.command_timeout)
+            except TimeoutError as exc:
+                raise self._silent(node) from exc
+            except BaseZwaveJSServerError as exc:
+                raise self._silent(node, str(exc)) from exc
+            if result is not None and int(result.status) in (0, 2, 3, 4, 5):
+                raise ProviderError("lock_operation_failed",
+                                    f"The lock refused the command ({result.status.name}).")
+            answered = False
+            while time.monotonic() < deadline:
+                try:
+                    state = await asyncio.wait_for(node.async_invoke_cc_api(
+                        mapping.DOOR_LOCK, "get", wait_for_result=True),
+                        max(0.1, deadline - time.monotonic()))
+                except (TimeoutError, BaseZwaveJSServerError):
+                    state = None
+                if node.status == 3:
+                    raise ProviderError("device_offline",
+                                        "The lock stopped answering (Z-Wave JS marks it dead).")
+                if isinstance(state, dict):
+                    answered = True
+                    if state.get("currentMode") == target:
+                        self._jammed.discard(device.provider_device_id)
+                        self._own_commands[device.provider_device_id] = time.monotonic()
+                        return self._snapshot(conn, node)
+                if device.provider_device_id in self._jammed:
+                    raise ProviderError("lock_jammed", "The lock is jammed.")
+                await asyncio.sleep(CONFIRM_POLL_SECONDS)
+            if answered:
+                raise ProviderError("lock_operation_failed",
+                                    "The lock answered but did not move.")
+            raise self._silent(node)
+
+    def _silent(self, node: Any, detail: str = "") -> ProviderError:
+        if node.status == 3:
+            return ProviderError("device_offline",
+                                 "The lock stopped answering (Z-Wave JS marks it dead).")
+        return ProviderError("device_communication_timeout",
+                             "The lock did not report the new state in time."
+                             + (f" ({detail})" if detail else ""))
+
+    # --- PINs ----------------------------------------------------------------------------
+
+    async def _read_slot(self, node: Any, slot: int) -> tuple[int, str | None]:
+        """(User ID status, code) as the lock answers a User Code Get."""
+        try:
+            answer = await asyncio.wait_for(node.async_invoke_cc_api(
+                mapping.USER_CODE, "get", slot, wait_for_result=True), self.command_timeout)
+        except TimeoutError as exc:
+            raise ProviderError("device_communication_timeout",
+                                "The lock did not answer a PIN read.", retryable=True) from exc
+        if not isinstance(answer, dict):
+            raise ProviderError("device_communication_timeout",
+                                "The lock did not answer a PIN read.", retryable=True)
+        code = answer.get("userCode")
+        return int(answer.get("userIdStatus") or 0), code if isinstance(code, str) else None
+
+    def _cached_slots(self, node: Any) -> dict[int, tuple[int | None, str | None]]:
+        slots: dict[int, tuple[int | None, str | None]] = {}
+        for value in node.values.values():
+            if value.command_class != mapping.USER_CODE or value.endpoint not in (0, None):
+                continue
+            if not isinstance(value.property_key, int):
+                continue
+            status, code = slots.get(value.property_key, (None, None))
+            if value.property_name == "userIdStatus":
+                status = value.value
+            elif value.property_name == "userCode":
+                code = value.value if isinstance(value.value, str) else None
+            slots[value.property_key] = (status, code)
+        return slots
+
+    async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]:
+        """The lock's PINs: slots the lock said changed (and any never read) are read from the
+        lock itself; the rest from what the lock last reported."""
+        async with self._node(device) as (_, node):
+            count = mapping.slot_count(node_dict(node))
+            cached = self._cached_slots(node)
+            dirty = self._dirty_slots.pop(device.provider_device_id, set())
+            codes = []
+            for slot in range(1, count + 1):
+                status, code = cached.get(slot, (None, None))
+                if dirty is None or slot in dirty or status is None \
+                        or (status in OCCUPIED and code is None):
+                    status, code = await self._read_slot(node, slot)
+                if status in OCCUPIED and code:
+                    codes.append(CodeOnDevice(code=code, slot=slot))
+            return codes
+
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+        async with self._node(device) as (_, node):
+            count = mapping.slot_count(node_dict(node))
+            cached = self._cached_slots(node)
+            if any(pin == code.code and slot != code.slot and status in OCCUPIED
+                   for slot, (status, pin) in cached.items()):
+                raise ProviderError("duplicate_code_on_device", "The lock already holds this PIN.")
+            slot = code.slot
+            if slot is None:
+                for candidate in range(1, count + 1):
+                    if cached.get(candidate, (None, None))[0] in OCCUPIED:
+                        continue
+                    status, _ = await self._read_slot(node, candidate)
+                    if status not in OCCUPIED:
+                        slot = candidate
+                        break
+                if slot is None:
+                    raise ProviderError("no_space_for_access_code_on_device",
+                                        "The lock has no free PIN slot.")
+            try:
+                await asyncio.wait_for(node.async_invoke_cc_api(
+                    mapping.USER_CODE, "set", slot, 1, code.code), self.command_timeout)
+            except TimeoutError as exc:
+                raise ProviderError("device_communication_timeout",
+                                    "The lock did not take the PIN in time.",
+                                    retryable=True) from exc
+            status, stored = await self._read_slot(node, slot)
+            if status not in OCCUPIED or stored != code.code:
+                raise ProviderError("failed_to_set_on_device",
+                                    "The lock did not store the PIN.", retryable=True)
+            return CodeOnDevice(code=code.code, slot=slot)
+
+    async def remove_code(self, device: DeviceRef, slot: int) -> None:
+        async with self._node(device) as (_, node):
+            try:
+                await asyncio.wait_for(node.async_invoke_cc_api(
+                    mapping.USER_CODE, "clear", slot), self.command_timeout)
+            except TimeoutError as exc:
+                raise ProviderError("device_communication_timeout",
+                                    "The lock did not clear the PIN in time.",
+                                    retryable=True) from exc
+            status, _ = await self._read_slot(node, slot)
+            if status in OCCUPIED:
+                raise ProviderError("failed_to_remove_from_device",
+                                    "The lock still holds the PIN.", retryable=True)

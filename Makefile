@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/lockhub serve --seed
 
 test: $(STAMP) system-deps
+	./scripts/test-deps.sh
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # lockhub vs Seam's fake vs a bare ASGI ceiling, route by route (BENCH_ARGS="--seconds 5").

@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # the Z-Wave JS test stack
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

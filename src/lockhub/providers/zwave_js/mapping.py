@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from zwave_js_server.const import CommandClass
+
 from lockhub.catalogue import maker_by_zwave_id
 from lockhub.providers.base import (
     AccessDeniedReport,
@@ -22,10 +24,10 @@ from lockhub.providers.base import (
     Report,
 )
 
-DOOR_LOCK = 98
-USER_CODE = 99
-NOTIFICATION = 113
-BATTERY = 128
+DOOR_LOCK = CommandClass.DOOR_LOCK
+USER_CODE = CommandClass.USER_CODE
+NOTIFICATION = CommandClass.NOTIFICATION
+BATTERY = CommandClass.BATTERY
 SECURED = 255
 ACCESS_CONTROL = 6
 
@@ -105,7 +107,7 @@ def snapshot(home_id: int, node_data: dict[str, Any]) -> DeviceSnapshot:
     config = node_data.get("deviceConfig") or {}
     manufacturer_id = node_data.get("manufacturerId")
     maker = maker_by_zwave_id(manufacturer_id)
-    maker_name = config.get("manufacturer") or (maker.display_name if maker else "Z-Wave")
+    maker_name = maker.display_name if maker else (config.get("manufacturer") or "Z-Wave")
     label = config.get("label") or node_data.get("label")
     description = config.get("description")
     model_name = " ".join(p for p in (label, description) if p) or "Z-Wave lock"

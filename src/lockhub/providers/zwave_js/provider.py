@@ -240,7 +240,7 @@ class ZWaveJSProvider:
             self._own_commands[device.provider_device_id] = time.monotonic()
             try:
                 result = await asyncio.wait_for(node.async_set_value(
-                    f"{node.node_id}-{mapping.DOOR_LOCK}-0-targetMode", target,
+                    f"{node.node_id}-{int(mapping.DOOR_LOCK)}-0-targetMode", target,
                     wait_for_result=True), self.command_timeout)
             except TimeoutError as exc:
                 raise self._silent(node) from exc
@@ -357,6 +357,9 @@ class ZWaveJSProvider:
                                     "The lock did not take the PIN in time.",
                                     retryable=True) from exc
             status, stored = await self._read_slot(node, slot)
+            # The driver's cache catches up only with its own later poll: read this slot from
+            # the lock again at the next listing.
+            self._mark_dirty(device.provider_device_id, slot)
             if status not in OCCUPIED or stored != code.code:
                 raise ProviderError("failed_to_set_on_device",
                                     "The lock did not store the PIN.", retryable=True)
@@ -372,6 +375,7 @@ class ZWaveJSProvider:
                                     "The lock did not clear the PIN in time.",
                                     retryable=True) from exc
             status, _ = await self._read_slot(node, slot)
+            self._mark_dirty(device.provider_device_id, slot)
             if status in OCCUPIED:
                 raise ProviderError("failed_to_remove_from_device",
                                     "The lock still holds the PIN.", retryable=True)

@@ -1,4 +1,7 @@
-"""The engine loop: claim due jobs, run each in its own task, renew leases while they run."""
+"""The engine loop: claim due jobs, run each in its own task, renew leases while they run.
+
+Alongside it: a sweep that expires over-age action attempts whatever the queue holds.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from datetime import timedelta
 from lockhub.engine import jobs
 from lockhub.engine.actions import RetryLater, run_action_attempt
 from lockhub.ids import new_id
+from lockhub.services import action_attempts
 from lockhub.services.runtime import Runtime
 
 log = logging.getLogger("lockhub.engine")
@@ -40,7 +44,8 @@ class Worker:
         self._stopping = False
 
     async def run(self) -> None:
-        renewer = asyncio.create_task(self._renew_leases())
+        helpers = [asyncio.create_task(self._renew_leases()),
+                   asyncio.create_task(self._expire_attempts())]
         try:
             while not self._stopping:
                 self.rt.engine_wakeup.clear()
@@ -52,8 +57,7 @@ class Worker:
                     except TimeoutError:
                         pass
         finally:
-            renewer.cancel()
-            for task in list(self.running.values()):
+            for task in helpers + list(self.running.values()):
                 task.cancel()
 
     def stop(self) -> None:
@@ -94,7 +98,19 @@ class Worker:
             await asyncio.sleep(interval)
             try:
                 until = self.rt.clock.now() + timedelta(seconds=self.rt.settings.lease_seconds)
-                await jobs.renew(self.rt.db, list(self.running), worker_id=self.worker_id,
-                                 until=until)
+                async with self.rt.db.write() as conn:
+                    await jobs.renew(conn, list(self.running), worker_id=self.worker_id,
+                                     until=until)
             except Exception:
                 log.exception("renewing leases failed")
+
+    async def _expire_attempts(self) -> None:
+        """Settle over-age pending attempts by their age, independent of the job queue."""
+        interval = min(1.0, max(0.05, self.rt.settings.action_attempt_timeout_seconds / 10))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if await action_attempts.expire_sweep(self.rt):
+                    self.rt.wake_engine()
+            except Exception:
+                log.exception("expiring action attempts failed")

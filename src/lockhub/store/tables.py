@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from lockhub.store.types import Json, UtcDateTime
@@ -179,6 +180,9 @@ action_attempts = Table(
     Index("ix_action_attempts_workspace_created", "workspace_id", "created_at",
           "action_attempt_id"),
     Index("ix_action_attempts_device_created", "device_id", "created_at"),
+    # The expiry sweep finds pending attempts past their timeout without scanning settled ones.
+    Index("ix_action_attempts_pending", "created_at", sqlite_where=text("status = 'pending'"),
+          postgresql_where=text("status = 'pending'")),
 )
 
 events = Table(

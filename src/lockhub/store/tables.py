@@ -225,6 +225,20 @@ jobs = Table(
     Index("ix_jobs_key", "key"),
 )
 
+# One row per running engine (`lockhub serve` or `lockhub worker`), refreshed while it runs.
+# `process_key` (boot id, pid namespace, pid, process start time) lets another engine on the same
+# machine tell that the holder's process is gone and take its leases at once.
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", String, primary_key=True),
+    Column("host", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_key", String, nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat_at", UtcDateTime, nullable=False),
+)
+
 # The sandbox provider's own persistence: the "physical" virtual locks. lockhub's device rows are
 # its view of them, updated only through the provider protocol, as with a real lock.
 sandbox_devices = Table(

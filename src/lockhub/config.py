@@ -25,6 +25,9 @@ class Settings:
     run_engine: bool = True
     # How long a claimed engine row stays leased before another worker may take it over.
     lease_seconds: float = field(default_factory=lambda: _env_float("LOCKHUB_LEASE_SECONDS", 15.0))
+    # A stable identity for this process's engine (unique among running engines), so that after
+    # a crash the restarted process takes back its own leases at once. Unset: a fresh id.
+    worker_id: str | None = field(default_factory=lambda: os.environ.get("LOCKHUB_WORKER_ID"))
     # Idle poll interval of the engine (it is also woken at once by in-process enqueues).
     engine_poll_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_ENGINE_POLL_SECONDS", 0.25)

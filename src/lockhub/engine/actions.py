@@ -45,11 +45,10 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         async with rt.db.write() as conn:
             await finish(conn, job.job_id)
         return
-    now = rt.clock.now()
-    age = (now - attempt.created_at).total_seconds()
-    if age > rt.settings.action_attempt_timeout_seconds:
-        await _settle(rt, job, attempt, None, error=("action_attempt_expired",
-                      "The action attempt did not complete in time."))
+    if action_attempts.overdue(rt, attempt, rt.clock.now()):
+        # Too late to act: the device is not operated for an attempt already past its timeout.
+        await _settle(rt, job, attempt, None, error=(action_attempts.EXPIRED,
+                                                     action_attempts.EXPIRED_QUEUED))
         return
     if device is None or account is None:
         await _settle(rt, job, attempt, None, error=("device_not_found",
@@ -90,18 +89,26 @@ async def _read_state(provider: Any, ref: DeviceRef) -> DeviceSnapshot | None:
 async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
                   snapshot: DeviceSnapshot | None = None,
                   error: tuple[str, str] | None = None) -> None:
+    """Record the outcome. The attempt's own outcome is decided by its deadline: an answer
+    that comes after the timeout leaves it `action_attempt_expired` (as reads already serve
+    it), while what the device did and reports is recorded all the same."""
     now = rt.clock.now()
     account_id = device.connected_account_id if device is not None else None
+    operated = error is None and device is not None
+    outcome = error
+    if (outcome is None or outcome[0] != action_attempts.EXPIRED) and action_attempts.overdue(
+            rt, attempt, now):
+        outcome = (action_attempts.EXPIRED, action_attempts.EXPIRED_IN_FLIGHT)
     async with rt.db.write() as conn:
-        settled = await action_attempts.resolve(
-            conn, now=now, row=attempt, succeeded=error is None,
-            result={"was_confirmed_by_device": True} if error is None else None,
-            error_type=error[0] if error else "", message=error[1] if error else "",
+        await action_attempts.resolve(
+            conn, now=now, row=attempt, succeeded=outcome is None,
+            result={"was_confirmed_by_device": True} if outcome is None else None,
+            error_type=outcome[0] if outcome else "", message=outcome[1] if outcome else "",
             connected_account_id=account_id)
-        if settled and snapshot is not None and device is not None:
+        if snapshot is not None and device is not None:
             await device_service.apply_snapshot(conn, now=now, row=device,
                                                 state=snapshot.state())
-        if settled and error is None and device is not None:
+        if operated:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(
                 conn, now=now, workspace_id=device.workspace_id,
@@ -130,35 +137,37 @@ async def _simulate(rt: Runtime, job: Job, attempt: Any, device: Any, provider: 
     snapshot = await provider.read_state(ref)
     now = rt.clock.now()
     common = {"device_id": device.device_id, "connected_account_id": device.connected_account_id}
+    late = action_attempts.overdue(rt, attempt, now)
     async with rt.db.write() as conn:
-        settled = await action_attempts.resolve(conn, now=now, row=attempt, succeeded=True,
-                                                result={},
-                                                connected_account_id=device.connected_account_id)
-        if settled:
-            await device_service.apply_snapshot(conn, now=now, row=device,
-                                                state=snapshot.state())
-            if attempt.action_type == "SIMULATE_MANUAL_LOCK_VIA_KEYPAD":
-                await events.record(conn, now=now, workspace_id=device.workspace_id,
-                                    event_type="lock.locked", method="manual", **common)
-            elif match is not None:
-                code = (await conn.execute(select(access_codes).where(
-                    access_codes.c.device_id == device.device_id,
-                    access_codes.c.device_slot == match.slot))).first()
-                await events.record(
-                    conn, now=now, workspace_id=device.workspace_id, event_type="lock.unlocked",
-                    method="keycode", access_code_id=code.access_code_id if code else None,
-                    access_code_is_managed=code.is_managed if code else None,
-                    code=match.code, **common)
-            else:
-                known = (await conn.execute(select(access_codes.c.access_code_id).where(
-                    access_codes.c.device_id == device.device_id,
-                    access_codes.c.code == pin))).first()
-                reason = ("expired_code", "The code is not valid at this time.") if known else (
-                    "unknown_code", "No code on the lock matches.")
-                await events.record(
-                    conn, now=now, workspace_id=device.workspace_id,
-                    event_type="lock.access_denied",
-                    access_code_id=known.access_code_id if known else None,
-                    reason={"reason_code": reason[0], "message": reason[1]}, **common)
+        await action_attempts.resolve(
+            conn, now=now, row=attempt, succeeded=not late, result={},
+            error_type=action_attempts.EXPIRED, message=action_attempts.EXPIRED_IN_FLIGHT,
+            connected_account_id=device.connected_account_id)
+        # What happened at the keypad is recorded even if the attempt timed out meanwhile.
+        await device_service.apply_snapshot(conn, now=now, row=device,
+                                            state=snapshot.state())
+        if attempt.action_type == "SIMULATE_MANUAL_LOCK_VIA_KEYPAD":
+            await events.record(conn, now=now, workspace_id=device.workspace_id,
+                                event_type="lock.locked", method="manual", **common)
+        elif match is not None:
+            code = (await conn.execute(select(access_codes).where(
+                access_codes.c.device_id == device.device_id,
+                access_codes.c.device_slot == match.slot))).first()
+            await events.record(
+                conn, now=now, workspace_id=device.workspace_id, event_type="lock.unlocked",
+                method="keycode", access_code_id=code.access_code_id if code else None,
+                access_code_is_managed=code.is_managed if code else None,
+                code=match.code, **common)
+        else:
+            known = (await conn.execute(select(access_codes.c.access_code_id).where(
+                access_codes.c.device_id == device.device_id,
+                access_codes.c.code == pin))).first()
+            reason = ("expired_code", "The code is not valid at this time.") if known else (
+                "unknown_code", "No code on the lock matches.")
+            await events.record(
+                conn, now=now, workspace_id=device.workspace_id,
+                event_type="lock.access_denied",
+                access_code_id=known.access_code_id if known else None,
+                reason={"reason_code": reason[0], "message": reason[1]}, **common)
         await finish(conn, job.job_id)
     rt.announce_resolution()

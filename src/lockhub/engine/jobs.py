@@ -150,10 +150,16 @@ async def retry_later(db: Database, job: Job, *, now: datetime, error: str) -> N
         await _release(conn, job.job_id)
 
 
-async def renew(db: Database, job_ids: list[str], *, worker_id: str, until: datetime) -> None:
-    if not job_ids:
-        return
-    async with db.write() as conn:
+async def release_held_by(conn: AsyncConnection, holders: list[str]) -> None:
+    """Free every lease of these holders (known gone): their jobs are due again at once."""
+    if holders:
+        await conn.execute(update(jobs).where(jobs.c.leased_by.in_(holders)).values(
+            lease_until=None, leased_by=None))
+
+
+async def renew(conn: AsyncConnection, job_ids: list[str], *, worker_id: str,
+                until: datetime) -> None:
+    if job_ids:
         await conn.execute(update(jobs).where(
             jobs.c.job_id.in_(job_ids), jobs.c.leased_by == worker_id,
         ).values(lease_until=until))

@@ -1,4 +1,9 @@
-"""The engine loop: claim due jobs, run each in its own task, renew leases while they run."""
+"""The engine loop: claim due jobs, run each in its own task, renew leases while they run.
+
+Alongside it: a heartbeat (with the lease renewal) that also takes over the leases of engines
+known dead on this machine, and a sweep that expires over-age action attempts whatever the
+queue holds.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from lockhub.engine import jobs
+from lockhub.engine import jobs, liveness
 from lockhub.engine.actions import RetryLater, run_action_attempt
 from lockhub.engine.connections import ConnectionManager
 from lockhub.ids import new_id
+from lockhub.services import action_attempts
 from lockhub.services.runtime import Runtime
 
 log = logging.getLogger("lockhub.engine")
@@ -35,14 +41,20 @@ class Worker:
     def __init__(self, rt: Runtime, *, concurrency: int = 32) -> None:
         self.rt = rt
         self.concurrency = concurrency
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
+        # A configured id (LOCKHUB_WORKER_ID) is stable across restarts, so a restarted engine
+        # takes back its own leases at once; it must be unique among running engines.
+        self.worker_id = rt.settings.worker_id or (
+            f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}")
+        self.process = liveness.current()
         self.running: dict[str, asyncio.Task[None]] = {}
         self.handlers = handlers()
         self._stopping = False
 
     async def run(self) -> None:
-        renewer = asyncio.create_task(self._renew_leases())
-        connections = asyncio.create_task(ConnectionManager(self.rt, self.worker_id).run())
+        await self._register()
+        helpers = [asyncio.create_task(self._renew_leases()),
+                   asyncio.create_task(self._expire_attempts()),
+                   asyncio.create_task(ConnectionManager(self.rt, self.worker_id).run())]
         try:
             while not self._stopping:
                 self.rt.engine_wakeup.clear()
@@ -54,11 +66,13 @@ class Worker:
                     except TimeoutError:
                         pass
         finally:
-            renewer.cancel()
-            connections.cancel()
-            for task in list(self.running.values()):
+            for task in helpers + list(self.running.values()):
                 task.cancel()
-            await asyncio.gather(connections, return_exceptions=True)
+            await asyncio.gather(*helpers, *self.running.values(), return_exceptions=True)
+            try:
+                await liveness.retire(self.rt.db, worker_id=self.worker_id)
+            except Exception:
+                log.exception("handing back leases failed")
 
     def stop(self) -> None:
         self._stopping = True
@@ -92,13 +106,43 @@ class Worker:
             self.running.pop(job.job_id, None)
             self.rt.wake_engine()
 
+    async def _register(self) -> None:
+        """Announce this engine; take back leases held under its id or by dead holders."""
+        try:
+            dead = await liveness.register(self.rt.db, worker_id=self.worker_id,
+                                           me=self.process, now=self.rt.clock.now())
+        except liveness.WorkerIdInUse:
+            raise
+        except Exception:  # the leases then simply expire
+            log.exception("registering the worker failed")
+            return
+        if dead:
+            log.info("took over the leases of stopped workers %s", ", ".join(dead))
+
     async def _renew_leases(self) -> None:
         interval = max(0.2, self.rt.settings.lease_seconds / 3)
         while True:
             await asyncio.sleep(interval)
             try:
-                until = self.rt.clock.now() + timedelta(seconds=self.rt.settings.lease_seconds)
-                await jobs.renew(self.rt.db, list(self.running), worker_id=self.worker_id,
-                                 until=until)
+                now = self.rt.clock.now()
+                until = now + timedelta(seconds=self.rt.settings.lease_seconds)
+                async with self.rt.db.write() as conn:
+                    await jobs.renew(conn, list(self.running), worker_id=self.worker_id,
+                                     until=until)
+                    await liveness.heartbeat(conn, worker_id=self.worker_id, now=now)
+                if await liveness.reap(self.rt.db, worker_id=self.worker_id, me=self.process,
+                                       now=now):
+                    self.rt.wake_engine()
             except Exception:
                 log.exception("renewing leases failed")
+
+    async def _expire_attempts(self) -> None:
+        """Settle over-age pending attempts by their age, independent of the job queue."""
+        interval = min(1.0, max(0.05, self.rt.settings.action_attempt_timeout_seconds / 10))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if await action_attempts.expire_sweep(self.rt):
+                    self.rt.wake_engine()
+            except Exception:
+                log.exception("expiring action attempts failed")

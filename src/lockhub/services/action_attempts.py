@@ -1,12 +1,20 @@
-"""Action attempts: persisted `pending` at once, resolved by the engine, readable forever."""
+"""Action attempts: persisted `pending` at once, resolved by the engine, readable forever.
+
+An attempt is never pending for longer than `LOCKHUB_ACTION_ATTEMPT_TIMEOUT_SECONDS`, whatever
+the engine's backlog: past that age it settles as `action_attempt_expired` (by the engine's
+periodic sweep, or by the read that finds it first), and its queued job is removed, so the
+device is not operated for it. If the command was already on its way to the device, the attempt
+still expires (its outcome is final once served); what the device then reports is recorded on
+the device and in its events, and the error message says the device may still carry it out.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.events import action_event_type
@@ -17,9 +25,17 @@ from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.store.keyset import keyset_page
 from lockhub.store.owned import owned_row
-from lockhub.store.tables import action_attempts
+from lockhub.store.tables import action_attempts, devices, jobs
 
 A = action_attempts
+
+EXPIRED = "action_attempt_expired"
+# Told apart so a client knows whether the door may still move.
+EXPIRED_QUEUED = "The action attempt timed out before it was sent to the device."
+EXPIRED_IN_FLIGHT = ("The action attempt timed out while the device was carrying it out; the "
+                     "device may still complete it.")
+# At most this many attempts are expired per transaction (the sweep comes back for the rest).
+EXPIRE_BATCH = 500
 
 
 def to_attempt(row: Any) -> ActionAttempt:
@@ -66,9 +82,26 @@ async def get_row(conn: AsyncConnection, workspace_id: str, attempt_id: str) -> 
                            "action_attempt")
 
 
+def overdue(rt: Runtime, row: Any, now: datetime) -> bool:
+    """A pending attempt older than the timeout (it must not be served as pending)."""
+    return row.status == "pending" and row.created_at < _cutoff(rt, now)
+
+
+def _cutoff(rt: Runtime, now: datetime) -> datetime:
+    return now - timedelta(seconds=rt.settings.action_attempt_timeout_seconds)
+
+
 async def get(rt: Runtime, workspace_id: str, attempt_id: str) -> ActionAttempt:
     async with rt.db.read() as conn:
-        return to_attempt(await get_row(conn, workspace_id, attempt_id))
+        row = await get_row(conn, workspace_id, attempt_id)
+    now = rt.clock.now()
+    if overdue(rt, row, now):
+        async with rt.db.write() as conn:
+            await expire_overdue(conn, now=now, cutoff=_cutoff(rt, now),
+                                 attempt_ids=[attempt_id])
+            row = await get_row(conn, workspace_id, attempt_id)
+        rt.announce_resolution()
+    return to_attempt(row)
 
 
 async def list_attempts(rt: Runtime, workspace_id: str, *, attempt_ids: list[str] | None,
@@ -82,7 +115,90 @@ async def list_attempts(rt: Runtime, workspace_id: str, *, attempt_ids: list[str
     async with rt.db.read() as conn:
         rows, next_after = await keyset_page(conn, select(A).where(*cond), A.c.created_at,
                                              A.c.action_attempt_id, after=after, limit=limit)
+    now = rt.clock.now()
+    late = [r.action_attempt_id for r in rows if overdue(rt, r, now)]
+    if late:
+        async with rt.db.write() as conn:
+            await expire_overdue(conn, now=now, cutoff=_cutoff(rt, now), attempt_ids=late)
+            settled = {r.action_attempt_id: r for r in (await conn.execute(
+                select(A).where(A.c.action_attempt_id.in_(late)))).all()}
+        rt.announce_resolution()
+        rows = [settled.get(r.action_attempt_id, r) for r in rows]
     return [to_attempt(r) for r in rows], next_after
+
+
+async def expire_overdue(conn: AsyncConnection, *, now: datetime, cutoff: datetime,
+                         attempt_ids: list[str] | None = None,
+                         limit: int = EXPIRE_BATCH) -> int:
+    """Settle pending attempts created before `cutoff` as `action_attempt_expired`, record
+    their failed events and drop their queued jobs. Returns how many were expired.
+
+    An attempt whose job is leased right now is in flight: its job is left to finish (it
+    records what the device reports) and the error says the device may still complete it.
+    """
+    cond = [A.c.status == "pending", A.c.created_at < cutoff]
+    if attempt_ids is not None:
+        cond.append(A.c.action_attempt_id.in_(attempt_ids))
+    rows = (await conn.execute(select(A.c.action_attempt_id, A.c.workspace_id, A.c.device_id)
+                               .where(*cond).order_by(A.c.created_at).limit(limit))).all()
+    if not rows:
+        return 0
+    ids = [r.action_attempt_id for r in rows]
+    # Action jobs are keyed by their device (lock, unlock, keypad) or workspace (reset); the
+    # key index narrows the look-up before the payload is read.
+    keys = {f"device:{r.device_id}" for r in rows if r.device_id} | {
+        f"workspace:{r.workspace_id}" for r in rows}
+    job_attempt = jobs.c.payload["action_attempt_id"].as_string()
+    theirs = and_(jobs.c.key.in_(keys), job_attempt.in_(ids))
+    in_flight = set((await conn.execute(select(job_attempt).where(
+        theirs, jobs.c.lease_until > now))).scalars())
+    await conn.execute(delete(jobs).where(
+        theirs, or_(jobs.c.lease_until.is_(None), jobs.c.lease_until <= now)))
+    expired: list[Any] = []
+    for group, message in (([i for i in ids if i in in_flight], EXPIRED_IN_FLIGHT),
+                           ([i for i in ids if i not in in_flight], EXPIRED_QUEUED)):
+        if group:
+            expired += (await conn.execute(
+                update(A).where(A.c.action_attempt_id.in_(group), A.c.status == "pending")
+                .values(status="error", error={"type": EXPIRED, "message": message},
+                        updated_at=now)
+                .returning(A.c.action_attempt_id, A.c.workspace_id, A.c.device_id,
+                           A.c.action_type))).all()
+    device_ids = {r.device_id for r in expired if r.device_id}
+    accounts = dict((await conn.execute(
+        select(devices.c.device_id, devices.c.connected_account_id)
+        .where(devices.c.device_id.in_(device_ids)))).all()) if device_ids else {}
+    for row in expired:
+        event_type = action_event_type(row.action_type, False)
+        if event_type:
+            await events.record(conn, now=now, workspace_id=row.workspace_id,
+                                event_type=event_type, action_attempt_id=row.action_attempt_id,
+                                action_type=row.action_type, status="error",
+                                device_id=row.device_id,
+                                connected_account_id=accounts.get(row.device_id))
+    return len(expired)
+
+
+async def expire_sweep(rt: Runtime) -> int:
+    """The engine's periodic pass: expire every over-age pending attempt, in batches."""
+    total = 0
+    while True:
+        now = rt.clock.now()
+        cutoff = _cutoff(rt, now)
+        async with rt.db.read() as conn:
+            # A cheap indexed probe first, so an idle sweep never takes the write lock.
+            any_late = (await conn.execute(select(A.c.action_attempt_id).where(
+                A.c.status == "pending", A.c.created_at < cutoff).limit(1))).first()
+        if any_late is None:
+            break
+        async with rt.db.write() as conn:
+            count = await expire_overdue(conn, now=now, cutoff=cutoff)
+        total += count
+        if count < EXPIRE_BATCH:
+            break
+    if total:
+        rt.announce_resolution()
+    return total
 
 
 async def resolve(conn: AsyncConnection, *, now: datetime, row: Any, succeeded: bool,

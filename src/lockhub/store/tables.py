@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from lockhub.store.types import Json, UtcDateTime
@@ -179,6 +180,9 @@ action_attempts = Table(
     Index("ix_action_attempts_workspace_created", "workspace_id", "created_at",
           "action_attempt_id"),
     Index("ix_action_attempts_device_created", "device_id", "created_at"),
+    # The expiry sweep finds pending attempts past their timeout without scanning settled ones.
+    Index("ix_action_attempts_pending", "created_at", sqlite_where=text("status = 'pending'"),
+          postgresql_where=text("status = 'pending'")),
 )
 
 events = Table(
@@ -234,6 +238,20 @@ provider_connections = Table(
     Column("connected", Boolean, nullable=False, server_default="0"),
     Column("last_error", String, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per running engine (`lockhub serve` or `lockhub worker`), refreshed while it runs.
+# `process_key` (boot id, pid namespace, pid, process start time) lets another engine on the same
+# machine tell that the holder's process is gone and take its leases at once.
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", String, primary_key=True),
+    Column("host", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_key", String, nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat_at", UtcDateTime, nullable=False),
 )
 
 # The sandbox provider's own persistence: the "physical" virtual locks. lockhub's device rows are

@@ -267,6 +267,10 @@ def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:
             f'seam = Seam(api_key="{key}", endpoint="{settings.base_url}")',
             "print([d.display_name for d in seam.devices.list()])",
         ]
+    if settings.test_hooks:
+        lines += ["", "TEST HOOKS ON: /_fake/* is served WITHOUT authentication (--test-hooks);",
+                  "anyone who can reach this port can rewrite sandbox action attempts and",
+                  "complete sandbox Connect Webviews. Never use this outside tests."]
     console.print(Panel(escape("\n".join(lines)), title="lockhub is running", expand=False))
 
 
@@ -275,12 +279,16 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)"),
     port: int = typer.Option(3020, help="Port to listen on"),
     database_url: str = typer.Option(None, help=DATABASE_HELP),
-    seed: bool = typer.Option(False, "--seed", help="Create the seed and serve /_fake/* hooks"),
+    seed: bool = typer.Option(False, "--seed", help="Create the seeded workspaces and devices"),
+    test_hooks: bool = typer.Option(
+        False, "--test-hooks", help="Serve Seam's fake's /_fake/* test hooks, unauthenticated "
+        "(for test suites only; also LOCKHUB_TEST_HOOKS=1)"),
     engine: bool = typer.Option(True, help="Run the background engine in this process"),
 ) -> None:
     """Migrate, optionally seed, and serve the API (with the engine, unless --no-engine)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings(database_url, host=host, port=port, test_hooks=seed, run_engine=engine)
+    hooks = {"test_hooks": True} if test_hooks else {}  # else LOCKHUB_TEST_HOOKS decides
+    settings = _settings(database_url, host=host, port=port, run_engine=engine, **hooks)
     upgrade(settings.database_url)
     seed_ids = asyncio.run(_seed(settings)) if seed else None
     _banner(settings, seed_ids)

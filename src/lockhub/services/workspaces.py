@@ -40,6 +40,24 @@ async def is_sandbox(conn: AsyncConnection, workspace_id: str) -> bool:
         t.workspaces.c.workspace_id == workspace_id))).scalar_one_or_none())
 
 
+# What the fake's test hooks may act on, by Seam resource name.
+_HOOKED = {"action_attempt": (t.action_attempts, t.action_attempts.c.action_attempt_id),
+           "connect_webview": (t.connect_webviews, t.connect_webviews.c.connect_webview_id)}
+
+
+async def sandbox_owner(rt: Runtime, resource: str, row_id: str) -> str:
+    """The workspace of a row, which must be a sandbox one. The unauthenticated test hooks act
+    only on sandbox workspaces: another workspace's row gets the same 404 as an unknown id."""
+    table, id_column = _HOOKED[resource]
+    async with rt.db.read() as conn:
+        workspace_id = (await conn.execute(select(table.c.workspace_id).join(
+            t.workspaces, t.workspaces.c.workspace_id == table.c.workspace_id,
+        ).where(id_column == row_id, t.workspaces.c.is_sandbox.is_(True)))).scalar_one_or_none()
+    if workspace_id is None:
+        raise NotFound(resource, {id_column.name: row_id})
+    return workspace_id
+
+
 async def get(rt: Runtime, workspace_id: str) -> Workspace:
     async with rt.db.read() as conn:
         row = (await conn.execute(select(t.workspaces).where(

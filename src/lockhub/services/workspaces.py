@@ -102,6 +102,28 @@ async def create(rt: Runtime, *, user_id: str | None, name: str, is_sandbox: boo
     return await get(rt, workspace_id)
 
 
+async def set_suspended(rt: Runtime, workspace_id: str, suspended: bool) -> Workspace:
+    """Suspend (or restore) a workspace: while suspended, every request made as it is refused."""
+    async with rt.db.write() as conn:
+        changed = (await conn.execute(update(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id,
+        ).values(is_suspended=suspended))).rowcount
+    if not changed:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+    return await get(rt, workspace_id)
+
+
+async def delete_workspace(rt: Runtime, workspace_id: str) -> None:
+    """Delete a workspace and everything in it; its keys stop working on the next request."""
+    async with rt.db.write() as conn:
+        # Jobs carry no foreign key (the queue is shared); every other row cascades.
+        await conn.execute(delete(t.jobs).where(t.jobs.c.workspace_id == workspace_id))
+        deleted = (await conn.execute(delete(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id))).rowcount
+        if not deleted:
+            raise NotFound("workspace", {"workspace_id": workspace_id})
+
+
 async def request_reset(rt: Runtime, workspace_id: str) -> str:
     """Start a sandbox reset; the engine wipes and reseeds, then settles the attempt."""
     now = rt.clock.now()

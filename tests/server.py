@@ -28,6 +28,9 @@ class LockhubServer:
     port: int
     env: dict[str, str]
     seed: bool = True
+    # Seam's fake's /_fake/* hooks (seed_ids() and the hook tests use them); `lockhub serve`
+    # serves them only when asked with --test-hooks.
+    test_hooks: bool = True
     extra_args: list[str] = field(default_factory=list)
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -41,6 +44,8 @@ class LockhubServer:
                 "--database-url", self.database_url]
         if self.seed:
             args.append("--seed")
+        if self.test_hooks:
+            args.append("--test-hooks")
         args.extend(self.extra_args)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(args, env={**os.environ, **self.env}, stdout=log,
@@ -81,13 +86,14 @@ class LockhubServer:
 
 def start_server(tmp_dir: Path, *, seed: bool = True, env: dict[str, str] | None = None,
                  name: str = "lockhub", database_url: str | None = None,
-                 extra_args: list[str] | None = None) -> LockhubServer:
+                 extra_args: list[str] | None = None, test_hooks: bool = True) -> LockhubServer:
     server = LockhubServer(
         database_url=database_url or f"sqlite:///{tmp_dir / (name + '.db')}",
         extra_args=extra_args or [],
         port=free_port(),
         env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", **(env or {})},
         seed=seed,
+        test_hooks=test_hooks,
         log_path=tmp_dir / f"{name}.log",
     )
     return server.start()

@@ -1,4 +1,4 @@
-"""`lockhub serve | worker | migrate | seed | keys create`."""
+"""`lockhub serve | worker | migrate | seed | keys | workspaces | sandbox | webhooks`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from lockhub.store.migrate import upgrade
 app = typer.Typer(help="lockhub: a Seam-compatible smart-lock API server.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+workspaces_app = typer.Typer(help="Suspend or delete workspaces.", no_args_is_help=True)
+app.add_typer(workspaces_app, name="workspaces")
 sandbox_app = typer.Typer(help="Sandbox controls: workspace clock and device faults.",
                           no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
@@ -94,6 +96,45 @@ def keys_create(
             await rt.db.dispose()
 
     print(asyncio.run(create()))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: str = typer.Argument(..., help="The key, or its id (seam_<id>_...)"),
+                database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Delete an API key; it is refused from the next request on."""
+    from lockhub.services import credentials
+
+    async def revoke(rt) -> bool:  # type: ignore[no-untyped-def]
+        async with rt.db.write() as conn:
+            return await credentials.revoke_api_key(conn, key)
+
+    if not _with_runtime(_settings(database_url), revoke):
+        console.print("[red]no such API key[/]")
+        raise typer.Exit(1)
+    console.print("API key revoked")
+
+
+@workspaces_app.command("suspend")
+def workspaces_suspend(workspace_id: str = typer.Argument(..., help="Workspace id"),
+                       undo: bool = typer.Option(False, "--undo", help="Lift the suspension"),
+                       database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Suspend a workspace: its keys and tokens are refused (403 workspace_suspended)."""
+    from lockhub.services import workspaces
+
+    _with_runtime(_settings(database_url),
+                  lambda rt: workspaces.set_suspended(rt, workspace_id, not undo))
+    console.print(f"{workspace_id} {'restored' if undo else 'suspended'}")
+
+
+@workspaces_app.command("delete")
+def workspaces_delete(workspace_id: str = typer.Argument(..., help="Workspace id"),
+                      database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Delete a workspace with all its devices, codes, keys and history."""
+    from lockhub.services import workspaces
+
+    _with_runtime(_settings(database_url),
+                  lambda rt: workspaces.delete_workspace(rt, workspace_id))
+    console.print(f"{workspace_id} deleted")
 
 
 def _with_runtime(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -267,6 +308,10 @@ def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:
             f'seam = Seam(api_key="{key}", endpoint="{settings.base_url}")',
             "print([d.display_name for d in seam.devices.list()])",
         ]
+    if settings.test_hooks:
+        lines += ["", "TEST HOOKS ON: /_fake/* is served WITHOUT authentication (--test-hooks);",
+                  "anyone who can reach this port can rewrite sandbox action attempts and",
+                  "complete sandbox Connect Webviews. Never use this outside tests."]
     console.print(Panel(escape("\n".join(lines)), title="lockhub is running", expand=False))
 
 
@@ -275,12 +320,16 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)"),
     port: int = typer.Option(3020, help="Port to listen on"),
     database_url: str = typer.Option(None, help=DATABASE_HELP),
-    seed: bool = typer.Option(False, "--seed", help="Create the seed and serve /_fake/* hooks"),
+    seed: bool = typer.Option(False, "--seed", help="Create the seeded workspaces and devices"),
+    test_hooks: bool = typer.Option(
+        False, "--test-hooks", help="Serve Seam's fake's /_fake/* test hooks, unauthenticated "
+        "(for test suites only; also LOCKHUB_TEST_HOOKS=1)"),
     engine: bool = typer.Option(True, help="Run the background engine in this process"),
 ) -> None:
     """Migrate, optionally seed, and serve the API (with the engine, unless --no-engine)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings(database_url, host=host, port=port, test_hooks=seed, run_engine=engine)
+    hooks = {"test_hooks": True} if test_hooks else {}  # else LOCKHUB_TEST_HOOKS decides
+    settings = _settings(database_url, host=host, port=port, run_engine=engine, **hooks)
     upgrade(settings.database_url)
     seed_ids = asyncio.run(_seed(settings)) if seed else None
     _banner(settings, seed_ids)

@@ -32,8 +32,11 @@ class Settings:
     engine_poll_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_ENGINE_POLL_SECONDS", 0.25)
     )
-    # Serve the fake server's unauthenticated test hooks (/_fake/*); on with `serve --seed`.
-    test_hooks: bool = False
+    # Serve the fake server's unauthenticated test hooks (/_fake/*): only when asked for, with
+    # `serve --test-hooks` or LOCKHUB_TEST_HOOKS=1 (never implied by --seed).
+    test_hooks: bool = field(
+        default_factory=lambda: os.environ.get("LOCKHUB_TEST_HOOKS", "") in ("1", "true")
+    )
     # Multiplies every sandbox device latency (0 makes virtual locks answer at once).
     sandbox_latency_scale: float = field(
         default_factory=lambda: _env_float("LOCKHUB_SANDBOX_LATENCY_SCALE", 1.0)

@@ -1,44 +1,41 @@
-"""Who is calling: API key (`seam_…`) or personal access token (`seam_at…` + seam-workspace)."""
+"""Who is calling: API key (`seam_…`) or personal access token (`seam_at…` + seam-workspace).
+
+Credentials are read from the database on every request (one indexed read for an API key), not
+cached: a revoked key, a deleted workspace or a suspended one is refused on the very next
+request, in every process sharing the database.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from lockhub.api.routing import Auth
-from lockhub.errors import Unauthorized
+from lockhub.errors import LockhubError, Unauthorized
 from lockhub.services import credentials
 from lockhub.services.credentials import Principal
 from lockhub.services.runtime import Runtime
 
-# Successful look-ups are remembered briefly, so hot paths skip a database read per request.
-# Only successes are cached (a new key or membership works at once); a credential removed from
-# the database stops working within CACHE_SECONDS.
-CACHE_SECONDS = 5.0
-CACHE_SIZE = 10_000
-_cache: dict[tuple[str, str | None], tuple[float, Principal]] = {}
+
+class WorkspaceSuspended(LockhubError):
+    """Seam documents `is_suspended` but no error for using a suspended workspace; lockhub
+    refuses every request made as that workspace with this one."""
+
+    status_code = 403
+    error_type = "workspace_suspended"
 
 
 async def authenticate(rt: Runtime, headers: Mapping[str, str], mode: Auth) -> Principal | None:
     if mode == "none":
         return None
-    header = headers.get("authorization")
-    key = (header or "", headers.get("seam-workspace"))
-    cached = _cache.get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        principal = cached[1]
-        if mode == "workspace" and principal.workspace_id is None:
-            raise Unauthorized("A personal access token needs the seam-workspace header")
-        return principal
-    principal = await _look_up(rt, headers, mode)
-    if principal is not None:
-        if len(_cache) >= CACHE_SIZE:
-            _cache.clear()
-        _cache[key] = (time.monotonic() + CACHE_SECONDS, principal)
+    principal = await _look_up(rt, headers)
+    if principal.workspace_suspended:
+        raise WorkspaceSuspended(f"Workspace {principal.workspace_id} is suspended")
+    if mode == "workspace" and principal.workspace_id is None:
+        raise Unauthorized("A personal access token needs the seam-workspace header")
     return principal
 
 
-async def _look_up(rt: Runtime, headers: Mapping[str, str], mode: Auth) -> Principal:
+async def _look_up(rt: Runtime, headers: Mapping[str, str]) -> Principal:
     header = headers.get("authorization")
     if not header:
         raise Unauthorized("No Authorization header")
@@ -52,8 +49,6 @@ async def _look_up(rt: Runtime, headers: Mapping[str, str], mode: Auth) -> Princ
             principal = await credentials.principal_for_pat(conn, token, workspace_id)
             if principal is None:
                 raise Unauthorized("Access token not found")
-            if mode == "workspace" and principal.workspace_id is None:
-                raise Unauthorized("A personal access token needs the seam-workspace header")
             return principal
         principal = await credentials.principal_for_api_key(conn, token)
     if principal is None:

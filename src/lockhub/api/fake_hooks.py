@@ -1,4 +1,8 @@
-"""Test hooks of Seam's open-source fake, so suites written for it run against lockhub."""
+"""Test hooks of Seam's open-source fake, so suites written for it run against lockhub.
+
+The /_fake/* hooks take no credentials, so they are served only with `serve --test-hooks` and act
+only on sandbox workspaces' objects. /health is always served.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from msgspec import UNSET, UnsetType
 from lockhub.api.context import Ctx
 from lockhub.api.routing import NoParams, route
 from lockhub.domain.objects import ActionAttempt, ConnectWebview
-from lockhub.services import action_attempts, connect_webviews
+from lockhub.services import action_attempts, connect_webviews, workspaces
 from lockhub.services.seed import seed_map
 
 
@@ -56,8 +60,10 @@ async def default_seed(ctx: Ctx, params: NoParams) -> dict[str, Any]:
        response_key="action_attempt", response=ActionAttempt, test_hook=True)
 async def update_action_attempt(ctx: Ctx, params: UpdateActionAttemptParams) -> ActionAttempt:
     """Overwrite an action attempt's outcome (test hook)."""
+    workspace_id = await workspaces.sandbox_owner(ctx.rt, "action_attempt",
+                                                  params.action_attempt_id)
     return await action_attempts.overwrite(
-        ctx.rt, params.action_attempt_id, status=params.status,
+        ctx.rt, workspace_id, params.action_attempt_id, status=params.status,
         result=None if params.result is UNSET else params.result,
         error=None if params.error is UNSET else params.error)
 
@@ -67,5 +73,6 @@ async def update_action_attempt(ctx: Ctx, params: UpdateActionAttemptParams) -> 
 async def complete_connect_webview(ctx: Ctx, params: CompleteConnectWebviewParams
                                    ) -> ConnectWebview:
     """Sign the webview in with a documented test account, as an end user would (test hook)."""
+    await workspaces.sandbox_owner(ctx.rt, "connect_webview", params.connect_webview_id)
     row = await connect_webviews.complete_with_test_account(ctx.rt, params.connect_webview_id)
     return connect_webviews.to_connect_webview(row, ctx.rt.settings.base_url)

@@ -45,7 +45,7 @@ class Route:
     auth: Auth
     summary: str
     sandbox_only: bool = False
-    test_hook: bool = False  # served only when test hooks are enabled (`serve --seed`)
+    test_hook: bool = False  # served only with `serve --test-hooks`
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.events import action_event_type
 from lockhub.domain.objects import ActionAttempt, ActionAttemptError
-from lockhub.errors import NotFound
+from lockhub.engine import jobs
 from lockhub.ids import new_id
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
@@ -243,17 +243,26 @@ async def wait_until_settled(rt: Runtime, workspace_id: str, attempt_id: str,
             pass
 
 
-async def overwrite(rt: Runtime, attempt_id: str, *, status: str,
+async def overwrite(rt: Runtime, workspace_id: str, attempt_id: str, *, status: str,
                     result: dict[str, Any] | None, error: dict[str, Any] | None) -> ActionAttempt:
-    """Test hook compatible with the fake server: set an attempt's outcome directly."""
+    """Test hook compatible with the fake server: set an attempt's outcome directly.
+
+    Setting a settled attempt back to `pending` (the SDK's own tests do it to make a client time
+    out) also queues engine work for it: once the action-attempt timeout has passed, the engine
+    settles it as `action_attempt_expired`, so no attempt is left pending with nothing to end it.
+    """
     now = rt.clock.now()
     async with rt.db.write() as conn:
-        row = (await conn.execute(select(A).where(A.c.action_attempt_id == attempt_id))).first()
-        if row is None:
-            raise NotFound("action_attempt", {"action_attempt_id": attempt_id})
+        row = await get_row(conn, workspace_id, attempt_id)
+        if status == "pending" and row.status != "pending":
+            # engine/actions.run_action_attempt expires, without acting, an attempt this old.
+            expires = now + timedelta(seconds=rt.settings.action_attempt_timeout_seconds + 1)
+            await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind="action_attempt",
+                               key=f"action_attempt:{attempt_id}",
+                               payload={"action_attempt_id": attempt_id}, run_at=expires)
         await conn.execute(update(A).where(A.c.action_attempt_id == attempt_id).values(
             status=status, result=result if status == "success" else None,
             error=error if status == "error" else None, updated_at=now))
-        row = (await conn.execute(select(A).where(A.c.action_attempt_id == attempt_id))).first()
+        row = await get_row(conn, workspace_id, attempt_id)
     rt.announce_resolution()
     return to_attempt(row)

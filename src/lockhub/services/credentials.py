@@ -2,6 +2,10 @@
 
 API key: `seam_<id>_<secret>`; PAT: `seam_at<id>_<secret>`. Only sha256(secret) is stored; the
 id finds the row, `hmac.compare_digest` checks the secret.
+
+Every request is checked against the database (one indexed read that also returns the
+workspace's state), so a revoked key, a deleted workspace or a suspension takes effect on the
+next request in every process sharing the database; nothing is remembered between requests.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lockhub.store.tables import api_keys, personal_access_tokens, workspace_members
+from lockhub.store.tables import api_keys, personal_access_tokens, workspace_members, workspaces
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -49,6 +53,8 @@ class Principal:
 
     workspace_id: str | None
     user_id: str | None = None
+    # The workspace is suspended: the credential is valid, but the workspace may not be used.
+    workspace_suspended: bool = False
 
 
 async def create_api_key(conn: AsyncConnection, *, now: datetime, workspace_id: str, name: str,
@@ -72,15 +78,25 @@ async def create_pat(conn: AsyncConnection, *, now: datetime, user_id: str, name
     return f"seam_at{token_id}_{secret}"
 
 
+# Prebuilt: this runs on every request. The join refuses a key whose workspace is gone.
+_API_KEY = select(api_keys.c.workspace_id, api_keys.c.secret_digest,
+                  workspaces.c.is_suspended).join(
+    workspaces, workspaces.c.workspace_id == api_keys.c.workspace_id,
+).where(api_keys.c.api_key_id == bindparam("key_id"))
+_MEMBER = select(workspaces.c.is_suspended).join(
+    workspace_members, workspace_members.c.workspace_id == workspaces.c.workspace_id,
+).where(workspace_members.c.user_id == bindparam("user_id"),
+        workspace_members.c.workspace_id == bindparam("workspace_id"))
+
+
 async def principal_for_api_key(conn: AsyncConnection, token: str) -> Principal | None:
     parts = split_api_key(token)
     if parts is None:
         return None
-    row = (await conn.execute(select(api_keys.c.workspace_id, api_keys.c.secret_digest).where(
-        api_keys.c.api_key_id == parts[0]))).first()
+    row = (await conn.execute(_API_KEY, {"key_id": parts[0]})).first()
     if row is None or not hmac.compare_digest(row.secret_digest, digest(parts[1])):
         return None
-    return Principal(workspace_id=row.workspace_id)
+    return Principal(workspace_id=row.workspace_id, workspace_suspended=row.is_suspended)
 
 
 async def principal_for_pat(conn: AsyncConnection, token: str,
@@ -95,7 +111,18 @@ async def principal_for_pat(conn: AsyncConnection, token: str,
         return None
     if workspace_id is None:
         return Principal(workspace_id=None, user_id=row.user_id)
-    member = (await conn.execute(select(workspace_members.c.workspace_id).where(
-        workspace_members.c.user_id == row.user_id,
-        workspace_members.c.workspace_id == workspace_id))).first()
-    return Principal(workspace_id=workspace_id, user_id=row.user_id) if member else None
+    member = (await conn.execute(_MEMBER, {"user_id": row.user_id,
+                                           "workspace_id": workspace_id})).first()
+    if member is None:
+        return None
+    return Principal(workspace_id=workspace_id, user_id=row.user_id,
+                     workspace_suspended=member.is_suspended)
+
+
+async def revoke_api_key(conn: AsyncConnection, key: str) -> bool:
+    """Delete an API key, given its id (the `<id>` in `seam_<id>_<secret>`) or the whole key.
+    False if there is no such key."""
+    parts = split_api_key(key)
+    key_id = parts[0] if parts else key
+    deleted = await conn.execute(delete(api_keys).where(api_keys.c.api_key_id == key_id))
+    return deleted.rowcount > 0

@@ -40,6 +40,24 @@ async def is_sandbox(conn: AsyncConnection, workspace_id: str) -> bool:
         t.workspaces.c.workspace_id == workspace_id))).scalar_one_or_none())
 
 
+# What the fake's test hooks may act on, by Seam resource name.
+_HOOKED = {"action_attempt": (t.action_attempts, t.action_attempts.c.action_attempt_id),
+           "connect_webview": (t.connect_webviews, t.connect_webviews.c.connect_webview_id)}
+
+
+async def sandbox_owner(rt: Runtime, resource: str, row_id: str) -> str:
+    """The workspace of a row, which must be a sandbox one. The unauthenticated test hooks act
+    only on sandbox workspaces: another workspace's row gets the same 404 as an unknown id."""
+    table, id_column = _HOOKED[resource]
+    async with rt.db.read() as conn:
+        workspace_id = (await conn.execute(select(table.c.workspace_id).join(
+            t.workspaces, t.workspaces.c.workspace_id == table.c.workspace_id,
+        ).where(id_column == row_id, t.workspaces.c.is_sandbox.is_(True)))).scalar_one_or_none()
+    if workspace_id is None:
+        raise NotFound(resource, {id_column.name: row_id})
+    return workspace_id
+
+
 async def get(rt: Runtime, workspace_id: str) -> Workspace:
     async with rt.db.read() as conn:
         row = (await conn.execute(select(t.workspaces).where(
@@ -82,6 +100,28 @@ async def create(rt: Runtime, *, user_id: str | None, name: str, is_sandbox: boo
             await conn.execute(t.workspace_members.insert().values(
                 workspace_id=workspace_id, user_id=user_id))
     return await get(rt, workspace_id)
+
+
+async def set_suspended(rt: Runtime, workspace_id: str, suspended: bool) -> Workspace:
+    """Suspend (or restore) a workspace: while suspended, every request made as it is refused."""
+    async with rt.db.write() as conn:
+        changed = (await conn.execute(update(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id,
+        ).values(is_suspended=suspended))).rowcount
+    if not changed:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+    return await get(rt, workspace_id)
+
+
+async def delete_workspace(rt: Runtime, workspace_id: str) -> None:
+    """Delete a workspace and everything in it; its keys stop working on the next request."""
+    async with rt.db.write() as conn:
+        # Jobs carry no foreign key (the queue is shared); every other row cascades.
+        await conn.execute(delete(t.jobs).where(t.jobs.c.workspace_id == workspace_id))
+        deleted = (await conn.execute(delete(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id))).rowcount
+        if not deleted:
+            raise NotFound("workspace", {"workspace_id": workspace_id})
 
 
 async def request_reset(rt: Runtime, workspace_id: str) -> str:

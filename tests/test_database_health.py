@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -22,7 +22,7 @@ import pytest
 from seam import Seam
 
 from lockhub.errors import ServiceUnavailable
-from lockhub.store.db import Database
+from lockhub.store.db import Database, _unavailable
 from tests.conftest import SANDBOX_KEY
 from tests.server import LockhubServer, free_port, start_server
 
@@ -145,3 +145,28 @@ async def test_unreachable_postgresql_is_service_unavailable() -> None:
             await db.check()
     finally:
         await db.dispose()
+
+
+def _readonly_write(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "x.db").execute("CREATE TABLE t (v)").connection.commit()
+    sqlite3.connect(f"file:{tmp_path / 'x.db'}?mode=ro", uri=True).execute(
+        "INSERT INTO t VALUES (1)")
+
+
+def _full_disk_write(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db")
+    conn.execute("CREATE TABLE t (v)")
+    conn.execute("PRAGMA max_page_count = 3")
+    for _ in range(100):
+        conn.execute("INSERT INTO t VALUES (randomblob(4000))")
+
+
+@pytest.mark.parametrize("fail", [_readonly_write, _full_disk_write])
+def test_read_only_and_full_sqlite_databases_are_service_unavailable(
+    fail: Callable[[Path], None], tmp_path: Path,
+) -> None:
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        fail(tmp_path)
+    unavailable = _unavailable(raised.value, connecting=False)
+    assert isinstance(unavailable, ServiceUnavailable), raised.value
+    assert unavailable.status_code == 503

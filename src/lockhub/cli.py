@@ -33,6 +33,25 @@ console = Console()
 DATABASE_HELP = "sqlite:///PATH (default .lockhub/lockhub.db) or postgresql://USER:PASS@HOST/DB"
 
 
+CREATE_DATABASE_HELP = ("Create the SQLite database even though this deployment had one "
+                        "(its marker or secret key file is beside the missing file)")
+
+
+def _migrate(settings: Settings, create_database: bool = False) -> None:
+    """Migrate, but never put a new SQLite file in place of a deployment's missing one unless
+    told to: `serve --seed` would otherwise start over on an empty database, unnoticed."""
+    from lockhub.store import sqlite_file
+
+    try:
+        sqlite_file.prepare(settings.database_url, settings.secret_key_file,
+                            create=create_database)
+    except sqlite_file.DatabaseMissing as exc:
+        typer.echo(f"lockhub: {exc}", err=True)
+        raise typer.Exit(1) from None
+    upgrade(settings.database_url)
+    sqlite_file.mark(settings.database_url)
+
+
 def _settings(database_url: str | None, **kwargs: object) -> Settings:
     settings = Settings(**kwargs) if database_url is None else Settings(
         database_url=database_url, **kwargs)
@@ -40,10 +59,11 @@ def _settings(database_url: str | None, **kwargs: object) -> Settings:
 
 
 @app.command()
-def migrate(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+def migrate(database_url: str = typer.Option(None, help=DATABASE_HELP),
+            create_database: bool = typer.Option(False, help=CREATE_DATABASE_HELP)) -> None:
     """Apply database migrations."""
     settings = _settings(database_url)
-    upgrade(settings.database_url)
+    _migrate(settings, create_database)
     console.print(f"[green]migrated[/] {settings.database_url}")
 
 
@@ -62,7 +82,7 @@ async def _seed(settings: Settings) -> dict[str, str]:
 def seed_command(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
     """Create the seeded workspaces, keys and sandbox devices; print their ids as JSON."""
     settings = _settings(database_url)
-    upgrade(settings.database_url)
+    _migrate(settings)
     print(json.dumps(asyncio.run(_seed(settings)), indent=2))
 
 
@@ -74,7 +94,7 @@ def keys_create(
 ) -> None:
     """Create an API key for a workspace and print it (it is shown only once)."""
     settings = _settings(database_url)
-    upgrade(settings.database_url)
+    _migrate(settings)
 
     async def create() -> str:
         from sqlalchemy import select
@@ -139,7 +159,7 @@ def workspaces_delete(workspace_id: str = typer.Argument(..., help="Workspace id
 
 def _with_runtime(settings: Settings, work):  # type: ignore[no-untyped-def]
     """Run one service call against the database (a running server picks the change up)."""
-    upgrade(settings.database_url)
+    _migrate(settings)
 
     async def main():  # type: ignore[no-untyped-def]
         from lockhub.services.runtime import build_runtime
@@ -325,12 +345,13 @@ def serve(
         False, "--test-hooks", help="Serve Seam's fake's /_fake/* test hooks, unauthenticated "
         "(for test suites only; also LOCKHUB_TEST_HOOKS=1)"),
     engine: bool = typer.Option(True, help="Run the background engine in this process"),
+    create_database: bool = typer.Option(False, help=CREATE_DATABASE_HELP),
 ) -> None:
     """Migrate, optionally seed, and serve the API (with the engine, unless --no-engine)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     hooks = {"test_hooks": True} if test_hooks else {}  # else LOCKHUB_TEST_HOOKS decides
     settings = _settings(database_url, host=host, port=port, run_engine=engine, **hooks)
-    upgrade(settings.database_url)
+    _migrate(settings, create_database)
     seed_ids = asyncio.run(_seed(settings)) if seed else None
     _banner(settings, seed_ids)
 
@@ -349,7 +370,7 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
     """Run only the background engine (for deployments that split API and workers)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(database_url)
-    upgrade(settings.database_url)
+    _migrate(settings)
 
     async def main() -> None:
         from lockhub.engine.worker import Worker

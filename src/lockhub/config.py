@@ -16,6 +16,10 @@ class Settings:
     database_url: str = field(
         default_factory=lambda: os.environ.get("LOCKHUB_DATABASE_URL", "sqlite:///.lockhub/lockhub.db")
     )
+    # How long a request waits for a busy or unreachable database before a 503.
+    database_busy_timeout_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_DATABASE_BUSY_TIMEOUT_SECONDS", 5.0)
+    )
     host: str = "127.0.0.1"
     port: int = 3020
     # Public base URL used in pagination links and (later) Connect Webview URLs; derived from

@@ -85,3 +85,14 @@ class MethodNotAllowed(LockhubError):
 class RateLimited(LockhubError):
     status_code = 429
     error_type = "rate_limit_exceeded"
+
+
+class ServiceUnavailable(LockhubError):
+    """503: the database cannot take the request now (busy, unreachable, read-only, full, or
+    its file is gone). Raised by the store, so the API never sees a driver error."""
+
+    status_code = 503
+    error_type = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})

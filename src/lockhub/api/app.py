@@ -22,6 +22,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     devices,
     events,
     fake_hooks,
+    health,
     locks,
     sandbox,
     webhooks,

@@ -18,11 +18,6 @@ from lockhub.services import action_attempts, connect_webviews, workspaces
 from lockhub.services.seed import seed_map
 
 
-class Health(msgspec.Struct):
-    ok: bool
-    msg: str
-
-
 class CompleteConnectWebviewParams(msgspec.Struct):
     connect_webview_id: str
 
@@ -32,21 +27,6 @@ class UpdateActionAttemptParams(msgspec.Struct):
     status: Literal["pending", "success", "error"]
     result: dict[str, Any] | None | UnsetType = UNSET
     error: dict[str, str] | None | UnsetType = UNSET
-
-
-HEALTHY = {"msg": "I'm one with the Force. The Force is with me."}
-
-
-@route("/health", alias="GET", params=NoParams, auth="none", response=Health)
-async def health(ctx: Ctx, params: NoParams) -> dict[str, str]:
-    """Liveness probe."""
-    return HEALTHY
-
-
-@route("/health/get_health", alias="GET", params=NoParams, auth="none", response=Health)
-async def get_health(ctx: Ctx, params: NoParams) -> dict[str, str]:
-    """Liveness probe (Seam's path)."""
-    return HEALTHY
 
 
 @route("/_fake/default_seed", alias="GET", params=NoParams, auth="none",

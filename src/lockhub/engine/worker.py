@@ -17,6 +17,7 @@ from datetime import timedelta
 from lockhub.engine import jobs, liveness
 from lockhub.engine.actions import RetryLater, run_action_attempt
 from lockhub.engine.connections import ConnectionManager
+from lockhub.errors import ServiceUnavailable
 from lockhub.ids import new_id
 from lockhub.services import action_attempts
 from lockhub.services.runtime import Runtime
@@ -24,6 +25,9 @@ from lockhub.services.runtime import Runtime
 log = logging.getLogger("lockhub.engine")
 
 Handler = Callable[[Runtime, jobs.Job], Awaitable[None]]
+
+# Longest pause between claims while the database is unavailable.
+MAX_CLAIM_BACKOFF_SECONDS = 5.0
 
 
 def handlers() -> dict[str, Handler]:
@@ -49,6 +53,7 @@ class Worker:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.handlers = handlers()
         self._stopping = False
+        self._claim_backoff = 0.0
 
     async def run(self) -> None:
         await self._register()
@@ -86,9 +91,18 @@ class Worker:
             claimed = await jobs.claim(self.rt.db, now=self.rt.clock.now(),
                                        worker_id=self.worker_id,
                                        lease_seconds=self.rt.settings.lease_seconds, limit=free)
-        except Exception:  # the database may be briefly unavailable; try again next tick
-            log.exception("claiming jobs failed")
+        except Exception as exc:  # the database may be unavailable: back off, then try again
+            if not self._claim_backoff:  # once per outage, not once per tick
+                log.warning("claiming jobs failed: %s", exc,
+                            exc_info=not isinstance(exc, ServiceUnavailable))
+            self._claim_backoff = min(max(self._claim_backoff * 2,
+                                          self.rt.settings.engine_poll_seconds),
+                                      MAX_CLAIM_BACKOFF_SECONDS)
+            await asyncio.sleep(self._claim_backoff)
             return 0
+        if self._claim_backoff:
+            log.info("claiming jobs works again")
+            self._claim_backoff = 0.0
         for job in claimed:
             self.running[job.job_id] = asyncio.create_task(self._run(job))
         return len(claimed)
@@ -98,10 +112,10 @@ class Worker:
             handler = self.handlers[job.kind]
             await handler(self.rt, job)
         except RetryLater as exc:
-            await jobs.retry_later(self.rt.db, job, now=self.rt.clock.now(), error=str(exc))
+            await self._retry_later(job, str(exc))
         except Exception as exc:
             log.exception("job %s (%s) failed", job.job_id, job.kind)
-            await jobs.retry_later(self.rt.db, job, now=self.rt.clock.now(), error=repr(exc))
+            await self._retry_later(job, repr(exc))
         finally:
             self.running.pop(job.job_id, None)
             self.rt.wake_engine()
@@ -118,6 +132,12 @@ class Worker:
             return
         if dead:
             log.info("took over the leases of stopped workers %s", ", ".join(dead))
+
+    async def _retry_later(self, job: jobs.Job, error: str) -> None:
+        try:
+            await jobs.retry_later(self.rt.db, job, now=self.rt.clock.now(), error=error)
+        except Exception as exc:  # the lease expires and the job runs again
+            log.warning("job %s (%s) could not be rescheduled: %s", job.job_id, job.kind, exc)
 
     async def _renew_leases(self) -> None:
         interval = max(0.2, self.rt.settings.lease_seconds / 3)

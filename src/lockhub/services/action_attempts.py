@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.events import action_event_type
 from lockhub.domain.objects import ActionAttempt, ActionAttemptError
-from lockhub.engine import jobs
+from lockhub.engine import jobs as job_queue
 from lockhub.ids import new_id
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
@@ -257,7 +257,7 @@ async def overwrite(rt: Runtime, workspace_id: str, attempt_id: str, *, status: 
         if status == "pending" and row.status != "pending":
             # engine/actions.run_action_attempt expires, without acting, an attempt this old.
             expires = now + timedelta(seconds=rt.settings.action_attempt_timeout_seconds + 1)
-            await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind="action_attempt",
+            await job_queue.enqueue(conn, now=now, workspace_id=workspace_id, kind="action_attempt",
                                key=f"action_attempt:{attempt_id}",
                                payload={"action_attempt_id": attempt_id}, run_at=expires)
         await conn.execute(update(A).where(A.c.action_attempt_id == attempt_id).values(

@@ -49,7 +49,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url,
+                  busy_timeout_seconds=settings.database_busy_timeout_seconds)
     clock = clock or SystemClock()
     providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale),
                                   ZWaveJSProvider()])

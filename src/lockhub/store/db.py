@@ -12,24 +12,33 @@ showed those hand-offs as the largest cost of reads, and the single writer conne
 through every hand-off, capped the engine at ~50 access codes/s. A WAL read never waits for a
 lock. The writer is taken in turn through an asyncio lock, so waiting for it never blocks the
 loop, and BEGIN IMMEDIATE does not wait inside SQLite (busy_timeout 0): if another process holds
-the write lock, it is retried after an asyncio sleep, for up to WRITE_WAIT_SECONDS.
+the write lock, it is retried after an asyncio sleep, for up to the busy timeout.
+
+A database that cannot take a request (busy past the busy timeout, read-only, full, unreachable,
+or its file deleted) raises ServiceUnavailable, which the API answers with a 503 and Retry-After.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from lockhub.errors import ServiceUnavailable
+from lockhub.store import sqlite_file
 
 # JSON columns are encoded and decoded by msgspec (several times faster than the json module
 # on the rows lists return).
@@ -37,9 +46,6 @@ _JSON_CODEC: dict[str, Any] = {
     "json_serializer": lambda value: msgspec.json.encode(value).decode(),
     "json_deserializer": msgspec.json.decode,
 }
-
-# How long a writer waits for the database (another process's write, or this process's queue).
-WRITE_WAIT_SECONDS = 120.0
 
 
 def async_url(url: str) -> str:
@@ -58,7 +64,7 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: Engine, immediate: bool) -> None:
+def _configure_sqlite(engine: Engine, immediate: bool, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take over transaction control from the driver so BEGIN is ours to issue.
@@ -68,7 +74,7 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         # The writer retries BEGIN IMMEDIATE itself (Database._begin), never blocking the loop.
-        cursor.execute(f"PRAGMA busy_timeout={0 if immediate else 30000}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -92,15 +98,27 @@ class InlineConnection:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout_seconds: float = 5.0) -> None:
         self.url = url
+        self.busy_timeout = busy_timeout_seconds
         ensure_sqlite_dir(url)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self._async: AsyncEngine | None = None
         self._inline_writer: Engine | None = None
         self._inline_reader: Engine | None = None
+        self._path = sqlite_file.sqlite_path(url)
+        self._identity: sqlite_file.Identity | None = None
+        # The last write refused as unavailable (monotonic time, reason), until a write commits.
+        self._write_failure: tuple[float, str] | None = None
+        self._wrote = False
         if self.is_sqlite:
-            sync_target = str(make_url(url).set(drivername="sqlite+pysqlite"))
+            target = make_url(url).set(drivername="sqlite+pysqlite")
+            if self._path is not None:
+                # mode=rw: a connection never creates the file (after a deletion, an empty new
+                # database would take the old one's place).
+                target = target.set(database="file:" + quote(str(self._path)),
+                                    query={"mode": "rw", "uri": "true"})
+            sync_target = target.render_as_string(hide_password=False)
             self._write_turn = asyncio.Lock()
             self._inline_writer = create_engine(sync_target, pool_size=1, max_overflow=0,
                                                 connect_args={"check_same_thread": False},
@@ -110,43 +128,112 @@ class Database:
             self._inline_reader = create_engine(
                 sync_target, pool_size=int(os.environ.get("LOCKHUB_SQLITE_READERS", "4")),
                 max_overflow=-1, connect_args={"check_same_thread": False}, **_JSON_CODEC)
-            _configure_sqlite(self._inline_writer, immediate=True)
-            _configure_sqlite(self._inline_reader, immediate=False)
+            _configure_sqlite(self._inline_writer, immediate=True, busy_timeout=0)
+            # Readers run on the loop's thread: a WAL read rarely waits, and never for long.
+            _configure_sqlite(self._inline_reader, immediate=False,
+                              busy_timeout=min(self.busy_timeout, 1.0))
+            event.listen(self._inline_writer, "connect", self._record_identity)
         else:
-            self._async = create_async_engine(async_url(url), pool_size=10, max_overflow=10)
+            timeout = max(self.busy_timeout, 0.1)
+            self._async = create_async_engine(
+                async_url(url), pool_size=10, max_overflow=10, pool_timeout=timeout,
+                connect_args={"timeout": timeout, "server_settings": {
+                    "lock_timeout": str(int(timeout * 1000))}})
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One all-or-nothing write transaction."""
+        """One all-or-nothing write transaction; ServiceUnavailable if the database cannot take
+        it within the busy timeout."""
+        in_body = False
+        try:
+            async with self._write_transaction() as conn:
+                in_body = True
+                yield conn
+                in_body = False
+        except Exception as exc:
+            unavailable = _unavailable(exc, connecting=not in_body)
+            if unavailable is None:
+                raise
+            self._write_failure = (time.monotonic(), unavailable.message)
+            if unavailable is exc:
+                raise
+            raise unavailable from exc
+        if self._wrote:
+            self._write_failure = None
+
+    @asynccontextmanager
+    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        self._wrote = True
         if self._inline_writer is None:
             assert self._async is not None
             async with self._async.begin() as conn:
                 yield conn
             return
-        deadline = time.monotonic() + WRITE_WAIT_SECONDS
-        async with asyncio.timeout(WRITE_WAIT_SECONDS):
-            await self._write_turn.acquire()
+        deadline = time.monotonic() + self.busy_timeout
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await self._write_turn.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable(_BUSY) from None
         try:
             with self._inline_writer.connect() as sync_conn:
                 await _begin(sync_conn, deadline)
+                dbapi = sync_conn.connection.dbapi_connection
+                changes = dbapi.total_changes  # type: ignore[union-attr]
                 try:
                     yield InlineConnection(sync_conn)  # type: ignore[misc]
+                    self._check_file()
                 except BaseException:
                     sync_conn.rollback()
                     raise
                 sync_conn.commit()
+                # A transaction that changed nothing writes nothing: it proves no recovery.
+                self._wrote = dbapi.total_changes != changes  # type: ignore[union-attr]
         finally:
             self._write_turn.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        if self._inline_reader is None:
-            assert self._async is not None
-            async with self._async.begin() as conn:
-                yield conn
+        in_body = False
+        try:
+            if self._inline_reader is None:
+                assert self._async is not None
+                async with self._async.begin() as conn:
+                    in_body = True
+                    yield conn
+                    return
+            with self._inline_reader.begin() as sync_conn:
+                in_body = True
+                yield InlineConnection(sync_conn)  # type: ignore[misc]
+        except Exception as exc:
+            unavailable = _unavailable(exc, connecting=not in_body)
+            if unavailable is None or unavailable is exc:
+                raise
+            raise unavailable from exc
+
+    async def check(self) -> None:
+        """Raise ServiceUnavailable unless the database answers and takes writes (for /health):
+        its file is the one opened, a read succeeds, and the last write was not refused."""
+        self._check_file()
+        failure = self._write_failure
+        if failure is not None and time.monotonic() - failure[0] < _FAILURE_MEMORY_SECONDS:
+            raise ServiceUnavailable(failure[1])
+        async with self.read() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    def _record_identity(self, _dbapi_conn: Any, _record: Any) -> None:
+        if self._path is not None and self._identity is None:
+            self._identity = sqlite_file.identity(self._path)
+
+    def _check_file(self) -> None:
+        """The database file must still be the one opened: SQLite would go on writing to a
+        deleted (or replaced) file, and every write would be lost."""
+        if self._identity is None:
             return
-        with self._inline_reader.begin() as sync_conn:
-            yield InlineConnection(sync_conn)  # type: ignore[misc]
+        if sqlite_file.identity(self._path) != self._identity:  # type: ignore[arg-type]
+            raise ServiceUnavailable(
+                f"The database file {self._path} was deleted or replaced while lockhub was "
+                f"running; writes are refused. Restore it and restart lockhub.", retry_after=30)
 
     async def dispose(self) -> None:
         if self._async is not None:
@@ -154,6 +241,46 @@ class Database:
         for engine in (self._inline_writer, self._inline_reader):
             if engine is not None:
                 engine.dispose()
+
+
+_BUSY = "The database is busy (another process holds its write lock); try again shortly."
+# How long a refused write keeps /health unhealthy when no write has succeeded since.
+_FAILURE_MEMORY_SECONDS = 30.0
+# SQLite primary result codes that mean the database cannot take the request now.
+_SQLITE_UNAVAILABLE = {
+    5: _BUSY,  # SQLITE_BUSY
+    6: _BUSY,  # SQLITE_LOCKED
+    8: "The database is read-only.",  # SQLITE_READONLY
+    10: "The database could not be read or written (disk I/O error).",  # SQLITE_IOERR
+    13: "The database's disk is full.",  # SQLITE_FULL
+    14: "The database file cannot be opened.",  # SQLITE_CANTOPEN
+}
+# PostgreSQL SQLSTATE prefixes: connection exceptions, insufficient resources (disk full, too
+# many connections), operator intervention (shutdown, cannot connect now), lock timeout.
+_POSTGRES_UNAVAILABLE = ("08", "53", "57P", "55P03")
+
+
+def _unavailable(exc: BaseException, *, connecting: bool) -> ServiceUnavailable | None:
+    """The ServiceUnavailable an exception from the database stands for, or None. OSErrors
+    count only while connecting or committing: inside a transaction they are the caller's."""
+    if isinstance(exc, ServiceUnavailable):
+        return exc
+    if isinstance(exc, SQLAlchemyTimeoutError):
+        return ServiceUnavailable("The database has no free connection; try again shortly.")
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, sqlite3.Error):
+        message = _SQLITE_UNAVAILABLE.get(getattr(orig, "sqlite_errorcode", 0) & 0xFF)
+        if message is None:
+            return None
+        return ServiceUnavailable(message, retry_after=1 if message == _BUSY else 5)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_POSTGRES_UNAVAILABLE):
+        return ServiceUnavailable(f"The database is unavailable ({sqlstate}); try again shortly.",
+                                  retry_after=5)
+    if connecting and isinstance(exc, OSError):
+        return ServiceUnavailable(f"The database cannot be reached ({exc.strerror or exc}); "
+                                  f"try again shortly.", retry_after=5)
+    return None
 
 
 async def _begin(conn: Connection, deadline: float) -> None:

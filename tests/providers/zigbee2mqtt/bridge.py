@@ -386,7 +386,8 @@ class Z2MBridge:
         # Ready once the broker has echoed the last start-up publish back (Z2M subscribes to
         # its own base topic), so a client subscribing after start() sees the whole snapshot.
         self._startup_marker = f"{self.base_topic}/bridge/logging"
-        await self._publish("bridge/logging", dumps({"level": "info", "message": "z2m: Zigbee2MQTT started!"}), log=False)
+        started = dumps({"level": "info", "message": "z2m: Zigbee2MQTT started!"})
+        await self._publish("bridge/logging", started, log=False)
 
     async def _republish_retained(self) -> None:
         await asyncio.sleep(self.republish_delay)
@@ -839,7 +840,9 @@ class Z2MBridge:
         enabled = value.get("user_enabled")
         status = 3 if enabled is not None and not enabled else 1
         pin_text = _js_string(pin)
-        await self._zcl(device, f'setPinCode({dumps({"userid": user, "userstatus": status, "usertype": USER_TYPES[user_type], "pincodevalue": pin_text})}, {ZCL_OPTIONS})', 5)
+        args = dumps({"userid": user, "userstatus": status, "usertype": USER_TYPES[user_type],
+                      "pincodevalue": pin_text})
+        await self._zcl(device, f"setPinCode({args}, {ZCL_OPTIONS})", 5)
         if not self._lock_accepts_pin(device, user, pin_text):
             return  # setPinCodeRsp with a failure status: nobody looks at it
         device.slots[user] = Slot(pin=pin_text, status=status, user_type=user_type)
@@ -874,7 +877,8 @@ class Z2MBridge:
         status = value.get("status")
         if status not in names:
             raise ConverterError(f"Expected one of: {', '.join(names)}, got: '{status}'")
-        await self._zcl(device, f'setUserStatus({{"userid":{user},"userstatus":{names[status]}}}, {ZCL_OPTIONS})', 9)
+        args = dumps({"userid": user, "userstatus": names[status]})
+        await self._zcl(device, f"setUserStatus({args}, {ZCL_OPTIONS})", 9)
         if status == "available":
             device.slots.pop(user, None)
         elif user in device.slots:
@@ -904,7 +908,8 @@ class Z2MBridge:
     async def _set_auto_relock_time(self, device: SimLock, value: Any) -> None:
         seconds = _js_int(value)
         if seconds is None:
-            raise ConverterError(f"auto_relock_time is not a number, got {_js_typeof(value)} ({dumps(value)})")
+            raise ConverterError(f"auto_relock_time is not a number, got {_js_typeof(value)} "
+                                 f"({dumps(value)})")
         await self._zcl(device, f'write({{"autoRelockTime":{seconds}}}, {ZCL_OPTIONS})')
         device.auto_relock_time = seconds
         await self._publish_state(device, {"auto_relock_time": seconds})

@@ -222,11 +222,9 @@ async def test_join_interview_and_leave(z2m_bridge: Z2MBridge, mqtt_watch: MqttW
     mark = mqtt_watch.mark()
     nimly = "0x0017880100aa0003"
     await z2m_bridge.join(nimly, "Nimly")
+    await mqtt_watch.wait_for(f"{Z}/bridge/event",
+                              lambda p: p["data"].get("status") == "successful", since=mark)
     events = [m.payload for m in mqtt_watch.since(mark, f"{Z}/bridge/event")]
-    if len(events) < 3:
-        await mqtt_watch.wait_for(f"{Z}/bridge/event", lambda p: p["data"].get("status") == "successful",
-                                  since=mark)
-        events = [m.payload for m in mqtt_watch.since(mark, f"{Z}/bridge/event")]
     assert [(e["type"], e["data"].get("status")) for e in events] == [
         ("device_joined", None), ("device_interview", "started"),
         ("device_interview", "successful")]
@@ -290,3 +288,18 @@ async def test_broker_restart_bridge_reconnects_and_republishes_retained(
                     break
     assert FRONT_DOOR.encode() in seen[f"{Z}/bridge/devices"]
     assert seen[f"{Z}/bridge/state"] == b'{"state":"online"}'
+
+
+async def test_relock_time_is_optimistic_and_the_lock_relocks_itself(
+        z2m_bridge: Z2MBridge, mqtt_watch: MqttWatcher) -> None:
+    z2m_bridge.time_scale = 0.01  # 5 s of lock time pass in 50 ms
+    mark = mqtt_watch.mark()
+    await mqtt_watch.publish(f"{Z}/front_door/set", {"auto_relock_time": 5})
+    await mqtt_watch.wait_for(f"{Z}/front_door", lambda p: p.get("auto_relock_time") == 5, since=mark)
+    await mqtt_watch.publish(f"{Z}/front_door/set", {"state": "UNLOCK"})
+    relock = await mqtt_watch.wait_for(f"{Z}/front_door", lambda p: p.get("action") == "auto_lock",
+                                       since=mark)
+    assert relock.payload["action_source_name"] == "manual"
+    after = mqtt_watch.messages.index(relock) + 1
+    report = await mqtt_watch.wait_for(f"{Z}/front_door", since=after)
+    assert report.payload["lock_state"] == "locked" and "action" not in report.payload

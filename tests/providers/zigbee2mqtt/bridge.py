@@ -22,6 +22,7 @@ import asyncio
 import contextvars
 import copy
 import json
+import logging
 import re
 import socket
 from collections.abc import Coroutine
@@ -319,7 +320,10 @@ class Z2MBridge:
         self._alive = False
         self._session += 1
         if client is not None:
-            sock = client._client.socket()  # no public API for "die without DISCONNECT"
+            # No public API for "die without DISCONNECT": break the socket under paho, and
+            # stop paho from asking the event loop to write (a DISCONNECT) to the dead fd.
+            client._client.on_socket_register_write = None
+            sock = client._client.socket()
             if sock is not None:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
@@ -346,7 +350,8 @@ class Z2MBridge:
         while self._alive and session == self._session:
             client = aiomqtt.Client(self.host, self.port, username=self.username,
                                     password=self.password, will=will,
-                                    identifier=f"zigbee2mqtt_sim_{id(self):x}_{session}")
+                                    identifier=f"zigbee2mqtt_sim_{id(self):x}_{session}",
+                                    logger=logging.getLogger("z2m_sim.mqtt"))
             try:
                 async with client:
                     self._client = client

@@ -1,7 +1,10 @@
-"""Encryption of secrets lockhub must read back (webhook signing secrets), at rest."""
+"""Encryption of secrets lockhub must read back (webhook signing secrets), at rest; and keys
+derived from the same secret for signing what lockhub hands out (page cursors)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from functools import cache
 from pathlib import Path
@@ -40,3 +43,10 @@ def encrypt(settings: Settings, plaintext: str) -> str:
 
 def decrypt(settings: Settings, token: str) -> str:
     return _fernet(_key(settings)).decrypt(token.encode()).decode()
+
+
+@cache
+def derived_key(settings: Settings, purpose: str) -> bytes:
+    """A key for `purpose` (e.g. signing page cursors) from the one secret, so a deployment
+    has one secret to keep and share, and a leak of one derived key reveals nothing else."""
+    return hmac.new(_key(settings), b"lockhub:" + purpose.encode(), hashlib.sha256).digest()

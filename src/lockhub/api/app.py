@@ -60,11 +60,11 @@ async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) ->
         if not body.strip():
             body = b""
         principal = await authenticate(rt, request.headers, spec.auth)
-        ctx = Ctx(rt=rt, principal=principal, request_id=request_id)
+        ctx = Ctx(rt=rt, principal=principal, request_id=request_id, route_path=spec.path)
         query = request.scope.get("query_string", b"").decode("latin-1")
         params = build_params(spec.params, query, body) if spec.params else None
         result = await spec.handler(ctx, params)
-        return success(_body(rt, spec, params, result), request_id)
+        return success(_body(ctx, spec, params, result), request_id)
     except LockhubError as exc:
         return failure(exc, request_id)
     except Exception:
@@ -73,7 +73,7 @@ async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) ->
                                     status_code=500), request_id)
 
 
-def _body(rt: Runtime, spec: Route, params: Any, result: Any) -> dict[str, Any]:
+def _body(ctx: Ctx, spec: Route, params: Any, result: Any) -> dict[str, Any]:
     if isinstance(result, Extra):
         body = {spec.response_key: result.value} if spec.response_key else {}
         body.update(result.extra)
@@ -81,7 +81,7 @@ def _body(rt: Runtime, spec: Route, params: Any, result: Any) -> dict[str, Any]:
     if isinstance(result, Page):
         return {
             spec.response_key: result.items,
-            "pagination": pagination(rt.settings.base_url, spec.path, params, result.next_after),
+            "pagination": pagination(ctx, params, result.next_after),
         }
     if spec.response_key:
         return {spec.response_key: result}

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar import route as litestar_route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
@@ -30,6 +31,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
 from lockhub.api.auth import authenticate
 from lockhub.api.context import Ctx
 from lockhub.api.envelope import JSON, failure, success
+from lockhub.api.limits import MAX_BODY_BYTES, ASGIApp, InputLimits
 from lockhub.api.openapi import openapi_document
 from lockhub.api.pagination import pagination
 from lockhub.api.params import build_params
@@ -50,7 +52,7 @@ def _request_id() -> str:
 async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) -> Response[bytes]:
     request_id = _request_id()
     try:
-        body = await request.body()
+        body = await _read_body(request)
         if body and request.method in _BODY_METHODS:
             content_type = request.headers.get("content-type", "")
             if "application/json" not in content_type and body.strip():
@@ -71,6 +73,16 @@ async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) ->
         log.exception("unhandled error on %s", spec.path)
         return failure(LockhubError("Internal server error", error_type="internal_server_error",
                                     status_code=500), request_id)
+
+
+async def _read_body(request: Request[Any, Any, Any]) -> bytes:
+    # InputLimits refuses oversized bodies before they get here; this is the same limit for an
+    # app served without it.
+    try:
+        return await request.body()
+    except RequestEntityTooLarge:
+        raise LockhubError(f"Request body is larger than {MAX_BODY_BYTES} bytes",
+                           error_type="payload_too_large", status_code=413) from None
 
 
 def _body(ctx: Ctx, spec: Route, params: Any, result: Any) -> dict[str, Any]:
@@ -152,6 +164,11 @@ def create_app(rt: Runtime) -> Litestar:
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
 
+
+def asgi_app(rt: Runtime) -> ASGIApp:
+    """What `lockhub serve` runs: the application behind the header, body and body-time limits."""
+    return InputLimits(create_app(rt), body_timeout=rt.settings.body_timeout_seconds)

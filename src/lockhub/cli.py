@@ -355,11 +355,11 @@ def serve(
     seed_ids = asyncio.run(_seed(settings)) if seed else None
     _banner(settings, seed_ids)
 
-    from lockhub.api.app import create_app
+    from lockhub.api.app import asgi_app
     from lockhub.services.runtime import build_runtime
 
     def factory():  # type: ignore[no-untyped-def]
-        return create_app(build_runtime(settings))
+        return asgi_app(build_runtime(settings))
 
     uvicorn.run(factory, factory=True, host=host, port=port, log_level="warning",
                 access_log=False, lifespan="on")

@@ -66,6 +66,10 @@ class Settings:
     webhook_timeout_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_WEBHOOK_TIMEOUT_SECONDS", 15.0)
     )
+    # How long a request body may take to arrive in full before the request is answered 408.
+    body_timeout_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_BODY_TIMEOUT_SECONDS", 10.0)
+    )
     # How long `sync: true` waits for an action attempt to resolve before answering pending.
     sync_wait_seconds: float = 20.0
 

@@ -1,8 +1,11 @@
 """Encryption of secrets lockhub must read back (webhook signing secrets, provider
-credentials), at rest."""
+credentials), at rest; and keys derived from the same secret for signing what lockhub hands out
+(page cursors)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from functools import cache
@@ -59,3 +62,10 @@ def open_credentials(settings: Settings, stored: dict[str, Any]) -> dict[str, An
         return dict(stored)
     opened = json.loads(decrypt(settings, stored["sealed"]))
     return {**opened, "account_login": stored["account_login"]}
+
+
+@cache
+def derived_key(settings: Settings, purpose: str) -> bytes:
+    """A key for `purpose` (e.g. signing page cursors) from the one secret, so a deployment
+    has one secret to keep and share, and a leak of one derived key reveals nothing else."""
+    return hmac.new(_key(settings), b"lockhub:" + purpose.encode(), hashlib.sha256).digest()

@@ -516,8 +516,8 @@ ISOLATION: dict[str, list[Case]] = {
                 lambda s, p: s.connect_webviews.list(**p)),
         OwnOnly("connect_webviews", lambda w: {"search": WEBVIEW_CUSTOMER},
                 lambda s, p: s.connect_webviews.list(**p)),
-        # Workspace 1's cursor does not page through workspace 1's webviews.
-        OwnOnly("connect_webviews", lambda w: {"limit": 1, "page_cursor": w.webview_page_cursor},
+        # Workspace 1's cursor is signed for workspace 1: elsewhere it is no cursor at all.
+        Refused(400, "invalid_input", lambda w: {"limit": 1, "page_cursor": w.webview_page_cursor},
                 lambda s, p: s.connect_webviews.list(**p)),
     ],
     "/connect_webviews/delete": [
@@ -565,8 +565,8 @@ ISOLATION: dict[str, list[Case]] = {
                 lambda s, p: s.devices.list(**p)),
         OwnOnly("devices", lambda w: {"search": w.device_name},
                 lambda s, p: s.devices.list(**p)),
-        # Workspace 1's cursor does not page through workspace 1's devices.
-        OwnOnly("devices", lambda w: {"limit": 1, "page_cursor": w.page_cursor},
+        # Workspace 1's cursor is signed for workspace 1: elsewhere it is no cursor at all.
+        Refused(400, "invalid_input", lambda w: {"limit": 1, "page_cursor": w.page_cursor},
                 lambda s, p: s.devices.list(**p)),
     ],
     "/devices/unmanaged/list": [

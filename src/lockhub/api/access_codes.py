@@ -229,7 +229,7 @@ async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
     if params.device_id is UNSET and params.access_code_ids is UNSET \
             and params.search is UNSET and all(f is UNSET for f in grant_filters):
         raise InvalidInput.from_issues([([], "Either device_id or access_code_ids is required")])
-    after = decode_cursor(params, params.page_cursor or None)
+    after = decode_cursor(ctx, params)
     if any(f is not UNSET for f in grant_filters):
         return Page(items=[], next_after=None)  # no access grants exist in lockhub yet
     async with ctx.rt.db.read() as conn:
@@ -285,7 +285,7 @@ async def generate_code(ctx: Ctx, params: GenerateCodeParams) -> GeneratedCode:
        response_key="access_codes", response=list[UnmanagedAccessCode], paginated=True)
 async def list_unmanaged(ctx: Ctx, params: ListUnmanagedParams) -> Page:
     """List the codes found on a device that this workspace did not create."""
-    after = decode_cursor(params, params.page_cursor or None)
+    after = decode_cursor(ctx, params)
     async with ctx.rt.db.read() as conn:
         rows, next_after = await service.list_rows(
             conn, ctx.workspace_id, managed=False, device_id=params.device_id,

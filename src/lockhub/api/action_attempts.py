@@ -38,7 +38,7 @@ async def get_action_attempt(ctx: Ctx, params: GetActionAttemptParams) -> Action
        response=list[ActionAttempt], paginated=True)
 async def list_action_attempts(ctx: Ctx, params: ListActionAttemptsParams) -> Page:
     """List action attempts."""
-    after = decode_cursor(params, params.page_cursor or None)
+    after = decode_cursor(ctx, params)
     items, next_after = await action_attempts.list_attempts(
         ctx.rt, ctx.workspace_id,
         attempt_ids=None if params.action_attempt_ids is UNSET else params.action_attempt_ids,

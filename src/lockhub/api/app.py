@@ -13,6 +13,7 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar import route as litestar_route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
@@ -31,6 +32,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
 from lockhub.api.auth import authenticate
 from lockhub.api.context import Ctx
 from lockhub.api.envelope import JSON, failure, success
+from lockhub.api.limits import MAX_BODY_BYTES, ASGIApp, InputLimits
 from lockhub.api.openapi import openapi_document
 from lockhub.api.pagination import pagination
 from lockhub.api.params import build_params
@@ -51,7 +53,7 @@ def _request_id() -> str:
 async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) -> Response[bytes]:
     request_id = _request_id()
     try:
-        body = await request.body()
+        body = await _read_body(request)
         if body and request.method in _BODY_METHODS:
             content_type = request.headers.get("content-type", "")
             if "application/json" not in content_type and body.strip():
@@ -61,11 +63,11 @@ async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) ->
         if not body.strip():
             body = b""
         principal = await authenticate(rt, request.headers, spec.auth)
-        ctx = Ctx(rt=rt, principal=principal, request_id=request_id)
+        ctx = Ctx(rt=rt, principal=principal, request_id=request_id, route_path=spec.path)
         query = request.scope.get("query_string", b"").decode("latin-1")
         params = build_params(spec.params, query, body) if spec.params else None
         result = await spec.handler(ctx, params)
-        return success(_body(rt, spec, params, result), request_id)
+        return success(_body(ctx, spec, params, result), request_id)
     except LockhubError as exc:
         return failure(exc, request_id)
     except Exception:
@@ -74,7 +76,17 @@ async def dispatch(rt: Runtime, spec: Route, request: Request[Any, Any, Any]) ->
                                     status_code=500), request_id)
 
 
-def _body(rt: Runtime, spec: Route, params: Any, result: Any) -> dict[str, Any]:
+async def _read_body(request: Request[Any, Any, Any]) -> bytes:
+    # InputLimits refuses oversized bodies before they get here; this is the same limit for an
+    # app served without it.
+    try:
+        return await request.body()
+    except RequestEntityTooLarge:
+        raise LockhubError(f"Request body is larger than {MAX_BODY_BYTES} bytes",
+                           error_type="payload_too_large", status_code=413) from None
+
+
+def _body(ctx: Ctx, spec: Route, params: Any, result: Any) -> dict[str, Any]:
     if isinstance(result, Extra):
         body = {spec.response_key: result.value} if spec.response_key else {}
         body.update(result.extra)
@@ -82,7 +94,7 @@ def _body(rt: Runtime, spec: Route, params: Any, result: Any) -> dict[str, Any]:
     if isinstance(result, Page):
         return {
             spec.response_key: result.items,
-            "pagination": pagination(rt.settings.base_url, spec.path, params, result.next_after),
+            "pagination": pagination(ctx, params, result.next_after),
         }
     if spec.response_key:
         return {spec.response_key: result}
@@ -153,6 +165,11 @@ def create_app(rt: Runtime) -> Litestar:
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
 
+
+def asgi_app(rt: Runtime) -> ASGIApp:
+    """What `lockhub serve` runs: the application behind the header, body and body-time limits."""
+    return InputLimits(create_app(rt), body_timeout=rt.settings.body_timeout_seconds)

@@ -69,7 +69,7 @@ async def get_connect_webview(ctx: Ctx, params: ConnectWebviewIdParams) -> Conne
        response_key="connect_webviews", response=list[ConnectWebview], paginated=True)
 async def list_connect_webviews(ctx: Ctx, params: ListConnectWebviewsParams) -> Page:
     """List the workspace's Connect Webviews, oldest first."""
-    after = decode_cursor(params, params.page_cursor or None)
+    after = decode_cursor(ctx, params)
     async with ctx.rt.db.read() as conn:
         rows, next_after = await service.list_rows(
             conn, ctx.workspace_id, search=given(params.search),

@@ -72,7 +72,7 @@ async def get_connected_account(ctx: Ctx, params: GetConnectedAccountParams) -> 
        response_key="connected_accounts", response=list[ConnectedAccount], paginated=True)
 async def list_connected_accounts(ctx: Ctx, params: ListConnectedAccountsParams) -> Page:
     """List the workspace's connected accounts."""
-    after = decode_cursor(params, params.page_cursor or None)
+    after = decode_cursor(ctx, params)
     if params.space_id is not UNSET or params.user_identifier_key is not UNSET:
         return Page(items=[], next_after=None)  # no spaces or user identities exist yet
     async with ctx.rt.db.read() as conn:

@@ -14,6 +14,7 @@ class Ctx:
     rt: Runtime
     principal: Principal | None
     request_id: str
+    route_path: str = ""  # the Seam route being served (page cursors are bound to it)
 
     @property
     def workspace_id(self) -> str:

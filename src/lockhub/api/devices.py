@@ -129,7 +129,7 @@ def _filters(params: Any) -> devices.DeviceFilters:
 
 
 async def _page(ctx: Ctx, params: Any, managed: bool) -> Page:
-    after = decode_cursor(params, params.page_cursor or None)
+    after = decode_cursor(ctx, params)
     async with ctx.rt.db.read() as conn:
         items, next_after = await devices.list_devices(
             conn, ctx.workspace_id, _filters(params), managed=managed, after=after,

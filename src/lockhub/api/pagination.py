@@ -1,16 +1,31 @@
-"""Opaque, parameter-bound cursors over the stable order (created_at, id)."""
+"""Opaque page cursors over the stable order (created_at, id), signed and bound to where they
+were issued.
+
+A cursor carries a hash of the request's parameters (Seam's model: reused with other parameters
+it is `mismatched_page_parameters`) and the position after the last item, followed by an HMAC of
+that, the workspace and the route under a key derived from the server secret. So a cursor works
+only in the workspace and on the route that issued it; another's, or an edited one, is
+invalid_input, and a client can never steer the keyset query to a position of its choosing.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 
+from lockhub.api.context import Ctx
 from lockhub.errors import InvalidInput, LockhubError
+from lockhub.secret_box import derived_key
+from lockhub.store.keyset import Position
+
+_SIGNATURE_BYTES = 16
 
 
 def params_hash(params: msgspec.Struct) -> str:
@@ -19,20 +34,48 @@ def params_hash(params: msgspec.Struct) -> str:
     return hashlib.sha256(msgspec.json.encode(data, order="sorted")).hexdigest()[:32]
 
 
-def encode_cursor(params: msgspec.Struct, after: tuple[str, str]) -> str:
-    raw = msgspec.json.encode([params_hash(params), {"created_at": after[0], "id": after[1]}])
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(params: msgspec.Struct, cursor: str | None) -> tuple[datetime, str] | None:
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signature(ctx: Ctx, payload: bytes) -> bytes:
+    key = derived_key(ctx.rt.settings, "page_cursor")
+    message = b"\n".join([ctx.workspace_id.encode(), ctx.route_path.encode(), payload])
+    return hmac.new(key, message, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+
+def encode_cursor(ctx: Ctx, params: msgspec.Struct, after: tuple[str, str]) -> str:
+    payload = msgspec.json.encode([params_hash(params), {"created_at": after[0], "id": after[1]}])
+    return f"{_b64(payload)}.{_b64(_signature(ctx, payload))}"
+
+
+def _invalid_cursor() -> InvalidInput:
+    return InvalidInput.for_field(["page_cursor"], "Invalid page cursor")
+
+
+def decode_cursor(ctx: Ctx, params: Any) -> Position | None:
+    """The position `params.page_cursor` continues after (None: the first page)."""
+    cursor = params.page_cursor
     if not cursor:
         return None
+    payload_text, _, signature_text = cursor.partition(".")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        digest, position = msgspec.json.decode(base64.urlsafe_b64decode(padded))
+        payload, signature = _unb64(payload_text), _unb64(signature_text)
+    except (binascii.Error, ValueError):
+        raise _invalid_cursor() from None
+    if not hmac.compare_digest(signature, _signature(ctx, payload)):
+        raise _invalid_cursor()
+    try:
+        digest, position = msgspec.json.decode(payload)
         after = (datetime.fromisoformat(position["created_at"]), str(position["id"]))
     except Exception:
-        raise InvalidInput.for_field(["page_cursor"], "Invalid page cursor") from None
+        raise _invalid_cursor() from None
+    if after[0].tzinfo is None:
+        raise _invalid_cursor()
     if digest != params_hash(params):
         raise LockhubError(
             "page_cursor was issued for different parameters",
@@ -41,11 +84,11 @@ def decode_cursor(params: msgspec.Struct, cursor: str | None) -> tuple[datetime,
     return after
 
 
-def pagination(base_url: str, path: str, params: msgspec.Struct,
+def pagination(ctx: Ctx, params: msgspec.Struct,
                after: tuple[str, str] | None) -> dict[str, Any]:
     if after is None:
         return {"has_next_page": False, "next_page_cursor": None, "next_page_url": None}
-    cursor = encode_cursor(params, after)
+    cursor = encode_cursor(ctx, params, after)
     query = {k: v for k, v in msgspec.to_builtins(params).items() if k != "page_cursor"}
     flat: list[tuple[str, str]] = []
     for key, value in sorted(query.items()):
@@ -62,7 +105,7 @@ def pagination(base_url: str, path: str, params: msgspec.Struct,
     return {
         "has_next_page": True,
         "next_page_cursor": cursor,
-        "next_page_url": f"{base_url}{path}?{urlencode(flat)}",
+        "next_page_url": f"{ctx.rt.settings.base_url}{ctx.route_path}?{urlencode(flat)}",
     }
 
 

@@ -4,12 +4,17 @@ Query strings are parsed schema-first, like Seam's url-search-params-parser: the
 type decides whether `device_ids=a` is a string or a one-element array. `_strict=true` (what the
 SDKs send) selects strict coercion; without it the generous forms (`a[]=`, `a=1,2`, `yes`) work
 too. Body parameters win over query parameters of the same name.
+
+Every decoded parameter set is then held to two rules no Struct has to repeat: an array holds at
+most MAX_ARRAY_ITEMS items (a filter of 250,000 ids is a mistake, not a query), and a date-time
+carries a time zone (a zone-less one has no single meaning).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,6 +25,7 @@ from msgspec import inspect as mi
 
 from lockhub.errors import InvalidInput, LockhubError
 
+MAX_ARRAY_ITEMS = 1000
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _TRUE = {"true", "True", "TRUE", "yes", "1"}
 _FALSE = {"false", "False", "FALSE", "no", "0"}
@@ -168,11 +174,17 @@ def validation_error(exc: msgspec.ValidationError) -> InvalidInput:
     return InvalidInput.from_issues([(path, message)])
 
 
+_NOT_JSON = "Request body is not valid JSON"
+_TOO_DEEP = "Request body is nested too deeply"
+
+
 def decode_json_body(body: bytes) -> dict[str, Any]:
     try:
         data = msgspec.json.decode(body)
     except msgspec.DecodeError:
-        raise InvalidInput.from_issues([([], "Request body is not valid JSON")]) from None
+        raise InvalidInput.from_issues([([], _NOT_JSON)]) from None
+    except RecursionError:
+        raise InvalidInput.from_issues([([], _TOO_DEEP)]) from None
     if not isinstance(data, dict):
         raise InvalidInput.from_issues([([], "Request body must be a JSON object")])
     return data
@@ -184,15 +196,43 @@ def build_params(
     """Query parameters first, then body parameters over them; validated into `struct`."""
     try:
         if not query and body:
-            return msgspec.json.decode(body, type=struct)
-        data = coerce_query(query, struct) if query else {}
-        if body:
-            data.update(decode_json_body(body))
-        return msgspec.convert(data, struct)
+            params = msgspec.json.decode(body, type=struct)
+        else:
+            data = coerce_query(query, struct) if query else {}
+            if body:
+                data.update(decode_json_body(body))
+            params = msgspec.convert(data, struct)
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
     except msgspec.DecodeError:
-        raise InvalidInput.from_issues([([], "Request body is not valid JSON")]) from None
+        raise InvalidInput.from_issues([([], _NOT_JSON)]) from None
+    except RecursionError:
+        # msgspec's decoder stops at the interpreter's recursion limit (about 1,000 levels).
+        raise InvalidInput.from_issues([([], _TOO_DEEP)]) from None
+    issues: list[tuple[list[str], str]] = []
+    _check_values(params, [], issues)
+    if issues:
+        raise InvalidInput.from_issues(issues)
+    return params
+
+
+def _check_values(value: Any, path: list[str], issues: list[tuple[list[str], str]]) -> None:
+    """Collect the arrays over MAX_ARRAY_ITEMS and the zone-less date-times in `value`."""
+    if isinstance(value, msgspec.Struct):
+        for name, wire_name in zip(value.__struct_fields__, value.__struct_encode_fields__,
+                                   strict=True):
+            _check_values(getattr(value, name), [*path, wire_name], issues)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        if len(value) > MAX_ARRAY_ITEMS:
+            issues.append((path, f"Array must contain at most {MAX_ARRAY_ITEMS} element(s)"))
+            return
+        for index, item in enumerate(value):
+            _check_values(item, [*path, str(index)], issues)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(item, [*path, str(key)], issues)
+    elif isinstance(value, datetime) and value.tzinfo is None:
+        issues.append((path, "Timestamp needs a time zone (e.g. Z)"))
 
 
 def given(value: Any, default: Any = None) -> Any:

@@ -104,16 +104,18 @@ class Database:
             self._write_turn = asyncio.Lock()
             self._inline_writer = create_engine(sync_target, pool_size=1, max_overflow=0,
                                                 connect_args={"check_same_thread": False},
-                                                **_JSON_CODEC)
+                                                hide_parameters=True, **_JSON_CODEC)
             # No overflow limit: a read block may await other work while it holds its
             # connection, and a checkout that waited would block the loop itself.
             self._inline_reader = create_engine(
                 sync_target, pool_size=int(os.environ.get("LOCKHUB_SQLITE_READERS", "4")),
-                max_overflow=-1, connect_args={"check_same_thread": False}, **_JSON_CODEC)
+                max_overflow=-1, connect_args={"check_same_thread": False},
+                hide_parameters=True, **_JSON_CODEC)
             _configure_sqlite(self._inline_writer, immediate=True)
             _configure_sqlite(self._inline_reader, immediate=False)
         else:
-            self._async = create_async_engine(async_url(url), pool_size=10, max_overflow=10)
+            self._async = create_async_engine(async_url(url), pool_size=10, max_overflow=10,
+                                              hide_parameters=True)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lockhub.domain.access_codes import is_pin
 from lockhub.domain.objects import UnmanagedAccessCode
 from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.errors import LockhubError
@@ -57,7 +58,7 @@ async def create_unmanaged_code(rt: Runtime, workspace_id: str, device_id: str, 
         device, ref, provider = await sandbox_device(rt, conn, workspace_id, device_id)
         clash = (await conn.execute(select(access_codes.c.access_code_id).where(
             access_codes.c.device_id == device_id, access_codes.c.code == code))).first()
-    if clash is not None or not code.isdigit():
+    if clash is not None or not is_pin(code):
         raise LockhubError(f"Cannot set duplicate access code {code} on this device"
                            if clash else "The code must contain digits only.",
                            error_type="duplicate_access_code" if clash else "invalid_code",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -43,6 +44,8 @@ COMMAND_TIMEOUT_SECONDS = 20.0
 OWN_COMMAND_ECHO_SECONDS = 10.0
 CONFIRM_POLL_SECONDS = 0.5
 OCCUPIED = {1, 2, 3, 4}  # User ID status: enabled, disabled, messaging, passage mode
+# Z-Wave JS notices a dead node come back only when it hears from it: ping dead locks this often.
+DEAD_PING_SECONDS = float(os.environ.get("LOCKHUB_ZWAVE_DEAD_PING_SECONDS", "60"))
 NODE_EVENTS = ("value updated", "value added", "value notification", "notification", "dead",
                "alive", "ready", "wake up", "sleep", "interview completed")
 
@@ -56,6 +59,7 @@ class ZWaveJSProvider:
         self.live: dict[str, ZWaveConnection] = {}
         self._own_commands: dict[str, float] = {}
         self._jammed: set[str] = set()
+        self._seen: set[str] = set()
         self._dirty_slots: dict[str, set[int] | None] = {}  # None: every slot
         self._reported: dict[str, DeviceSnapshot] = {}
 
@@ -90,8 +94,13 @@ class ZWaveJSProvider:
     def _snapshot(self, conn: ZWaveConnection, node: Any) -> DeviceSnapshot:
         snap = mapping.snapshot(conn.home_id, node_dict(node))
         pdid = snap.provider_device_id
-        if snap.jammed:
-            self._jammed.add(pdid)
+        # The "Lock state" value stays at "jammed" until the lock reports idle, which many
+        # never do: after the first sight, a jam is what the lock reported since (a jam
+        # notification or value change) and ends when the bolt is seen to move.
+        if pdid not in self._seen:
+            self._seen.add(pdid)
+            if snap.jammed:
+                self._jammed.add(pdid)
         return msgspec.structs.replace(snap, jammed=pdid in self._jammed)
 
     @contextlib.asynccontextmanager
@@ -127,14 +136,21 @@ class ZWaveJSProvider:
                                                  queue.put_nowait((e, data["node"], data))))
             await sink(ConnectionReport(connected=True))
             await sink(DeviceListReport(devices=self._locks(conn)))
+            next_ping = time.monotonic() + DEAD_PING_SECONDS
             while True:
                 getter = asyncio.create_task(queue.get())
                 done, _ = await asyncio.wait({getter, conn.closed},
+                                             timeout=max(0.0, next_ping - time.monotonic()),
                                              return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
+                if conn.closed in done:
                     getter.cancel()
                     raise ProviderError("account_disconnected",
                                         "The Z-Wave JS server closed the connection.")
+                if getter not in done:
+                    getter.cancel()
+                    await self._ping_dead_locks(conn)
+                    next_ping = time.monotonic() + DEAD_PING_SECONDS
+                    continue
                 event, node, data = getter.result()
                 if event == "node added":
                     watch(node)
@@ -146,6 +162,14 @@ class ZWaveJSProvider:
             for stop in unsubscribe:
                 stop()
             await conn.close()
+
+    async def _ping_dead_locks(self, conn: ZWaveConnection) -> None:
+        """A ping that gets through makes the driver mark the node alive (an `alive` event)."""
+        for node in conn.nodes.values():
+            if node.status == 3 and mapping.is_lock(node_dict(node)):
+                async with conn.commands:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(node.async_ping(), self.command_timeout)
 
     def _reports(self, conn: ZWaveConnection, event: str, node: Any,
                  data: dict[str, Any]) -> list[Report]:
@@ -164,6 +188,8 @@ class ZWaveJSProvider:
             if jammed:
                 self._jammed.add(pdid)
             elif jammed is False:
+                self._jammed.discard(pdid)
+            if isinstance(report, LockOperationReport):
                 self._jammed.discard(pdid)
             if notification.event in (12, 13, 14):
                 user = (notification.parameters or {}).get("userId")
@@ -243,9 +269,9 @@ class ZWaveJSProvider:
                     f"{node.node_id}-{int(mapping.DOOR_LOCK)}-0-targetMode", target,
                     wait_for_result=True), self.command_timeout)
             except TimeoutError as exc:
-                raise self._silent(node) from exc
+                raise await self._silent(node) from exc
             except BaseZwaveJSServerError as exc:
-                raise self._silent(node, str(exc)) from exc
+                raise await self._silent(node, str(exc)) from exc
             if result is not None and int(result.status) in (0, 2, 3, 4, 5):
                 raise ProviderError("lock_operation_failed",
                                     f"The lock refused the command ({result.status.name}).")
@@ -272,9 +298,14 @@ class ZWaveJSProvider:
             if answered:
                 raise ProviderError("lock_operation_failed",
                                     "The lock answered but did not move.")
-            raise self._silent(node)
+            raise await self._silent(node)
 
-    def _silent(self, node: Any, detail: str = "") -> ProviderError:
+    async def _silent(self, node: Any, detail: str = "") -> ProviderError:
+        """Why the lock did not answer: dead (a ping the driver cannot deliver also marks it
+        dead) or merely slow."""
+        if node.status != 3:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(node.async_ping(), self.command_timeout)
         if node.status == 3:
             return ProviderError("device_offline",
                                  "The lock stopped answering (Z-Wave JS marks it dead).")

@@ -29,6 +29,9 @@ clock_app = typer.Typer(help="A sandbox workspace's clock.", no_args_is_help=Tru
 sandbox_app.add_typer(clock_app, name="clock")
 webhooks_app = typer.Typer(help="Webhook deliveries: inspect and replay.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+connect_app = typer.Typer(help="Connect your own locks to a production workspace, without a "
+                          "Connect Webview.", no_args_is_help=True)
+app.add_typer(connect_app, name="connect")
 console = Console()
 
 DATABASE_HELP = "sqlite:///PATH (default .lockhub/lockhub.db) or postgresql://USER:PASS@HOST/DB"
@@ -176,7 +179,7 @@ def _with_runtime(settings: Settings, work):  # type: ignore[no-untyped-def]
     try:
         return asyncio.run(main())
     except LockhubError as exc:
-        console.print(f"[red]{exc.error_type}[/]: {escape(exc.message)}")
+        console.print(f"[red]{exc.error_type}[/]: {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -316,6 +319,52 @@ def webhooks_replay(
     delivery = _with_runtime(_settings(database_url),
                              lambda rt: webhooks.replay(rt, workspace, delivery_id))
     console.print(f"{delivery.delivery_id} is {delivery.status} again")
+
+
+def _connect(database_url: str | None, workspace: str, account_type: str,
+             form: dict[str, str]) -> None:
+    """Sign in, then print the account and its locks."""
+    from lockhub.services import connected_accounts
+
+    account_id, devices = _with_runtime(_settings(database_url), lambda rt: (
+        connected_accounts.connect_directly(rt, workspace, account_type, form)))
+    console.print(f"[green]connected[/] {account_type} account {account_id}")
+    from rich.table import Table
+
+    table = Table("device_id", "name", "maker", "locked", "online", "battery")
+    for device in devices:
+        props = device.properties
+        table.add_row(device.device_id, escape(device.display_name),
+                      escape(str(props.get("manufacturer", ""))), str(props.get("locked", "")),
+                      str(props.get("online", "")), str(props.get("battery_level", "")))
+    console.print(table)
+
+
+@connect_app.command("zwave-js")
+def connect_zwave_js(
+    url: str = typer.Argument(..., help="The Z-Wave JS server's WebSocket URL, e.g. "
+                                        "ws://192.168.1.10:3000"),
+    workspace: str = typer.Option(..., "--workspace", help="Production workspace id"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Connect a Z-Wave network through its Z-Wave JS server and list its locks."""
+    _connect(database_url, workspace, "zwave_js", {"url": url})
+
+
+@connect_app.command("zigbee2mqtt")
+def connect_zigbee2mqtt(
+    broker_url: str = typer.Argument(..., help="mqtt://HOST[:1883] or mqtts://HOST[:8883]"),
+    workspace: str = typer.Option(..., "--workspace", help="Production workspace id"),
+    username: str = typer.Option("", help="Broker username"),
+    password: str = typer.Option("", envvar="LOCKHUB_MQTT_PASSWORD",
+                                 help="Broker password (or LOCKHUB_MQTT_PASSWORD)"),
+    base_topic: str = typer.Option("zigbee2mqtt", help="Zigbee2MQTT's base topic"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Connect a Zigbee2MQTT bridge through its MQTT broker and list its locks."""
+    _connect(database_url, workspace, "zigbee2mqtt",
+             {"broker_url": broker_url, "username": username, "password": password,
+              "base_topic": base_topic})
 
 
 def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:

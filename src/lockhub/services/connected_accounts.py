@@ -386,3 +386,29 @@ async def sync_account(rt: Runtime, workspace_id: str, connected_account_id: str
             await schedule_device_sync(conn, now=rt.clock.now(), workspace_id=workspace_id,
                                        device_id=device.device_id)
     rt.wake_engine()
+
+
+async def connect_directly(rt: Runtime, workspace_id: str, account_type: str,
+                           form: dict[str, Any]) -> tuple[str, list[Any]]:
+    """Sign in without a Connect Webview (headless setups: `lockhub connect ...`); returns the
+    account id and its devices. Only providers the workspace is offered may be used."""
+    async with rt.db.read() as conn:
+        is_sandbox = (await conn.execute(select(workspaces.c.is_sandbox).where(
+            workspaces.c.workspace_id == workspace_id))).scalar_one_or_none()
+    if is_sandbox is None:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+    provider = rt.providers.for_workspace(is_sandbox).get(account_type)
+    if provider is None:
+        kind = "sandbox" if is_sandbox else "production"
+        raise LockhubError(f"{account_type} cannot be connected to a {kind} workspace.",
+                           error_type="provider_not_available")
+    try:
+        account_id = await connect_account(rt, workspace_id, account_type, form,
+                                           provider_name=provider.name)
+    except ProviderError as exc:
+        raise LockhubError(exc.message, error_type=exc.error_type) from exc
+    async with rt.db.read() as conn:
+        rows = (await conn.execute(select(devices).where(
+            devices.c.connected_account_id == account_id).order_by(
+            devices.c.created_at, devices.c.device_id))).all()
+    return account_id, [device_service.to_device(row) for row in rows]

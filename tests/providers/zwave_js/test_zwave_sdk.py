@@ -7,6 +7,8 @@ Kwikset 916). Everything a user relies on is driven through the SDK; the lock's 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -323,3 +325,37 @@ def test_the_server_going_away_disconnects_the_account_and_it_recovers(
     assert "8642" in stack.codes(SCHLAGE_BE469).values()
     assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
     seam.access_codes.delete(access_code_id=code.access_code_id)
+
+
+def run_cli(server: LockhubServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lockhub.cli", *args,
+                           "--database-url", server.database_url],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_cli_connects_a_network_headlessly_and_prints_its_locks(
+        server: LockhubServer, seam: Seam, account: str, stack: ZWaveStack) -> None:
+    done = run_cli(server, "connect", "zwave-js", stack.ws_url, "--workspace",
+                   "seed_workspace_2")
+    assert done.returncode == 0, done.stderr
+    # The same network (its home id) is the same connected account, not a second one.
+    assert f"account {account}" in done.stdout
+    for model in ("BE469", "YRD256", "916"):
+        assert model in done.stdout or any(
+            model in d.properties.model.display_name for d in seam.locks.list())
+    assert done.stdout.count("zwave_js") <= 1 and len(seam.connected_accounts.list()) == 1
+
+
+@pytest.mark.parametrize(("url", "workspace", "expected"), [
+    ("ws://127.0.0.1:1", "seed_workspace_2", "Cannot reach the Z-Wave JS server"),
+    ("http://example.com", "seed_workspace_2", "WebSocket URL"),
+    ("ws://127.0.0.1:1", "seed_workspace_1", "cannot be connected to a sandbox workspace"),
+    ("ws://127.0.0.1:1", "no_such_workspace", "not found"),
+])
+def test_the_cli_refuses_bad_input_in_one_line(server: LockhubServer, url: str,
+                                               workspace: str, expected: str) -> None:
+    done = run_cli(server, "connect", "zwave-js", url, "--workspace", workspace)
+    assert done.returncode == 1
+    output = (done.stdout + done.stderr).strip()
+    assert expected in output and "Traceback" not in output
+    assert len(output.splitlines()) == 1, output

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from lockhub import logs
 from lockhub.config import Settings
 from lockhub.store.migrate import upgrade
 
@@ -349,6 +350,7 @@ def serve(
 ) -> None:
     """Migrate, optionally seed, and serve the API (with the engine, unless --no-engine)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.scrub_secrets()
     hooks = {"test_hooks": True} if test_hooks else {}  # else LOCKHUB_TEST_HOOKS decides
     settings = _settings(database_url, host=host, port=port, run_engine=engine, **hooks)
     _migrate(settings, create_database)
@@ -369,6 +371,7 @@ def serve(
 def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
     """Run only the background engine (for deployments that split API and workers)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.scrub_secrets()
     settings = _settings(database_url)
     _migrate(settings)
 
@@ -381,7 +384,8 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, engine_worker.stop)
-        console.print(f"[green]worker[/] {engine_worker.worker_id} on {settings.database_url}")
+        console.print(f"[green]worker[/] {engine_worker.worker_id} on "
+                      f"{logs.scrub(settings.database_url)}")
         try:
             await engine_worker.run()
         finally:

@@ -128,6 +128,8 @@ class Contexts:
         self.browser, self.lockhub, self.app = browser, lockhub, app
         self.opened: list[BrowserContext] = []
         self.refused: list[str] = []
+        # Where pages may load from: lockhub, the app, and what a test adds.
+        self.origins = [lockhub.url, app.origin]
 
     def new(self, viewport: ViewportSize = DESKTOP, **options: Any) -> BrowserContext:
         context = self.browser.new_context(viewport=viewport, **options)
@@ -138,7 +140,7 @@ class Contexts:
 
     def _route(self, route: Route) -> None:
         url = route.request.url
-        if url.startswith((self.lockhub.url + "/", self.app.origin + "/")):
+        if url.startswith(tuple(origin + "/" for origin in self.origins)):
             route.continue_()
         else:
             self.refused.append(url)

@@ -20,7 +20,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM} (scripts/system-deps.sh installs it)",
                 allow_module_level=True)
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import FrameLocator, Page, expect  # noqa: E402
 from seam import Seam  # noqa: E402
 
 from lockhub.catalogue import brands, credential_kinds  # noqa: E402
@@ -287,21 +287,31 @@ def test_every_form_field_has_a_label(page: Page, lockhub: LockhubServer, sandbo
 # --- embedding and no JavaScript -------------------------------------------------------------
 
 
-def test_embedded_webview_tells_the_parent_page(page: Page, lockhub: LockhubServer,
-                                                 sandbox: Seam, app: App) -> None:
-    webview = create_webview(sandbox, app)
-    app.pages["/embed"] = f"""<!doctype html><title>Acme app</title>
+def embedding(webview_url: str) -> str:
+    """An app page that frames the webview and keeps every message it hears."""
+    return f"""<!doctype html><title>Acme app</title>
 <script>
   window.messages = [];
   addEventListener("message", e => window.messages.push({{origin: e.origin, data: e.data}}));
 </script>
-<iframe title="Connect your lock" src="{webview.url}" width="420" height="800"></iframe>"""
-    page.goto(f"{app.origin}/embed")
+<iframe title="Connect your lock" src="{webview_url}" width="420" height="800"></iframe>"""
+
+
+def sign_in_framed(page: Page) -> FrameLocator:
     frame = page.frame_locator("iframe")
     frame.locator("a[data-provider=ttlock]").click()
     frame.get_by_label("Email", exact=True).fill("jane@example.com")
     frame.get_by_label("Password", exact=True).fill("1234")
     frame.get_by_role("button", name="Sign in").click()
+    return frame
+
+
+def test_embedded_webview_tells_the_parent_page(page: Page, lockhub: LockhubServer,
+                                                 sandbox: Seam, app: App) -> None:
+    webview = create_webview(sandbox, app)
+    app.pages["/embed"] = embedding(webview.url)
+    page.goto(f"{app.origin}/embed")
+    frame = sign_in_framed(page)
 
     page.wait_for_function("window.messages.length > 0")
     connected = assert_connected(sandbox, webview.connect_webview_id, "ttlock")
@@ -313,6 +323,26 @@ def test_embedded_webview_tells_the_parent_page(page: Page, lockhub: LockhubServ
     # The frame itself then follows the redirect URL.
     expect(frame.get_by_role("heading", name="Back in the app")).to_be_visible()
     assert [f.url for f in page.frames if f != page.main_frame] == [app.redirect_url]
+
+
+def test_a_page_of_another_site_framing_the_webview_does_not_hear_the_result(
+        contexts: Contexts, sandbox: Seam, app: App) -> None:
+    """The result goes to the redirect URL's origin only: another site that frames the
+    webview (made for the app) sees the sign-in happen but is told nothing."""
+    other = App()
+    try:
+        contexts.origins.append(other.origin)
+        page = contexts.new().new_page()
+        webview = create_webview(sandbox, app)
+        other.pages["/embed"] = embedding(webview.url)
+        page.goto(f"{other.origin}/embed")
+        frame = sign_in_framed(page)
+        # The result page has run (it posts, then moves on to the app's redirect URL).
+        expect(frame.get_by_role("heading", name="Back in the app")).to_be_visible()
+        assert_connected(sandbox, webview.connect_webview_id, "ttlock")
+        assert page.evaluate("window.messages") == []
+    finally:
+        other.stop()
 
 
 def test_pages_work_without_javascript(contexts: Contexts, sandbox: Seam, app: App) -> None:

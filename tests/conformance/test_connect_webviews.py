@@ -14,10 +14,12 @@ their own (created with john's personal access token), so "first connection" mea
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +28,7 @@ import pytest
 from seam import Seam, SeamHttpApiError, SeamHttpInvalidInputError, SeamWithoutWorkspace
 
 from tests.conformance.helpers import EPOCH, PAT, SANDBOX_KEY, SANDBOX_WORKSPACE, raw
-from tests.server import LockhubServer
+from tests.server import LockhubServer, start_server
 
 TTLOCK_JANE = {"email": "jane@example.com", "password": "1234"}
 TTLOCK_JANE_DEVICES = {"Office Lock", "Front Door", "Storage Room"}
@@ -79,12 +81,13 @@ def open_page(webview: Any, provider: str | None = None) -> httpx.Response:
 
 
 def submit(server: LockhubServer, webview: Any, provider: str,
-           auth_token: str | None = None, **fields: str) -> httpx.Response:
+           auth_token: str | None = None, headers: dict[str, str] | None = None,
+           **fields: str) -> httpx.Response:
     """POST the sign-in form (its hidden fields plus what the user typed)."""
     form = {"connect_webview_id": webview.connect_webview_id,
             "auth_token": token_of(webview) if auth_token is None else auth_token,
             "provider": provider, **fields}
-    return httpx.post(f"{server.url}{VIEW_PATH}", data=form, timeout=30)
+    return httpx.post(f"{server.url}{VIEW_PATH}", data=form, headers=headers, timeout=30)
 
 
 def brands_on(page: httpx.Response) -> list[str]:
@@ -402,6 +405,98 @@ def test_the_page_needs_the_webviews_own_token(fresh: Seam, own_server: LockhubS
     assert fresh.connect_webviews.get(
         connect_webview_id=webview.connect_webview_id).status == "pending"
     assert fresh.connected_accounts.list() == []
+
+
+def still_pending(seam: Seam, webview: Any) -> bool:
+    got = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
+    return (got.status, got.connected_account_id) == ("pending", None) and not (
+        seam.connected_accounts.list())
+
+
+def test_a_sign_in_form_sent_from_another_site_is_refused(
+    fresh: Seam, own_server: LockhubServer,
+) -> None:
+    webview = fresh.connect_webviews.create(accepted_providers=["ttlock"])
+    for headers in ({"Origin": "https://evil.example"},
+                    {"Origin": "null"},  # a sandboxed frame, or a page sending no referrer
+                    {"Origin": own_server.url.replace("127.0.0.1", "localhost")},
+                    {"Origin": f"{own_server.url}.evil.example"},
+                    {"Referer": "https://evil.example/win-a-lock"}):
+        refused = submit(own_server, webview, "ttlock", headers=headers, **TTLOCK_JANE)
+        assert refused.status_code == 403, headers
+        assert "another site" in refused.text
+        assert "<form" not in refused.text
+        assert still_pending(fresh, webview), headers
+
+    # lockhub's own page (Origin, or a Referer without one) signs in.
+    own_page = f"{webview.url}&provider=ttlock"
+    assert submit(own_server, webview, "ttlock", headers={"Referer": own_page},
+                  email="jane@example.com", password="wrong").status_code == 200
+    done = submit(own_server, webview, "ttlock", headers={"Origin": own_server.url},
+                  **TTLOCK_JANE)
+    assert done.status_code == 200 and alert_on(done) is None, alert_on(done)
+    assert fresh.connect_webviews.get(
+        connect_webview_id=webview.connect_webview_id).status == "authorized"
+
+
+def test_a_sign_in_from_the_public_url_is_accepted_behind_a_proxy(
+    tmp_path: Path,
+) -> None:
+    """Behind a proxy the browser's Origin is LOCKHUB_PUBLIC_URL, not the Host lockhub sees."""
+    server = start_server(tmp_path, env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0",
+                                         "LOCKHUB_PUBLIC_URL": "https://locks.example.com"})
+    try:
+        seam = Seam(api_key=SANDBOX_KEY, endpoint=server.url)
+        webview = seam.connect_webviews.create(accepted_providers=["ttlock"])
+        assert webview.url.startswith("https://locks.example.com/")
+        evil = submit(server, webview, "ttlock", headers={"Origin": "https://example.com"},
+                      **TTLOCK_JANE)
+        assert evil.status_code == 403
+        done = submit(server, webview, "ttlock", headers={"Origin": "https://locks.example.com"},
+                      **TTLOCK_JANE)
+        assert done.status_code == 200 and alert_on(done) is None, alert_on(done)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("body", ["text/plain", "multipart/form-data", "application/json"])
+def test_a_sign_in_that_is_not_a_url_encoded_form_is_refused(
+    fresh: Seam, own_server: LockhubServer, body: str,
+) -> None:
+    webview = fresh.connect_webviews.create(accepted_providers=["ttlock"])
+    fields = {"connect_webview_id": webview.connect_webview_id, "auth_token": token_of(webview),
+              "provider": "ttlock", **TTLOCK_JANE}
+    url = f"{own_server.url}{VIEW_PATH}"
+    if body == "text/plain":  # what a forged <form enctype="text/plain"> sends
+        sent = httpx.post(url, content="&".join(f"{k}={v}" for k, v in fields.items()),
+                          headers={"Content-Type": "text/plain"})
+    elif body == "multipart/form-data":
+        sent = httpx.post(url, data=fields, files={"file": ("x.txt", b"x")})
+    else:
+        sent = httpx.post(url, json=fields)
+    assert sent.status_code == 415
+    assert "application/x-www-form-urlencoded" in sent.text
+    assert still_pending(fresh, webview)
+
+
+def post_message_target(page: httpx.Response) -> str:
+    found = re.search(r"var targetOrigin = (.*?);", page.text)
+    assert found, "the result page posts to its parent"
+    return json.loads(found.group(1))
+
+
+def test_the_result_is_posted_to_the_redirect_urls_origin_only(
+    fresh: Seam, own_server: LockhubServer,
+) -> None:
+    to_app = fresh.connect_webviews.create(
+        accepted_providers=["ttlock"], custom_redirect_url="https://App.example.com:443/done?x=1")
+    assert post_message_target(sign_in_ttlock(own_server, to_app)) == "https://app.example.com"
+    on_a_port = fresh.connect_webviews.create(
+        accepted_providers=["ttlock"], custom_redirect_url="http://[::1]:8080/done")
+    assert post_message_target(sign_in_ttlock(own_server, on_a_port)) == "http://[::1]:8080"
+    # No redirect URL: no known app, so any embedding page may hear it (ids only).
+    anywhere = fresh.connect_webviews.create(accepted_providers=["ttlock"])
+    assert post_message_target(sign_in_ttlock(own_server, anywhere)) == "*"
 
 
 def test_five_wrong_passwords_fail_the_webview(fresh: Seam, own_server: LockhubServer) -> None:

@@ -65,6 +65,13 @@ def test_non_numeric_limit_is_invalid_input(seam: Seam) -> None:
     assert list(_parameters(exc.value)) == ["limit"]
 
 
+def test_a_query_number_in_non_ascii_digits_is_invalid_input(http: httpx.Client) -> None:
+    # float("١٠") is 10.0 in Python; only 0-9 make a number on the wire.
+    response = http.get("/devices/list", params={"limit": "١٠"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["type"] == "invalid_input"
+
+
 def test_unknown_enum_value_is_invalid_input(seam: Seam) -> None:
     with pytest.raises(SeamHttpInvalidInputError) as exc:
         seam.devices.list(device_type="toaster")  # type: ignore[arg-type]

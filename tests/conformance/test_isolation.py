@@ -62,8 +62,10 @@ PIN = "4821"  # workspace 1's managed code on its device
 UNMANAGED_PIN = "7310"  # a code someone set at the lock itself
 COMMON_CODE_KEY = "ws1-cleaning-crew"
 # Closed ports: deliveries fail at once and are retried later, nothing leaves the machine.
+# Workspace 2 is a production workspace: a loopback address is refused when the webhook is
+# created, a name only when a delivery would connect.
 WS1_HOOK = "http://127.0.0.1:9/workspace-1-hook"
-WS2_HOOK = "http://127.0.0.1:9/workspace-2-hook"
+WS2_HOOK = "http://localhost:9/workspace-2-hook"
 WEBVIEW_CUSTOMER = "ws1-customer-12b"  # the customer key of workspace 1's Connect Webview
 WEBVIEW_TENANT = "ws1-tenant-12b"  # a custom metadata value of that webview
 

@@ -190,3 +190,21 @@ def test_keypad_entry_with_an_unmanaged_pin_is_attributed_to_the_unmanaged_code(
     assert unlocked.method == "keycode"
     assert unlocked.access_code_id == added.access_code_id
     assert unlocked.access_code_is_managed is False
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤", "12٣4", "１２３４", "߁߂߃߄"])
+def test_a_pin_of_other_scripts_digits_is_invalid_input_and_never_reaches_the_lock(
+    seam: Seam, own_server: LockhubServer, ids: dict[str, str], code: str
+) -> None:
+    """Python's str.isdigit takes Arabic-Indic, fullwidth and N'Ko digits; a keypad has 0-9."""
+    device_id = ids["august_device_2"]
+    pins_before = lock_pins(own_server, device_id)
+    unmanaged_before = unmanaged_ids(seam, device_id)
+    with pytest.raises(SeamHttpInvalidInputError) as caught:
+        seam.access_codes.simulate.create_unmanaged_access_code(
+            device_id=device_id, name="Other digits", code=code)
+    assert caught.value.status_code == 400 and caught.value.code == "invalid_input"
+    assert caught.value.get_validation_error_messages("code")
+    assert unmanaged_ids(seam, device_id) == unmanaged_before
+    assert lock_pins(own_server, device_id) == pins_before
+    assert not any(pin and not pin.isascii() for pin in lock_pins(own_server, device_id))

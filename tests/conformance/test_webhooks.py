@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from seam import Seam
-from seam.exceptions import SeamHttpApiError
+from seam.exceptions import SeamHttpApiError, SeamHttpInvalidInputError
 
 from tests.conformance.helpers import OTHER_KEY, SANDBOX_KEY, wait_until
 from tests.conformance.webhook_receiver import Receiver
@@ -150,12 +150,19 @@ def test_denied_target_is_never_called_and_the_delivery_fails(
                                                       "LOCKHUB_WEBHOOK_DENY": "127.0.0.1"})
     try:
         seam = Seam(api_key=SANDBOX_KEY, endpoint=server.url)
-        receiver.secret = seam.webhooks.create(url=receiver.url,
-                                               event_types=["lock.locked"]).secret
+        # The address itself is refused when the webhook is created ...
+        with pytest.raises(SeamHttpInvalidInputError):
+            seam.webhooks.create(url=receiver.url)
+        # ... and a name that resolves to it when the delivery connects, at once, no retries.
+        by_name = receiver.url.replace("127.0.0.1", "localhost")
+        receiver.secret = seam.webhooks.create(url=by_name, event_types=["lock.locked"]).secret
         seam.locks.lock_door(device_id="august_device_1")
         failed = wait_until(lambda: [d for d in _deliveries(server) if d["status"] == "failed"],
                             message="refused delivery")
-        assert "deny list" in failed[0]["attempts"][0]["error"]
+        assert failed[0]["attempt_count"] == 1
+        attempt = failed[0]["attempts"][0]
+        assert attempt["error"].startswith("target refused")
+        assert attempt.get("status_code") is None and attempt["latency_ms"] == 0
         assert receiver.requests == 0
     finally:
         server.stop()

@@ -12,6 +12,7 @@ from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
 from lockhub.api.routing import Extra, Page, route
+from lockhub.domain.access_codes import is_pin
 from lockhub.domain.objects import AccessCode, GeneratedCode, UnmanagedAccessCode
 from lockhub.errors import InvalidInput
 from lockhub.services import access_codes as service
@@ -334,6 +335,8 @@ async def delete_unmanaged(ctx: Ctx, params: DeleteUnmanagedParams) -> Extra:
 async def simulate_create_unmanaged(ctx: Ctx,
                                     params: SimulateUnmanagedParams) -> UnmanagedAccessCode:
     """Sandbox: someone adds a PIN at the lock, outside lockhub."""
+    if not is_pin(params.code):
+        raise InvalidInput.for_field(["code"], "The code must contain the digits 0-9 only")
     return await sandbox.create_unmanaged_code(ctx.rt, ctx.workspace_id, params.device_id,
                                                params.code, params.name)
 

@@ -11,7 +11,7 @@ from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
 from lockhub.api.routing import Page, route
-from lockhub.domain.enums import ConnectWebviewProvider, ProviderCategory
+from lockhub.domain.enums import ConnectWebviewProvider, LockhubProvider, ProviderCategory
 from lockhub.domain.objects import ConnectWebview
 from lockhub.services import connect_webviews as service
 
@@ -20,8 +20,8 @@ MetadataValue = Annotated[str, Meta(max_length=500)] | bool | None
 
 
 class CreateConnectWebviewParams(msgspec.Struct):
-    accepted_providers: list[ConnectWebviewProvider] | UnsetType = UNSET
-    excluded_providers: list[ConnectWebviewProvider] | UnsetType = UNSET
+    accepted_providers: list[ConnectWebviewProvider | LockhubProvider] | UnsetType = UNSET
+    excluded_providers: list[ConnectWebviewProvider | LockhubProvider] | UnsetType = UNSET
     provider_category: ProviderCategory | UnsetType = UNSET
     accepted_capabilities: list[Capability] | UnsetType = UNSET
     custom_redirect_url: str | UnsetType = UNSET

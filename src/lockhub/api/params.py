@@ -26,7 +26,8 @@ from msgspec import inspect as mi
 from lockhub.errors import InvalidInput, LockhubError
 
 MAX_ARRAY_ITEMS = 1000
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# [0-9], not \d: `\d` and float() also take other scripts' digits (`١٠`).
+_NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _TRUE = {"true", "True", "TRUE", "yes", "1"}
 _FALSE = {"false", "False", "FALSE", "no", "0"}
 

@@ -12,6 +12,7 @@ Interpretations of Seam's constraint names (objects.md §2.5), decided here:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 from lockhub.catalogue import DeviceModel
 
+_PIN = re.compile(r"[0-9]+")
 NATIVE_PRELOAD = timedelta(hours=72)
 JUST_IN_TIME_LEAD = timedelta(minutes=60)
 
@@ -32,6 +34,12 @@ class RuleViolation:
     message: str
     constraint_type: str | None = None
     field: str = "code"
+
+
+def is_pin(code: str) -> bool:
+    """A PIN is ASCII digits only: `str.isdigit` and `\\d` also take other scripts' digits
+    (`١٢٣٤`), which no keypad has."""
+    return _PIN.fullmatch(code) is not None
 
 
 def _constraint_types(model: DeviceModel) -> set[str]:
@@ -61,7 +69,7 @@ def pin_violations(model: DeviceModel, code: str, other_codes: Iterable[str] = (
         return [RuleViolation("code_constraints_violated",
                               "This device assigns its own PINs; omit `code`.",
                               "cannot_specify_pin_code")]
-    if not code.isdigit() or not code.isascii():
+    if not is_pin(code):
         return [RuleViolation("invalid_code", "The code must contain digits only.")]
     if len(code) not in model.supported_code_lengths:
         lengths = ", ".join(str(n) for n in model.supported_code_lengths)

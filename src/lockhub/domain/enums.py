@@ -184,6 +184,9 @@ ProviderCategory = Literal[
     "connectors",
 ]
 
+# lockhub's own providers (local radio systems), accepted beside Seam's keys.
+LockhubProvider = Literal["zwave_js", "zigbee2mqtt"]
+
 # Provider keys /connect_webviews/create accepts (accepted_providers, excluded_providers).
 ConnectWebviewProvider = Literal[
     "hotek",

@@ -8,34 +8,30 @@ the schedule.
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
+import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select, update
 
 from lockhub.clock import iso
 from lockhub.domain import webhooks as rules
+from lockhub.domain.urls import InvalidUrl, parse_http_url
 from lockhub.engine.jobs import Job, finish, reschedule
+from lockhub.engine.webhook_transport import PRIVATE_ALLOWED, TargetRefused
 from lockhub.secret_box import decrypt
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.tables import webhook_deliveries, webhooks, workspaces
 
 D = webhook_deliveries
-
-
-async def _resolve(host: str) -> list[Any]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return list({ipaddress.ip_address(info[4][0]) for info in infos})
+log = logging.getLogger("lockhub.engine")
+# The one error a refused target records, whatever the reason (it is logged): the delivery
+# log must not reveal what the host resolves to or whether a port is open.
+TARGET_REFUSED = ("target refused: not an allowed webhook destination (a private, loopback or "
+                  "reserved address, or on the deny list)")
+Outcome = tuple[int | None, str | None, bool, float]
 
 
 async def deliver_webhook(rt: Runtime, job: Job) -> None:
@@ -58,7 +54,11 @@ async def deliver_webhook(rt: Runtime, job: Job) -> None:
         async with rt.db.write() as conn:
             await reschedule(conn, job, clock.to_real(row.next_attempt_at))
         return
-    status_code, error, abort, latency_ms = await _post(rt, hook, row, bool(sandbox))
+    try:
+        status_code, error, abort, latency_ms = await _post(rt, hook, row, bool(sandbox))
+    except Exception as exc:  # recorded as a failed attempt, retried on the schedule
+        log.exception("webhook delivery %s could not be sent", delivery_id)
+        status_code, error, abort, latency_ms = None, _describe(exc), False, 0.0
     ok = error is None and status_code is not None and 200 <= status_code < 300
     attempts = list(row.attempts) + [{
         "at": iso(clock.real_now), "status_code": status_code,
@@ -81,28 +81,32 @@ async def deliver_webhook(rt: Runtime, job: Job) -> None:
             await reschedule(conn, job, clock.to_real(clock.now + delay))
 
 
-async def _post(rt: Runtime, hook: Any, row: Any,
-                sandbox: bool) -> tuple[int | None, str | None, bool, float]:
+async def _post(rt: Runtime, hook: Any, row: Any, sandbox: bool) -> Outcome:
     """POST the signed payload; (status, error, abort further retries, latency in ms)."""
-    started = time.perf_counter()
-    host = urlsplit(hook.url).hostname or ""
     try:
-        addresses = await _resolve(host)
-    except OSError as exc:
-        return None, f"cannot resolve {host}: {exc}", False, 0.0
-    refusal = rules.target_refusal(host, addresses, allow=rt.settings.webhook_allow,
-                                   deny=rt.settings.webhook_deny, private_allowed=sandbox)
-    if refusal is not None:
-        return None, f"target refused: {refusal}", True, 0.0
+        parse_http_url(hook.url)  # webhooks stored before URLs were checked
+    except InvalidUrl as exc:
+        return None, f"invalid webhook URL: {exc}", True, 0.0
     headers = rules.signed_headers(decrypt(rt.settings, hook.secret_encrypted), row.event_id,
                                    rt.clock.now(), row.payload)
+    started = time.perf_counter()
     try:
         response = await rt.http().post(hook.url, content=row.payload.encode(),
                                         headers=headers,
-                                        timeout=rt.settings.webhook_timeout_seconds)
+                                        timeout=rt.settings.webhook_timeout_seconds,
+                                        extensions={PRIVATE_ALLOWED: sandbox})
+    except TargetRefused as exc:
+        log.info("webhook %s: target refused: %s", hook.webhook_id, exc)
+        return None, TARGET_REFUSED, True, 0.0
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        return None, f"invalid webhook URL: {_describe(exc)}", True, 0.0
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500], False, \
-            (time.perf_counter() - started) * 1000
+        return None, _describe(exc), False, (time.perf_counter() - started) * 1000
     latency = (time.perf_counter() - started) * 1000
     abort = response.headers.get("webhook-delivery", "").lower() == "abort-message"
     return response.status_code, None, abort, latency
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc)
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:500]

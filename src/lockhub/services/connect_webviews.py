@@ -12,7 +12,7 @@ import json
 import secrets
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import msgspec
 from sqlalchemy import String, cast, func, or_, select, update
@@ -23,6 +23,7 @@ from lockhub.catalogue import Brand, credential_kinds
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.clock import iso
 from lockhub.domain.objects import ConnectWebview
+from lockhub.domain.urls import InvalidUrl, parse_http_url
 from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.providers.base import ProviderError, SecondFactorRequired
@@ -89,9 +90,10 @@ def view_url(base_url: str, row: Any) -> str:
 def _absolute_url(field_name: str, value: str | None) -> None:
     if value is None:
         return
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput.for_field([field_name], "Must be an absolute http(s) URL")
+    try:
+        parse_http_url(value)
+    except InvalidUrl as exc:
+        raise InvalidInput.for_field([field_name], str(exc)) from None
 
 
 def _resolve_providers(request: WebviewRequest) -> tuple[list[str], bool]:

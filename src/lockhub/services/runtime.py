@@ -9,6 +9,7 @@ import httpx
 
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
+from lockhub.engine.webhook_transport import webhook_client
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.providers.zigbee2mqtt import Zigbee2MQTTProvider
@@ -30,10 +31,10 @@ class Runtime:
     _http: httpx.AsyncClient | None = None
 
     def http(self) -> httpx.AsyncClient:
-        """The outbound HTTP client (webhooks): never follows redirects."""
+        """The outbound HTTP client (webhooks): guarded targets, never follows redirects."""
         if self._http is None:
-            self._http = httpx.AsyncClient(follow_redirects=False,
-                                           limits=httpx.Limits(max_connections=100))
+            self._http = webhook_client(allow=self.settings.webhook_allow,
+                                        deny=self.settings.webhook_deny)
         return self._http
 
     async def close(self) -> None:

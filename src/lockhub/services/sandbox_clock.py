@@ -51,21 +51,24 @@ async def workspace_clock(conn: AsyncConnection, workspace_id: str,
     ).where(workspaces.c.workspace_id == workspace_id))).first()
     if row is None:
         raise NotFound("workspace", {"workspace_id": workspace_id})
-    if not row.is_sandbox:
-        return WorkspaceClock(real_now, timedelta(0), None)
+    # A production workspace's clock columns stay at real time unless a test suite moved them
+    # (`set_clock(..., production_allowed=True)`, only with the server's test hooks on).
     return WorkspaceClock(real_now, timedelta(seconds=row.clock_offset_seconds),
                           row.clock_frozen_at)
 
 
 async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime, *,
                     frozen: bool | None = None, advance_seconds: float | None = None,
-                    set_to: datetime | None = None) -> WorkspaceClock:
-    """Change a sandbox clock: freeze/unfreeze, advance, or set it; wakes the engine's jobs."""
+                    set_to: datetime | None = None,
+                    production_allowed: bool = False) -> WorkspaceClock:
+    """Change a sandbox clock: freeze/unfreeze, advance, or set it; wakes the engine's jobs.
+    `production_allowed` (test hooks only) lets a suite drive a production workspace's time,
+    to test real providers' time-bound codes without waiting for them."""
     row = (await conn.execute(select(workspaces.c.is_sandbox).where(
         workspaces.c.workspace_id == workspace_id))).first()
     if row is None:
         raise NotFound("workspace", {"workspace_id": workspace_id})
-    if not row.is_sandbox:
+    if not row.is_sandbox and not production_allowed:
         raise LockhubError("Only sandbox workspaces have a controllable clock.",
                            error_type="workspace_not_sandbox")
     clock = await workspace_clock(conn, workspace_id, real_now)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 from sqlalchemy import select, update
@@ -13,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.clock import iso
 from lockhub.domain import webhooks as rules
 from lockhub.domain.events import EVENT_TYPES
+from lockhub.domain.urls import InvalidUrl, parse_http_url
 from lockhub.engine import jobs
 from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.secret_box import decrypt, encrypt
 from lockhub.services.runtime import Runtime
 from lockhub.store.owned import owned_row
-from lockhub.store.tables import webhook_deliveries, webhooks
+from lockhub.store.tables import webhook_deliveries, webhooks, workspaces
 
 W = webhooks
 D = webhook_deliveries
@@ -58,10 +58,22 @@ def job_id_for(delivery_id: str) -> str:
     return f"webhook_delivery:{delivery_id}"
 
 
-def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput.for_field(["url"], "Expected an http(s) URL")
+async def _check_url(rt: Runtime, conn: AsyncConnection, workspace_id: str, url: str) -> str:
+    """A URL that can be sent to: well formed, and not a literal address (or a name) the
+    workspace may not call. Names are judged again, by the addresses they resolve to, when
+    each delivery connects (engine/webhook_transport.py)."""
+    try:
+        target = parse_http_url(url)
+    except InvalidUrl as exc:
+        raise InvalidInput.for_field(["url"], str(exc)) from None
+    sandbox = (await conn.execute(select(workspaces.c.is_sandbox).where(
+        workspaces.c.workspace_id == workspace_id))).scalar_one_or_none()
+    refusal = rules.target_refusal(
+        target.host, [target.address] if target.address is not None else [],
+        allow=rt.settings.webhook_allow, deny=rt.settings.webhook_deny,
+        private_allowed=bool(sandbox))
+    if refusal is not None:
+        raise InvalidInput.for_field(["url"], f"Webhooks cannot be sent there: {refusal}")
     return url
 
 
@@ -81,7 +93,8 @@ async def create(rt: Runtime, workspace_id: str, url: str, event_types: list[str
     webhook_id = new_id()
     async with rt.db.write() as conn:
         await conn.execute(W.insert().values(
-            webhook_id=webhook_id, workspace_id=workspace_id, url=_check_url(url),
+            webhook_id=webhook_id, workspace_id=workspace_id,
+            url=await _check_url(rt, conn, workspace_id, url),
             event_types=_check_event_types(event_types),
             secret_encrypted=encrypt(rt.settings, rules.new_secret()),
             created_at=rt.clock.now()))
@@ -112,7 +125,7 @@ async def update_webhook(rt: Runtime, workspace_id: str, webhook_id: str, *,
         if event_types is not None:
             values["event_types"] = _check_event_types(event_types)
         if url is not None:
-            values["url"] = _check_url(url)
+            values["url"] = await _check_url(rt, conn, workspace_id, url)
         if values:
             await conn.execute(update(W).where(W.c.webhook_id == webhook_id).values(**values))
 

@@ -122,12 +122,13 @@ class Database:
             self._write_turn = asyncio.Lock()
             self._inline_writer = create_engine(sync_target, pool_size=1, max_overflow=0,
                                                 connect_args={"check_same_thread": False},
-                                                **_JSON_CODEC)
+                                                hide_parameters=True, **_JSON_CODEC)
             # No overflow limit: a read block may await other work while it holds its
             # connection, and a checkout that waited would block the loop itself.
             self._inline_reader = create_engine(
                 sync_target, pool_size=int(os.environ.get("LOCKHUB_SQLITE_READERS", "4")),
-                max_overflow=-1, connect_args={"check_same_thread": False}, **_JSON_CODEC)
+                max_overflow=-1, connect_args={"check_same_thread": False},
+                hide_parameters=True, **_JSON_CODEC)
             _configure_sqlite(self._inline_writer, immediate=True, busy_timeout=0)
             # Readers run on the loop's thread: a WAL read rarely waits, and never for long.
             _configure_sqlite(self._inline_reader, immediate=False,
@@ -138,7 +139,8 @@ class Database:
             self._async = create_async_engine(
                 async_url(url), pool_size=10, max_overflow=10, pool_timeout=timeout,
                 connect_args={"timeout": timeout, "server_settings": {
-                    "lock_timeout": str(int(timeout * 1000))}})
+                    "lock_timeout": str(int(timeout * 1000))}},
+                hide_parameters=True)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -4,12 +4,18 @@ Served at the webview's `url` (/connect_webviews/view?connect_webview_id=…&aut
 Links and the form action are relative, so the pages work behind any public base URL.
 The result page posts `connect_webview.login_succeeded` / `login_failed` to a parent window
 (when embedded in an iframe) and then follows the webview's redirect URL.
+
+Framing by any site stays allowed (Seam's guides embed the webview in an iframe), so the
+sign-in POST guards itself: it must come from lockhub's own pages (its `Origin`, else its
+`Referer`, names lockhub; clients that send neither, as non-browser clients do, pass) and be
+a url-encoded form, and the result is posted only to the integrator's app (the origin of
+the redirect URL).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response, get, post
@@ -27,6 +33,11 @@ _env = Environment(loader=PackageLoader("lockhub.web", "templates"),
 # Embedding in any site's iframe is the point of these pages; everything else stays local.
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
         "img-src 'self' data: https:; form-action 'self'; base-uri 'none'")
+# The page URL carries the webview's token: no other site sees it as a referrer. (Not
+# no-referrer: then browsers send `Origin: null` with the page's own form, which would be
+# refused with the forged ones.)
+_REFERRER_POLICY = "same-origin"
+_FORM = "application/x-www-form-urlencoded"
 _HTML = "text/html; charset=utf-8"
 _SECOND_FACTOR_PROMPTS = {
     "Others": "We emailed you a verification code. Enter it to finish signing in.",
@@ -38,7 +49,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response[str]:
     body = _env.get_template(template).render(**context)
     return Response(content=body, status_code=status, media_type=_HTML,
                     headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store",
-                             "Referrer-Policy": "no-referrer"})
+                             "Referrer-Policy": _REFERRER_POLICY})
 
 
 def _layout(page: service.PageContext | None) -> dict[str, Any]:
@@ -68,6 +79,53 @@ def _css_color(value: Any, default: str) -> str:
     if isinstance(value, str) and value and all(c.isalnum() or c in "#(),. %" for c in value):
         return value
     return default
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an absolute http(s) URL; None for anything else (`null`)."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not host:
+        return None
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def _target_origin(url: str | None) -> str | None:
+    """What the result page passes to postMessage as targetOrigin: the origin of the
+    integrator's redirect URL, or `*` when the webview has none (the message then reaches
+    any embedding page; it holds ids only, no secret). None: the URL has no usable origin,
+    and nothing is posted."""
+    if not url:
+        return "*"
+    origin = _origin(url)
+    if origin is None:
+        return None
+    scheme, host, port = origin
+    host = f"[{host}]" if ":" in host else host  # IPv6
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + ("" if port == default else f":{port}")
+
+
+def _refused_sign_in(request: Request[Any, Any, Any], base_url: str) -> Response[str] | None:
+    """A sign-in POST that did not come from lockhub's own form: sent by another site (its
+    `Origin`, or without one its `Referer`, names another origin: a forged form), or not a
+    url-encoded form (`text/plain` and multipart bodies are how forged forms are sent)."""
+    sender = request.headers.get("origin")
+    if sender is None:
+        sender = request.headers.get("referer")
+    own = {origin for origin in (_origin(str(request.base_url)), _origin(base_url)) if origin}
+    if sender is not None and _origin(sender) not in own:
+        return _page("message.html", status=403, **_layout(None), heading="Sign-in refused",
+                     message="This sign-in form was sent from another site. Open your "
+                             "sign-in link again to sign in.")
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != _FORM:
+        return _page("message.html", status=415, **_layout(None), heading="Sign-in refused",
+                     message=f"The sign-in form must be sent as {_FORM}.")
+    return None
 
 
 def _query(page: service.PageContext) -> str:
@@ -117,8 +175,11 @@ def _invalid_link() -> Response[str]:
 def _result(page: service.PageContext, outcome: service.SignInOutcome) -> Response[str]:
     webview = page.webview
     custom = page.workspace.connect_webview_customization or {}
+    target_origin = _target_origin(webview.custom_redirect_url
+                                   or webview.custom_redirect_failure_url)
     if isinstance(outcome, service.Authorized):
         return _page("done.html", **_layout(page), success=True, heading="Connected",
+                     target_origin=target_origin,
                      message=custom.get("success_message")
                      or "Your account is connected. You can close this window.",
                      redirect_url=webview.custom_redirect_url,
@@ -126,6 +187,7 @@ def _result(page: service.PageContext, outcome: service.SignInOutcome) -> Respon
                                       "connect_webview_id": webview.connect_webview_id,
                                       "connected_account_id": outcome.connected_account_id})
     return _page("done.html", **_layout(page), success=False, heading="Could not connect",
+                 target_origin=target_origin,
                  message=getattr(outcome, "message", ""),
                  redirect_url=webview.custom_redirect_failure_url or webview.custom_redirect_url,
                  browser_message={"event": "connect_webview.login_failed",
@@ -156,6 +218,9 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
 
     @post(service.VIEW_PATH, name="connect_webview_sign_in", media_type=_HTML, status_code=200)
     async def sign_in(request: Request[Any, Any, Any]) -> Response[str]:
+        refused = _refused_sign_in(request, rt.settings.base_url)
+        if refused is not None:
+            return refused
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"),
                               keep_blank_values=True))
         page = await load(form.get("connect_webview_id"), form.get("auth_token"))

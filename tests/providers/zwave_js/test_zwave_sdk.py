@@ -1,0 +1,313 @@
+"""Real Z-Wave locks behind the Seam API: the official SDK against a lockhub server whose
+production workspace is connected, through a Connect Webview, to a real zwave-js driver and
+zwave-server running a mock controller with three mock locks (Schlage BE469, Yale YRD256,
+Kwikset 916). Everything a user relies on is driven through the SDK; the lock's own side
+(keypad, thumb-turn, battery, dead node) through the mock's "at the lock" control API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from seam import Seam
+from seam.exceptions import SeamActionAttemptFailedError
+
+from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
+from tests.providers.zwave_js.stack import (
+    KWIKSET_916,
+    SCHLAGE_BE469,
+    YALE_YRD256,
+    ZWaveStack,
+    missing_prerequisite,
+)
+from tests.server import LockhubServer, start_server
+
+VIEW_PATH = "/connect_webviews/view"
+ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZWaveStack]:
+    """A network of this module's own, so its codes and lock states are not shared."""
+    if reason := missing_prerequisite():
+        pytest.skip(reason)
+    zwave = ZWaveStack().start(tmp_path_factory.mktemp("zwave-sdk"))
+    yield zwave
+    zwave.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory,
+           stack: ZWaveStack) -> Iterator[LockhubServer]:
+    srv = start_server(tmp_path_factory.mktemp("lockhub-zwave"), env=ENGINE_ENV)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def seam(server: LockhubServer) -> Seam:
+    """The seeded production workspace (no sandbox): only real providers are offered."""
+    return Seam(api_key=OTHER_KEY, endpoint=server.url)
+
+
+def submit(server: LockhubServer, webview: Any, **fields: str) -> httpx.Response:
+    """POST the Z-Wave JS form as the user's browser does."""
+    token = httpx.URL(webview.url).params["auth_token"]
+    form = {"connect_webview_id": webview.connect_webview_id, "auth_token": token,
+            "provider": "zwave_js", **fields}
+    return httpx.post(f"{server.url}{VIEW_PATH}", data=form, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def account(server: LockhubServer, seam: Seam, stack: ZWaveStack) -> str:
+    webview = seam.connect_webviews.create(accepted_providers=["zwave_js"])
+    page = submit(server, webview, url=stack.ws_url)
+    assert page.status_code == 200, page.text
+    webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
+    assert webview.status == "authorized" and webview.login_successful
+    return webview.connected_account_id
+
+
+def lock_of(seam: Seam, account: str, node: int) -> Any:
+    for device in seam.locks.list(connected_account_id=account):
+        if device.properties.zwave_metadata["node_id"] == node:
+            return device
+    raise AssertionError(f"no device for node {node}")
+
+
+def events_of(seam: Seam, device_id: str, event_type: str) -> list[Any]:
+    return seam.events.list(since=EPOCH, device_id=device_id, event_type=event_type)
+
+
+def test_the_picker_of_a_production_workspace_offers_z_wave_js(server: LockhubServer,
+                                                               seam: Seam) -> None:
+    webview = seam.connect_webviews.create(accepted_providers=["zwave_js", "zigbee2mqtt"])
+    picker = httpx.get(webview.url, timeout=30)
+    assert 'data-provider="zwave_js"' in picker.text
+    form = httpx.get(f"{webview.url}&provider=zwave_js", timeout=30)
+    assert 'name="url"' in form.text
+    providers = {p.device_provider_name for p in seam.devices.list_device_providers()}
+    assert "zwave_js" in providers
+
+
+def test_a_wrong_url_shows_the_error_on_the_form_and_stores_nothing(
+        server: LockhubServer, seam: Seam) -> None:
+    before = seam.connected_accounts.list()
+    webview = seam.connect_webviews.create(accepted_providers=["zwave_js"])
+    for url in ("http://not-a-websocket", "ws://127.0.0.1:1"):
+        page = submit(server, webview, url=url)
+        assert page.status_code == 200
+        assert 'role="alert"' in page.text
+    assert seam.connect_webviews.get(
+        connect_webview_id=webview.connect_webview_id).status == "pending"
+    assert len(seam.connected_accounts.list()) == len(before)
+
+
+def test_connecting_lists_every_lock_with_its_maker_model_and_state(seam: Seam,
+                                                                    account: str) -> None:
+    locks = seam.locks.list(connected_account_id=account)
+    by_node = {d.properties.zwave_metadata["node_id"]: d for d in locks}
+    assert set(by_node) == {SCHLAGE_BE469, YALE_YRD256, KWIKSET_916}
+    schlage, yale, kwikset = by_node[SCHLAGE_BE469], by_node[YALE_YRD256], by_node[KWIKSET_916]
+    assert (schlage.device_type, schlage.properties.manufacturer) == ("schlage_lock", "schlage")
+    assert (yale.device_type, yale.properties.manufacturer) == ("yale_lock", "yale")
+    assert (kwikset.device_type, kwikset.properties.manufacturer) == ("kwikset_lock", "kwikset")
+    assert "BE469" in schlage.properties.model.display_name
+    assert schlage.device_provider.device_provider_name == "zwave_js"
+    assert yale.properties.max_active_codes_supported == 250
+    assert schlage.properties.max_active_codes_supported == 30
+    for lock in (schlage, yale, kwikset):
+        assert lock.properties.online is True
+        assert lock.can_remotely_lock and lock.can_remotely_unlock
+        assert lock.can_program_online_access_codes
+        assert lock.properties.battery_level is not None
+        assert lock.errors == []
+    account_row = seam.connected_accounts.get(connected_account_id=account)
+    assert account_row.account_type == "zwave_js"
+    assert account_row.errors == []
+
+
+@pytest.mark.parametrize("node", [SCHLAGE_BE469, YALE_YRD256])
+def test_unlock_and_lock_move_the_bolt_and_record_remote_events(
+        seam: Seam, account: str, stack: ZWaveStack, node: int) -> None:
+    device = lock_of(seam, account, node)
+    attempt = seam.locks.unlock_door(device_id=device.device_id)
+    assert attempt.status == "success"
+    assert stack.state(node)["mode"] == "unlocked"
+    assert seam.locks.get(device_id=device.device_id).properties.locked is False
+    attempt = seam.locks.lock_door(device_id=device.device_id)
+    assert attempt.status == "success"
+    assert stack.state(node)["mode"] == "locked"
+    assert seam.locks.get(device_id=device.device_id).properties.locked is True
+    unlocked = events_of(seam, device.device_id, "lock.unlocked")
+    assert any(e.method == "remote" for e in unlocked)
+
+
+@pytest.mark.parametrize(("node", "condition", "error_type"), [
+    (YALE_YRD256, "refuse", "lock_operation_failed"),
+    (KWIKSET_916, "refuse", "lock_operation_failed"),
+    (SCHLAGE_BE469, "dead", "device_offline"),
+])
+def test_a_lock_that_refuses_or_is_dead_fails_the_attempt_with_a_typed_error(
+        seam: Seam, account: str, stack: ZWaveStack, node: int, condition: str,
+        error_type: str) -> None:
+    device = lock_of(seam, account, node)
+    seam.locks.lock_door(device_id=device.device_id)
+    (stack.set_refuse if condition == "refuse" else stack.set_dead)(node, True)
+    try:
+        with pytest.raises(SeamActionAttemptFailedError) as failed:
+            seam.locks.unlock_door(device_id=device.device_id,
+                                   wait_for_action_attempt={"timeout": 40})
+        assert failed.value.action_attempt.error.type == error_type
+        assert stack.state(node)["mode"] == "locked"
+        if condition == "dead":
+            offline = wait_until(lambda: any(
+                e["error_code"] == "device_offline"
+                for e in seam.devices.get(device_id=device.device_id).errors),
+                timeout=20, message="device_offline on the dead lock")
+            assert offline
+    finally:
+        (stack.set_refuse if condition == "refuse" else stack.set_dead)(node, False)
+    if condition == "dead":
+        wait_until(lambda: seam.devices.get(device_id=device.device_id).properties.online,
+                   timeout=30, message="the lock back online")
+
+
+def test_keypad_and_manual_operations_at_the_lock_become_events(
+        seam: Seam, account: str, stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, KWIKSET_916)
+    code = seam.access_codes.create(device_id=device.device_id, name="Guest", code="5831")
+    code = wait_until(lambda: (c := seam.access_codes.get(
+        access_code_id=code.access_code_id)).status == "set" and c,
+        timeout=30, message="the code set on the lock")
+    slot = next(int(s) for s, pin in stack.codes(KWIKSET_916).items() if pin == "5831")
+    seam.locks.lock_door(device_id=device.device_id)
+
+    stack.keypad_unlock(KWIKSET_916, user=slot)
+    keyed = wait_until(lambda: [e for e in events_of(seam, device.device_id, "lock.unlocked")
+                                if e.method == "keycode"], message="the keypad unlock event")
+    assert keyed[0].access_code_id == code.access_code_id
+    assert seam.locks.get(device_id=device.device_id).properties.locked is False
+
+    stack.manual_lock(KWIKSET_916)
+    manual = wait_until(lambda: [e for e in events_of(seam, device.device_id, "lock.locked")
+                                 if e.method == "manual"], message="the manual lock event")
+    assert manual
+    assert seam.locks.get(device_id=device.device_id).properties.locked is True
+
+    stack.wrong_code(KWIKSET_916)
+    assert wait_until(lambda: events_of(seam, device.device_id, "lock.access_denied"),
+                      message="lock.access_denied")
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+    wait_until(lambda: "5831" not in stack.codes(KWIKSET_916).values(), timeout=30,
+               message="the code removed from the lock")
+
+
+def test_an_ongoing_code_is_programmed_read_back_and_removed(
+        seam: Seam, account: str, stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, SCHLAGE_BE469)
+    code = seam.access_codes.create(device_id=device.device_id, name="Cleaner", code="2468")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=30, message="the code set")
+    assert "2468" in stack.codes(SCHLAGE_BE469).values()
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+    wait_until(lambda: "2468" not in stack.codes(SCHLAGE_BE469).values(), timeout=30,
+               message="the code removed")
+    types = [e.event_type for e in seam.events.list(since=EPOCH,
+                                                    access_code_id=code.access_code_id)]
+    assert "access_code.set_on_device" in types
+    assert "access_code.removed_from_device" in types
+
+
+def test_a_time_bound_code_is_on_the_lock_only_inside_its_window(
+        server: LockhubServer, seam: Seam, account: str, stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, YALE_YRD256)
+    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
+                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
+    try:
+        assert clock.post("/set", json={"now": "2031-02-25T12:00:00Z",
+                                        "frozen": True}).status_code == 200
+        code = seam.access_codes.create(
+            device_id=device.device_id, name="Stay", code="97531",
+            starts_at=start.isoformat(), ends_at=(start + timedelta(days=2)).isoformat())
+        assert seam.access_codes.get(access_code_id=code.access_code_id).status == "unset"
+        assert "97531" not in stack.codes(YALE_YRD256).values()
+        clock.post("/set", json={"now": "2031-03-01T15:00:00Z", "frozen": True})
+        wait_until(lambda: seam.access_codes.get(
+            access_code_id=code.access_code_id).status == "set", timeout=30,
+            message="the code set at starts_at")
+        assert "97531" in stack.codes(YALE_YRD256).values()
+        clock.post("/set", json={"now": "2031-03-03T15:00:00Z", "frozen": True})
+        wait_until(lambda: "97531" not in stack.codes(YALE_YRD256).values(), timeout=30,
+                   message="the code removed at ends_at")
+    finally:
+        clock.post("/unfreeze")
+        clock.post("/set", json={"now": datetime.now(UTC).isoformat(), "frozen": False})
+
+
+def test_a_pin_added_at_the_lock_appears_as_an_unmanaged_code(
+        seam: Seam, account: str, stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, SCHLAGE_BE469)
+    stack.set_code_at_lock(SCHLAGE_BE469, slot=25, code="7777")
+    try:
+        found = wait_until(lambda: [c for c in seam.access_codes.unmanaged.list(
+            device_id=device.device_id) if c.code == "7777"], timeout=30,
+            message="the unmanaged code")
+        assert found[0].status == "set"
+    finally:
+        stack.clear_code_at_lock(SCHLAGE_BE469, slot=25)
+    wait_until(lambda: not [c for c in seam.access_codes.unmanaged.list(
+        device_id=device.device_id) if c.code == "7777"], timeout=30,
+        message="the unmanaged code gone")
+
+
+def test_battery_reports_and_low_battery(seam: Seam, account: str, stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, YALE_YRD256)
+    stack.battery(YALE_YRD256, 15)
+    wait_until(lambda: seam.devices.get(device_id=device.device_id).properties.battery_level
+               == 0.15, message="the battery level")
+    assert events_of(seam, device.device_id, "device.low_battery")
+    assert seam.devices.get(device_id=device.device_id).properties.battery.status == "low"
+    stack.battery(YALE_YRD256, 87)
+    wait_until(lambda: seam.devices.get(device_id=device.device_id).properties.battery_level
+               == 0.87, message="the battery back up")
+
+
+def test_a_jam_is_a_device_error_until_the_bolt_moves(seam: Seam, account: str,
+                                                      stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, KWIKSET_916)
+    stack.jam(KWIKSET_916)
+    wait_until(lambda: any(e["error_code"] == "lock_jammed" for e in seam.devices.get(
+        device_id=device.device_id).errors), message="the jam error")
+    seam.locks.lock_door(device_id=device.device_id)
+    assert not any(e["error_code"] == "lock_jammed"
+                   for e in seam.devices.get(device_id=device.device_id).errors)
+
+
+def test_the_server_going_away_disconnects_the_account_and_it_recovers(
+        seam: Seam, account: str, stack: ZWaveStack, tmp_path: Path) -> None:
+    device = lock_of(seam, account, SCHLAGE_BE469)
+    stack.stop_server()
+    try:
+        wait_until(lambda: any(e["error_code"] == "account_disconnected" for e in
+                               seam.connected_accounts.get(connected_account_id=account).errors),
+                   timeout=30, message="account_disconnected")
+        assert any(e["error_code"] == "account_disconnected"
+                   for e in seam.devices.get(device_id=device.device_id).errors)
+        code = seam.access_codes.create(device_id=device.device_id, name="While down",
+                                        code="8642")
+    finally:
+        stack.start_server()
+    wait_until(lambda: not seam.connected_accounts.get(connected_account_id=account).errors,
+               timeout=60, message="the account reconnected")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=60, message="the pending code converged")
+    assert "8642" in stack.codes(SCHLAGE_BE469).values()
+    assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+    seam.access_codes.delete(access_code_id=code.access_code_id)

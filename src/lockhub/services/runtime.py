@@ -12,6 +12,7 @@ from lockhub.config import Settings
 from lockhub.engine.webhook_transport import webhook_client
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
+from lockhub.providers.zigbee2mqtt import Zigbee2MQTTProvider
 from lockhub.providers.zwave_js import ZWaveJSProvider
 from lockhub.store.db import Database
 
@@ -54,5 +55,5 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
                   busy_timeout_seconds=settings.database_busy_timeout_seconds)
     clock = clock or SystemClock()
     providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale),
-                                  ZWaveJSProvider()])
+                                  ZWaveJSProvider(), Zigbee2MQTTProvider()])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

@@ -7,6 +7,7 @@ Kwikset 916). Everything a user relies on is driven through the SDK; the lock's 
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -359,3 +360,41 @@ def test_the_cli_refuses_bad_input_in_one_line(server: LockhubServer, url: str,
     output = (done.stdout + done.stderr).strip()
     assert expected in output and "Traceback" not in output
     assert len(output.splitlines()) == 1, output
+
+
+async def _as_the_users_z_wave_ui(url: str, action: str) -> None:
+    """Z-Wave JS UI's "include" / "exclude" buttons: the user runs them, not lockhub."""
+    import aiohttp
+    from zwave_js_server.client import Client
+    from zwave_js_server.const import InclusionStrategy
+
+    async with aiohttp.ClientSession() as session:
+        client = Client(url, session)
+        await client.connect()
+        ready = asyncio.Event()
+        listening = asyncio.create_task(client.listen(ready))
+        await ready.wait()
+        controller = client.driver.controller  # type: ignore[union-attr]
+        if action == "include":
+            assert await controller.async_begin_inclusion(InclusionStrategy.INSECURE)
+        else:
+            assert await controller.async_begin_exclusion()
+        await client.disconnect()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+def test_a_lock_included_later_appears_and_an_excluded_one_is_removed(
+        seam: Seam, account: str, stack: ZWaveStack) -> None:
+    stack.include_next(5, model="kwikset_916")
+    asyncio.run(_as_the_users_z_wave_ui(stack.ws_url, "include"))
+    added = wait_until(lambda: [d for d in seam.locks.list(connected_account_id=account)
+                                if "(node 5)" in d.display_name], timeout=30,
+                       message="the new lock")
+    device_id = added[0].device_id
+    assert events_of(seam, device_id, "device.added")
+    stack.exclude_next(5)
+    asyncio.run(_as_the_users_z_wave_ui(stack.ws_url, "exclude"))
+    wait_until(lambda: any(e["error_code"] == "device_removed"
+                           for e in seam.devices.get(device_id=device_id).errors),
+               timeout=30, message="the excluded lock marked removed")
+    assert events_of(seam, device_id, "device.removed")

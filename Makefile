@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint clean bench bench-scale bench-webhooks
+.PHONY: install system-deps run test lint clean bench bench-scale bench-webhooks bench-radio
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	./bench/setup.sh
 	$(BIN)/python -m bench.scale $(BENCH_ARGS)
+
+# lockhub's overhead on a lock/unlock over the Z-Wave JS and Zigbee2MQTT test stacks.
+bench-radio: $(STAMP) system-deps
+	./scripts/test-deps.sh
+	$(BIN)/python -m bench.radio $(BENCH_ARGS)
 
 bench-webhooks: $(STAMP)
 	$(BIN)/python -m bench.webhooks $(BENCH_ARGS)

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from tests.server import start_server
 
 KEY = "seam_apikey2_token"  # the seeded production workspace
@@ -111,10 +110,9 @@ def held(server_url: str, device_id: str) -> None:
 
 def bench_zwave(operations: int, tmp: Path) -> dict[str, Any]:
     import aiohttp
+    from tests.providers.zwave_js.stack import SCHLAGE_BE469, ZWaveStack
     from zwave_js_server.client import Client
     from zwave_js_server.const import CommandClass
-
-    from tests.providers.zwave_js.stack import SCHLAGE_BE469, ZWaveStack
 
     stack = ZWaveStack(log_level="info").start(tmp / "zwave")
     try:
@@ -163,7 +161,6 @@ def bench_zwave(operations: int, tmp: Path) -> dict[str, Any]:
 
 def bench_zigbee(operations: int, tmp: Path) -> dict[str, Any]:
     import aiomqtt
-
     from tests.providers.zigbee2mqtt.bridge import Z2MBridge
     from tests.providers.zigbee2mqtt.broker import MosquittoBroker
 

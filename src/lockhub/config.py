@@ -70,6 +70,16 @@ class Settings:
     body_timeout_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_BODY_TIMEOUT_SECONDS", 10.0)
     )
+    # Test suites of real providers only: production workspaces get a controllable clock too
+    # (the /_lockhub/sandbox/clock routes), to test time-bound codes on real locks without
+    # waiting for them. Never set this on a server that controls real doors.
+    production_clock: bool = field(
+        default_factory=lambda: os.environ.get("LOCKHUB_TEST_PRODUCTION_CLOCK") == "1")
+    # How long a real lock (Z-Wave JS, Zigbee2MQTT) may take to report that a command took
+    # effect before the command fails with device_communication_timeout.
+    radio_command_timeout_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_RADIO_COMMAND_TIMEOUT_SECONDS", 20.0)
+    )
     # How long `sync: true` waits for an action attempt to resolve before answering pending.
     sync_wait_seconds: float = 20.0
 

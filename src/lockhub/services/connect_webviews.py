@@ -96,9 +96,11 @@ def _absolute_url(field_name: str, value: str | None) -> None:
         raise InvalidInput.for_field([field_name], str(exc)) from None
 
 
-def _resolve_providers(request: WebviewRequest) -> tuple[list[str], bool]:
-    """(accepted_providers, any_provider_allowed) as the webview reports them."""
-    known = catalogue_brands()
+def _resolve_providers(request: WebviewRequest,
+                       available: set[str]) -> tuple[list[str], bool]:
+    """(accepted_providers, any_provider_allowed) as the webview reports them: a list given is
+    kept as given; a category or the default means the brands this workspace can connect."""
+    known = {k: b for k, b in catalogue_brands().items() if k in available}
     if request.accepted_providers is not None:
         chosen = list(dict.fromkeys(request.accepted_providers))
         any_allowed = False
@@ -122,7 +124,11 @@ async def create(rt: Runtime, workspace_id: str, request: WebviewRequest) -> Any
     _absolute_url("custom_redirect_url", request.custom_redirect_url)
     _absolute_url("custom_redirect_failure_url", request.custom_redirect_failure_url)
     metadata = merge_custom_metadata({}, request.custom_metadata)
-    providers, any_allowed = _resolve_providers(request)
+    async with rt.db.read() as conn:
+        is_sandbox = (await conn.execute(select(workspaces.c.is_sandbox).where(
+            workspaces.c.workspace_id == workspace_id))).scalar_one()
+    providers, any_allowed = _resolve_providers(
+        request, set(rt.providers.for_workspace(bool(is_sandbox))))
     values = {
         "connect_webview_id": new_id(), "workspace_id": workspace_id,
         "auth_token": secrets.token_urlsafe(24), "status": "pending",

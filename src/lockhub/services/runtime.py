@@ -55,5 +55,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
                   busy_timeout_seconds=settings.database_busy_timeout_seconds)
     clock = clock or SystemClock()
     providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale),
-                                  ZWaveJSProvider(), Zigbee2MQTTProvider()])
+                                  ZWaveJSProvider(settings.radio_command_timeout_seconds),
+                                  Zigbee2MQTTProvider(settings.radio_command_timeout_seconds)])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

@@ -105,7 +105,7 @@ async def edit_code_at_lock(rt: Runtime, workspace_id: str, device_id: str, slot
 
 async def get_clock(rt: Runtime, workspace_id: str) -> WorkspaceClock:
     async with rt.db.read() as conn:
-        if not rt.settings.test_hooks:
+        if not rt.settings.production_clock:
             await require_sandbox(conn, workspace_id)
         return await workspace_clock(conn, workspace_id, rt.clock.now())
 
@@ -116,7 +116,7 @@ async def change_clock(rt: Runtime, workspace_id: str, *, frozen: bool | None = 
     async with rt.db.write() as conn:
         clock = await set_clock(conn, workspace_id, rt.clock.now(), frozen=frozen,
                                 advance_seconds=advance_seconds, set_to=set_to,
-                                production_allowed=rt.settings.test_hooks)
+                                production_allowed=rt.settings.production_clock)
     rt.wake_engine()
     return clock
 

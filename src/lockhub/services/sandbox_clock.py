@@ -52,7 +52,7 @@ async def workspace_clock(conn: AsyncConnection, workspace_id: str,
     if row is None:
         raise NotFound("workspace", {"workspace_id": workspace_id})
     # A production workspace's clock columns stay at real time unless a test suite moved them
-    # (`set_clock(..., production_allowed=True)`, only with the server's test hooks on).
+    # (`set_clock(..., production_allowed=True)`, only with LOCKHUB_TEST_PRODUCTION_CLOCK=1).
     return WorkspaceClock(real_now, timedelta(seconds=row.clock_offset_seconds),
                           row.clock_frozen_at)
 
@@ -62,8 +62,8 @@ async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime
                     set_to: datetime | None = None,
                     production_allowed: bool = False) -> WorkspaceClock:
     """Change a sandbox clock: freeze/unfreeze, advance, or set it; wakes the engine's jobs.
-    `production_allowed` (test hooks only) lets a suite drive a production workspace's time,
-    to test real providers' time-bound codes without waiting for them."""
+    `production_allowed` (LOCKHUB_TEST_PRODUCTION_CLOCK=1 only) lets a suite drive a production
+    workspace's time, to test real providers' time-bound codes without waiting for them."""
     row = (await conn.execute(select(workspaces.c.is_sandbox).where(
         workspaces.c.workspace_id == workspace_id))).first()
     if row is None:

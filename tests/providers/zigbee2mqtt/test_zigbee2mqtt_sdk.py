@@ -28,7 +28,8 @@ from tests.server import LockhubServer, start_server
 
 YALE = "0x000d6f0011aa0001"  # Yale YRD226HA2619 "front_door"
 KWIKSET = "0x000d6f0011aa0002"  # Kwikset 99140-002 "back_door"
-ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600"}
+ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
+              "LOCKHUB_RADIO_COMMAND_TIMEOUT_SECONDS": "3"}
 
 
 class BridgeThread:
@@ -175,6 +176,44 @@ def test_an_offline_lock_fails_the_attempt_and_shows_device_offline(
         bridge.call(bridge.bridge.set_offline, KWIKSET, False)
     wait_until(lambda: seam.devices.get(device_id=device.device_id).properties.online,
                message="the lock back online")
+
+
+def test_a_lock_that_never_answers_fails_with_a_typed_timeout(
+        seam: Seam, account: str, bridge: BridgeThread) -> None:
+    device = lock_named(seam, account, "back_door")
+    bridge.call(bridge.bridge.set_silent, KWIKSET, True)
+    try:
+        with pytest.raises(SeamActionAttemptFailedError) as failed:
+            seam.locks.unlock_door(device_id=device.device_id,
+                                   wait_for_action_attempt={"timeout": 30})
+        assert failed.value.action_attempt.error.type == "device_communication_timeout"
+    finally:
+        bridge.call(bridge.bridge.set_silent, KWIKSET, False)
+    assert seam.locks.lock_door(device_id=device.device_id).status == "success"
+
+
+def test_a_broker_dropping_mid_command_gives_a_typed_error_then_recovers(
+        seam: Seam, account: str, bridge: BridgeThread, broker: MosquittoBroker) -> None:
+    device = lock_named(seam, account, "back_door")
+    bridge.call(bridge.bridge.set_silent, KWIKSET, True)  # the command stays in flight
+    attempt = seam.locks.unlock_door(device_id=device.device_id, wait_for_action_attempt=False)
+    broker.stop()
+    try:
+        settled = wait_until(lambda: (a := seam.action_attempts.get(
+            action_attempt_id=attempt.action_attempt_id,
+            wait_for_action_attempt=False)).status != "pending" and a,
+            timeout=30, message="the attempt settled")
+        assert settled.status == "error"
+        assert settled.error.type in ("device_communication_timeout", "account_disconnected",
+                                      "device_offline")
+    finally:
+        bridge.call(bridge.bridge.set_silent, KWIKSET, False)
+        broker.start()
+    wait_until(lambda: not seam.connected_accounts.get(connected_account_id=account).errors,
+               timeout=60, message="the account reconnected")
+    wait_until(lambda: not seam.devices.get(device_id=device.device_id).errors, timeout=60,
+               message="the bridge and its lock back")
+    assert seam.locks.lock_door(device_id=device.device_id).status == "success"
 
 
 def test_a_code_is_programmed_and_a_keypad_entry_names_it(

@@ -32,7 +32,7 @@ from tests.server import LockhubServer, start_server
 
 VIEW_PATH = "/connect_webviews/view"
 ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
-              "LOCKHUB_ZWAVE_DEAD_PING_SECONDS": "1"}
+              "LOCKHUB_ZWAVE_DEAD_PING_SECONDS": "1", "LOCKHUB_TEST_PRODUCTION_CLOCK": "1"}
 
 
 @pytest.fixture(scope="module")

@@ -267,6 +267,7 @@ class Zigbee2MQTTProvider:
                                                                        dict[str, Any]]]:
         async with self._connection(device.connected_account_id, device.credentials) as conn:
             async with conn.commands:
+                await self._device_list_known(conn)
                 entry = conn.entry(device.provider_device_id)
                 if entry is None:
                     raise ProviderError("device_removed",
@@ -279,9 +280,18 @@ class Zigbee2MQTTProvider:
                                         "Zigbee2MQTT reports the lock offline.")
                 yield conn, entry
 
+    async def _device_list_known(self, conn: Z2MConnection) -> None:
+        """Right after a (re)connect the bridge may not have republished `bridge/devices` yet:
+        a lock missing from no list is not a removed lock."""
+        if conn.devices is None and not await conn.wait_for_bridge(self.command_timeout):
+            raise ProviderError("device_communication_timeout",
+                                "Zigbee2MQTT has not published its device list yet.",
+                                retryable=True)
+
     async def read_state(self, device: DeviceRef) -> DeviceSnapshot:
         async with self._connection(device.connected_account_id, device.credentials,
                                     refresh=True) as conn:
+            await self._device_list_known(conn)
             entry = conn.entry(device.provider_device_id)
             if entry is None:
                 raise ProviderError("device_removed",

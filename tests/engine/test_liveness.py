@@ -16,7 +16,7 @@ from lockhub.engine import jobs, liveness
 from lockhub.engine.liveness import ProcessKey
 from lockhub.store.db import Database
 from lockhub.store.migrate import upgrade
-from lockhub.store.tables import workers
+from lockhub.store.tables import connected_accounts, provider_connections, workers, workspaces
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ME = liveness.current()
@@ -61,6 +61,32 @@ async def _held_job(db: Database, holder: str, key: ProcessKey | None) -> str:
     return job_id
 
 
+async def _held_connection(db: Database, holder: str) -> str:
+    """A live provider account whose connection `holder` leases (as `ConnectionManager` does)."""
+    account_id = f"account-{holder}"
+    async with db.write() as conn:
+        if (await conn.execute(select(workspaces.c.workspace_id))).first() is None:
+            await conn.execute(workspaces.insert().values(
+                workspace_id="w", name="w", company_name="w", is_sandbox=False,
+                connect_webview_customization={}, created_at=T0))
+        await conn.execute(connected_accounts.insert().values(
+            connected_account_id=account_id, workspace_id="w", account_type="zigbee2mqtt",
+            provider="zigbee2mqtt", user_identifier={}, credentials={}, custom_metadata={},
+            errors=[], warnings=[], created_at=T0))
+        await conn.execute(provider_connections.insert().values(
+            connected_account_id=account_id, holder=holder,
+            lease_until=T0 + timedelta(seconds=30), connected=True, updated_at=T0))
+    return account_id
+
+
+async def _free_connections(db: Database) -> set[str]:
+    async with db.read() as conn:
+        return set((await conn.execute(select(provider_connections.c.connected_account_id)
+                                       .where(provider_connections.c.holder.is_(None),
+                                              provider_connections.c.lease_until.is_(None))))
+                   .scalars())
+
+
 async def _claimable(db: Database) -> set[str]:
     return {j.job_id for j in await jobs.claim(db, now=T0 + timedelta(seconds=1),
                                                worker_id="me", lease_seconds=30, limit=10)}
@@ -98,6 +124,24 @@ async def test_starting_takes_the_leases_of_dead_holders_at_once_but_not_of_live
     assert rows == {"me", "live", "remote"}
 
 
+async def test_live_connections_of_a_dead_holder_are_freed_at_once_not_those_of_live_ones(
+    db: Database, child: subprocess.Popen[bytes],
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone_key = key_of(gone)
+    gone.wait()
+    await _held_job(db, "dead", gone_key)
+    await _held_job(db, "live", key_of(child))
+    await _held_job(db, "remote", replace(gone_key, boot_id="another-machine"))
+    dead = await _held_connection(db, "dead")
+    for holder in ("live", "remote"):
+        await _held_connection(db, holder)
+
+    # The next ConnectionManager pass takes a free row: no waiting for the lease to run out.
+    assert await liveness.register(db, worker_id="me", me=ME, now=T0) == ["dead"]
+    assert await _free_connections(db) == {dead}
+
+
 async def test_a_restart_under_the_same_configured_id_takes_its_leases_back(
     db: Database,
 ) -> None:
@@ -119,5 +163,7 @@ async def test_a_configured_id_in_use_by_a_live_process_here_is_refused(
 
 async def test_a_clean_stop_hands_its_leases_back(db: Database) -> None:
     job_id = await _held_job(db, "stopping", ME)
+    account_id = await _held_connection(db, "stopping")
     await liveness.retire(db, worker_id="stopping")
     assert await _claimable(db) == {job_id}
+    assert await _free_connections(db) == {account_id}

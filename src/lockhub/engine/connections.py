@@ -6,7 +6,8 @@ renews the rows it holds; for each held row it keeps one task running `provider.
 which connects, reports, and raises when the connection is lost. The task reconnects with
 exponential backoff and full jitter; the account shows `account_disconnected` meanwhile (the
 provider's `ConnectionReport`s, applied by `services.device_reports`). When the holder dies its
-lease runs out and another process takes the account over.
+lease runs out and another process takes the account over; an engine on the same machine frees
+the row at once when it sees the holder's process gone (`engine.liveness`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.engine import jobs
 from lockhub.store.db import Database
-from lockhub.store.tables import workers
+from lockhub.store.tables import provider_connections, workers
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,17 @@ async def register(db: Database, *, worker_id: str, me: ProcessKey | None,
         await conn.execute(workers.insert().values(
             worker_id=worker_id, host=socket.gethostname(), pid=os.getpid(),
             process_key=str(me) if me else None, started_at=now, heartbeat_at=now))
-        await jobs.release_held_by(conn, [worker_id])
+        await release_held_by(conn, [worker_id])
     return await reap(db, worker_id=worker_id, me=me, now=now)
+
+
+async def release_held_by(conn: AsyncConnection, holders: list[str]) -> None:
+    """Free every lease of these engines (known gone): their jobs are due again and their
+    accounts' live connections are free for the next `ConnectionManager` pass to take."""
+    if holders:
+        await jobs.release_held_by(conn, holders)
+        await conn.execute(update(provider_connections).where(
+            provider_connections.c.holder.in_(holders)).values(holder=None, lease_until=None))
 
 
 async def heartbeat(conn: AsyncConnection, *, worker_id: str, now: datetime) -> None:
@@ -141,7 +150,7 @@ async def reap(db: Database, *, worker_id: str, me: ProcessKey | None,
     if not dead and not forgotten:
         return []
     async with db.write() as conn:
-        await jobs.release_held_by(conn, dead)
+        await release_held_by(conn, dead)
         await conn.execute(delete(workers).where(workers.c.worker_id.in_(dead + forgotten)))
     return dead
 
@@ -149,5 +158,5 @@ async def reap(db: Database, *, worker_id: str, me: ProcessKey | None,
 async def retire(db: Database, *, worker_id: str) -> None:
     """A clean stop: hand back this engine's leases at once and remove its row."""
     async with db.write() as conn:
-        await jobs.release_held_by(conn, [worker_id])
+        await release_held_by(conn, [worker_id])
         await conn.execute(delete(workers).where(workers.c.worker_id == worker_id))

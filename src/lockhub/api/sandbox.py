@@ -147,7 +147,7 @@ async def set_conditions(ctx: Ctx, params: ConditionsParams) -> None:
 async def list_codes_on_lock(ctx: Ctx, params: SandboxDeviceParams) -> list[CodeOnLock]:
     """The PINs physically stored in the virtual lock's slots (what a keypad would accept)."""
     codes = await sandbox.codes_on_lock(ctx.rt, ctx.workspace_id, params.device_id)
-    return [CodeOnLock(slot=c.slot or 0, code=c.code, name=c.name,
+    return [CodeOnLock(slot=int(c.ref or 0), code=c.code, name=c.name,
                        starts_at=iso(c.starts_at) if c.starts_at else None,
                        ends_at=iso(c.ends_at) if c.ends_at else None) for c in codes]
 

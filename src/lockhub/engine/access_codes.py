@@ -1,9 +1,9 @@
 """The access-code reconciler: make the lock hold exactly what one code should be, now.
 
-Level-triggered and idempotent: it reads the desired state (the row, at workspace time), the
-lock's slot, and issues the smallest operation (set, rewrite, remove), then records the outcome,
-the events of each transition, and when to look again (the next boundary of the code's
-schedule, or a retry with backoff). Running it early or twice is harmless.
+Level-triggered and idempotent: it reads the desired state (the row, at workspace time) and
+the PIN the lock holds for it, issues the smallest operation (set, rewrite, remove), then
+records the outcome, the events of each transition, and when to look again (the next boundary
+of the code's schedule, or a retry with backoff). Running it early or twice is harmless.
 """
 
 from __future__ import annotations
@@ -98,15 +98,15 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
     try:
         if want_on:
             desired = _desired(ctx)
-            if row.device_slot is None or row.on_device != _snapshot(desired):
-                if row.device_slot is None and row.status == "unset":
+            if row.device_ref is None or row.on_device != _snapshot(desired):
+                if row.device_ref is None and row.status == "unset":
                     await _mark_setting(ctx)
                 placed = await _set_or_adopt(ctx, desired)
                 await _programmed(ctx, placed)
             else:
                 await _steady(ctx)
-        elif row.device_slot is not None:
-            await asyncio.wait_for(ctx.provider.remove_code(ctx.ref, row.device_slot),
+        elif row.device_ref is not None:
+            await asyncio.wait_for(ctx.provider.remove_code(ctx.ref, row.device_ref),
                                    PROVIDER_TIMEOUT_SECONDS)
             await _removed(ctx)
         else:
@@ -119,23 +119,23 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
 
 
 async def _set_or_adopt(ctx: Context, desired: CodeOnDevice) -> CodeOnDevice:
-    """Program the code; if the lock already holds this very PIN in a slot no other code owns
-    (a previous run wrote it and crashed before recording), adopt that slot instead."""
+    """Program the code; if the lock already holds this very PIN where no other code owns it
+    (a previous run wrote it and crashed before recording), adopt that place instead."""
     try:
         return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, desired),
                                       PROVIDER_TIMEOUT_SECONDS)
     except ProviderError as exc:
-        if exc.error_type != "duplicate_code_on_device" or desired.slot is not None:
+        if exc.error_type != "duplicate_code_on_device" or desired.ref is not None:
             raise
         on_lock = await asyncio.wait_for(ctx.provider.list_codes(ctx.ref),
                                          PROVIDER_TIMEOUT_SECONDS)
         async with ctx.rt.db.read() as conn:
-            owned = {r.device_slot for r in (await conn.execute(select(A.c.device_slot).where(
-                A.c.device_id == ctx.device.device_id, A.c.device_slot.is_not(None)))).all()}
-        mine = next((c for c in on_lock if c.code == desired.code and c.slot not in owned), None)
+            owned = {r.device_ref for r in (await conn.execute(select(A.c.device_ref).where(
+                A.c.device_id == ctx.device.device_id, A.c.device_ref.is_not(None)))).all()}
+        mine = next((c for c in on_lock if c.code == desired.code and c.ref not in owned), None)
         if mine is None:
             raise
-        adopted = msgspec.structs.replace(desired, slot=mine.slot)
+        adopted = msgspec.structs.replace(desired, ref=mine.ref)
         return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, adopted),
                                       PROVIDER_TIMEOUT_SECONDS)
 
@@ -153,7 +153,7 @@ def _device_name(ctx: Context) -> str | None:
 
 def _desired(ctx: Context) -> CodeOnDevice:
     native = ctx.schedule.native
-    return CodeOnDevice(code=ctx.row.code, name=_device_name(ctx), slot=ctx.row.device_slot,
+    return CodeOnDevice(code=ctx.row.code, name=_device_name(ctx), ref=ctx.row.device_ref,
                         starts_at=ctx.schedule.starts_at if native else None,
                         ends_at=ctx.schedule.ends_at if native else None)
 
@@ -214,21 +214,21 @@ async def _mark_setting(ctx: Context) -> None:
 async def _programmed(ctx: Context, placed: CodeOnDevice) -> None:
     row = ctx.row
     status = _status_on_device(ctx)
-    first_time = row.device_slot is None
+    first_time = row.device_ref is None
     async with ctx.rt.db.write() as conn:
         current = await _current_or_finish(conn, ctx)
         if current is None:
             return
         if current.deleting:
-            # Deleted while the PIN was being written: record the slot; the next run (due at
+            # Deleted while the PIN was being written: record where it is; the next run (due at
             # once) takes the PIN off the lock again.
             await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
-                device_slot=placed.slot, on_device=_snapshot(placed)))
+                device_ref=placed.ref, on_device=_snapshot(placed)))
             await reschedule(conn, ctx.job, ctx.clock.real_now)
             return
         changed_mutations, later = _applied(row, current)
         await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
-            device_slot=placed.slot, on_device=_snapshot(placed), status=status,
+            device_ref=placed.ref, on_device=_snapshot(placed), status=status,
             is_scheduled_on_device=ctx.schedule.native and status == "unset",
             pending_mutations=later, errors=[], failures=0,
             warnings=[w for w in current.warnings if w["warning_code"] not in (
@@ -307,7 +307,7 @@ async def _removed(ctx: Context) -> None:
         changed = [m for m in current.pending_mutations
                    if m["mutation_code"].startswith("updating_")]
         await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id).values(
-            device_slot=None, on_device=None, status="unset", is_scheduled_on_device=False,
+            device_ref=None, on_device=None, status="unset", is_scheduled_on_device=False,
             pending_mutations=[m for m in current.pending_mutations if m not in changed],
             **_without_failures(current)))
         if changed:
@@ -350,7 +350,7 @@ async def _failed(ctx: Context, error_type: str, message: str, *, permanent: boo
     row, now = ctx.row, ctx.clock.real_now
     wanted_on = not row.deleting and (not row.is_managed or
                                       rules.should_be_on_device(ctx.schedule, ctx.clock.now))
-    removing = row.device_slot is not None and not wanted_on
+    removing = row.device_ref is not None and not wanted_on
     summary = "failed_to_remove_from_device" if removing else "failed_to_set_on_device"
     errors = [_error(summary, f"{message} ({error_type})", now)]
     if error_type in DEVICE_CONDITIONS or error_type in PERMANENT:

@@ -152,7 +152,7 @@ async def _simulate(rt: Runtime, job: Job, attempt: Any, device: Any, provider: 
         elif match is not None:
             code = (await conn.execute(select(access_codes).where(
                 access_codes.c.device_id == device.device_id,
-                access_codes.c.device_slot == match.slot))).first()
+                access_codes.c.device_ref == match.ref))).first()
             await events.record(
                 conn, now=now, workspace_id=device.workspace_id, event_type="lock.unlocked",
                 method="keycode", access_code_id=code.access_code_id if code else None,

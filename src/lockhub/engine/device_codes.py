@@ -83,13 +83,13 @@ def _fields(row: Any, found: CodeOnDevice) -> list[dict[str, Any]]:
 
 async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
                    on_lock: list[CodeOnDevice]) -> None:
-    # Only codes that hold a slot can be compared with the lock (an index range, however many
+    # Only codes placed on the lock can be compared with the lock (an index range, however many
     # codes are still waiting for their window).
     rows = (await conn.execute(select(A).where(
-        A.c.device_id == device.device_id, A.c.device_slot.is_not(None),
+        A.c.device_id == device.device_id, A.c.device_ref.is_not(None),
         A.c.is_offline_access_code.is_(False)))).all()
-    by_slot = {r.device_slot: r for r in rows}
-    seen: set[int] = set()
+    by_ref = {r.device_ref: r for r in rows}
+    seen: set[str] = set()
     common = {"device_id": device.device_id, "connected_account_id": device.connected_account_id}
     now = clock.real_now
 
@@ -99,28 +99,28 @@ async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
                             **fields)
 
     for found in on_lock:
-        if found.slot is None:
+        if found.ref is None:
             continue
-        seen.add(found.slot)
-        row = by_slot.get(found.slot)
+        seen.add(found.ref)
+        row = by_ref.get(found.ref)
         if row is None:
             # Written by a run that crashed before recording it: adopt; otherwise it is a PIN
             # someone added at the lock.
             pending = (await conn.execute(select(A.c.access_code_id).where(
-                A.c.device_id == device.device_id, A.c.device_slot.is_(None),
+                A.c.device_id == device.device_id, A.c.device_ref.is_(None),
                 A.c.is_managed.is_(True), A.c.deleting.is_(False),
                 A.c.is_offline_access_code.is_(False), A.c.code == found.code).limit(1))).first()
             if pending is not None:
                 await conn.execute(update(A).where(
                     A.c.access_code_id == pending.access_code_id).values(
-                    device_slot=found.slot, on_device={"code": found.code, "name": found.name}))
+                    device_ref=found.ref, on_device={"code": found.code, "name": found.name}))
                 continue
             access_code_id = new_id()
             await conn.execute(A.insert().values(
                 access_code_id=access_code_id, workspace_id=device.workspace_id,
                 device_id=device.device_id, is_managed=False, name=found.name, code=found.code,
                 starts_at=found.starts_at, ends_at=found.ends_at, status="set",
-                device_slot=found.slot, on_device={"code": found.code, "name": found.name},
+                device_ref=found.ref, on_device={"code": found.code, "name": found.name},
                 errors=[], warnings=[], pending_mutations=[], failures=0, created_at=now))
             await record("access_code.unmanaged.created", access_code_id)
             continue
@@ -134,7 +134,7 @@ async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
             continue
         await _modified_at_lock(conn, clock, row, found, changed, record)
     for row in rows:
-        if row.device_slot in seen:
+        if row.device_ref in seen:
             continue
         if not row.is_managed:
             await code_service.remove_row(conn, clock, row)
@@ -179,7 +179,7 @@ async def _removed_at_lock(conn: AsyncConnection, clock: WorkspaceClock, row: An
              "created_at": iso(clock.real_now), "change_type": "removed", "modified_fields": [],
              "message": "The code was removed at the lock; lockhub is setting it again."}
     await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
-        device_slot=None, on_device=None, status="setting",
+        device_ref=None, on_device=None, status="setting",
         errors=[e for e in row.errors if e["error_code"] != error["error_code"]] + [error]))
     await code_service.schedule_sync(conn, clock, workspace_id=row.workspace_id,
                                      device_id=row.device_id, access_code_id=row.access_code_id)

@@ -24,6 +24,14 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
+def slot_number(ref: str) -> int:
+    """The slot a slot-based provider's code reference names ("3" is slot 3)."""
+    if not (ref.isascii() and ref.isdigit()):
+        raise ProviderError("invalid_code_reference",
+                            f"{ref!r} is not a PIN slot number on this lock.")
+    return int(ref)
+
+
 class SecondFactorRequired(ProviderError):
     """The first step of a sign-in was accepted and the provider sent the user a code; sign in
     again with the same form plus the code."""
@@ -93,15 +101,17 @@ class AccountLogin(msgspec.Struct, frozen=True):
 
 
 class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
-    """A PIN as the lock stores it. `slot` is the lock's own reference (None before it is set).
+    """A PIN as the lock stores it (`ref` is None before it is set).
 
+    `ref` is the provider's own reference to the stored PIN: the slot number for slot-based
+    locks, the brand's id for cloud locks; opaque to lockhub, which only stores and compares it.
     `starts_at` / `ends_at` are present only when the lock enforces the window itself
     (native scheduling).
     """
 
     code: str
     name: str | None = None
-    slot: int | None = None  # the lock's own reference to where the PIN is kept
+    ref: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
@@ -124,20 +134,22 @@ class DeviceStateReport(msgspec.Struct, frozen=True, tag="device_state"):
 
 
 class LockOperationReport(msgspec.Struct, frozen=True, tag="lock_operation"):
-    """The lock locked or unlocked, and how; `slot` is the keypad user slot for a keycode."""
+    """The lock locked or unlocked, and how; `code_ref` is the reference (see CodeOnDevice) of
+    the PIN that was used for a keycode, so the event can name the access code."""
 
     provider_device_id: str
     locked: bool
     method: LockMethod
-    slot: int | None = None
+    code_ref: str | None = None
     occurred_at: datetime | None = None
 
 
 class AccessDeniedReport(msgspec.Struct, frozen=True, tag="access_denied"):
-    """Someone tried a PIN (or a slot that is disabled) and the lock refused it."""
+    """Someone tried a PIN (or a slot that is disabled) and the lock refused it; `code_ref` is
+    the refused PIN's reference when the lock knows it (a disabled slot)."""
 
     provider_device_id: str
-    slot: int | None = None
+    code_ref: str | None = None
     occurred_at: datetime | None = None
 
 
@@ -181,10 +193,10 @@ class Provider(Protocol):
     async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]: ...
 
     async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
-        """Write `code` into its slot (a free one when `slot` is None); returns where it is."""
+        """Write `code` where `code.ref` points (a new place when None); returns it with its ref."""
         ...
 
-    async def remove_code(self, device: DeviceRef, slot: int) -> None: ...
+    async def remove_code(self, device: DeviceRef, ref: str) -> None: ...
 
 
 class LiveProvider(Provider, Protocol):

@@ -462,7 +462,7 @@ async def apply_update(conn: AsyncConnection, clock: WorkspaceClock, row: Any,
     if changes.is_external_modification_allowed is not UNSET:
         values["is_external_modification_allowed"] = bool(
             changes.is_external_modification_allowed)
-    if row.device_slot is not None and requested:
+    if row.device_ref is not None and requested:
         values["pending_mutations"] = mutations + requested
     elif requested:
         # Not on the lock yet: the new desired state simply replaces the old one.
@@ -512,7 +512,7 @@ async def delete_code(rt: Runtime, workspace_id: str, access_code_id: str, *, ma
 
 
 async def mark_deleting(conn: AsyncConnection, clock: WorkspaceClock, row: Any) -> None:
-    if row.device_slot is None and not row.is_offline_access_code \
+    if row.device_ref is None and not row.is_offline_access_code \
             and not await _in_flight(conn, row.access_code_id):
         await remove_row(conn, clock, row)
         return
@@ -555,7 +555,7 @@ async def retry_blocked(conn: AsyncConnection, clock: WorkspaceClock, *, workspa
 async def remove_row(conn: AsyncConnection, clock: WorkspaceClock, row: Any) -> None:
     """The code is gone: delete it and say so."""
     await conn.execute(A.delete().where(A.c.access_code_id == row.access_code_id))
-    if row.device_slot is not None:
+    if row.device_ref is not None:
         await retry_blocked(conn, clock, workspace_id=row.workspace_id, device_id=row.device_id)
     await conn.execute(jobs.jobs.delete().where(
         jobs.jobs.c.job_id == job_id_for(row.access_code_id),
@@ -572,7 +572,7 @@ async def remove_row(conn: AsyncConnection, clock: WorkspaceClock, row: Any) -> 
 async def _convert_to_unmanaged(conn: AsyncConnection, clock: WorkspaceClock, row: Any) -> None:
     await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
         is_managed=False, common_code_key=None, pending_mutations=[],
-        status="set" if row.device_slot is not None else "unset"))
+        status="set" if row.device_ref is not None else "unset"))
 
 
 async def convert_to_managed(rt: Runtime, workspace_id: str, access_code_id: str, *,
@@ -583,7 +583,7 @@ async def convert_to_managed(rt: Runtime, workspace_id: str, access_code_id: str
         device = await device_service.get_row(conn, workspace_id, device_id=row.device_id)
         on_device = {"code": row.code, "name": row.name}
         await conn.execute(update(A).where(A.c.access_code_id == access_code_id).values(
-            is_managed=True, status="set" if row.device_slot is not None else "unset",
+            is_managed=True, status="set" if row.device_ref is not None else "unset",
             is_external_modification_allowed=allow_external_modification,
             on_device=on_device, pending_mutations=[], errors=[], warnings=[]))
         await events.record(conn, now=clock.real_now, workspace_id=workspace_id,

@@ -112,11 +112,12 @@ async def _device_list(rt: Runtime, conn: AsyncConnection, now: datetime, accoun
                                                 state={**row.state, "removed": True})
 
 
-async def _code_in_slot(conn: AsyncConnection, device_id: str, slot: int | None) -> Any:
-    if slot is None:
+async def _code_at(conn: AsyncConnection, device_id: str, ref: str | None) -> Any:
+    """The access code stored on the device under the provider's reference `ref`."""
+    if ref is None:
         return None
     return (await conn.execute(select(access_codes).where(
-        access_codes.c.device_id == device_id, access_codes.c.device_slot == slot))).first()
+        access_codes.c.device_id == device_id, access_codes.c.device_ref == ref))).first()
 
 
 async def _lock_operation(conn: AsyncConnection, now: datetime, account: Any,
@@ -131,7 +132,7 @@ async def _lock_operation(conn: AsyncConnection, now: datetime, account: Any,
                            .values(state=state))
     fields: dict[str, Any] = {"method": report.method}
     if report.method == "keycode":
-        code = await _code_in_slot(conn, row.device_id, report.slot)
+        code = await _code_at(conn, row.device_id, report.code_ref)
         if code is not None:
             fields.update(access_code_id=code.access_code_id,
                           access_code_is_managed=bool(code.is_managed))
@@ -147,7 +148,7 @@ async def _access_denied(conn: AsyncConnection, now: datetime, account: Any,
     row = await _device(conn, account, report.provider_device_id)
     if row is None:
         return
-    code = await _code_in_slot(conn, row.device_id, report.slot)
+    code = await _code_at(conn, row.device_id, report.code_ref)
     reason = ({"reason_code": "expired_code", "message": "The code is not valid at this time."}
               if code is not None else
               {"reason_code": "unknown_code", "message": "No code on the lock matches."})

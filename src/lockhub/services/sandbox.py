@@ -73,7 +73,7 @@ async def create_unmanaged_code(rt: Runtime, workspace_id: str, device_id: str, 
         await conn.execute(access_codes.insert().values(
             access_code_id=access_code_id, workspace_id=workspace_id, device_id=device_id,
             is_managed=False, name=name, code=code, status="set", deleting=False,
-            device_slot=placed.slot, on_device={"code": code, "name": name},
+            device_ref=placed.ref, on_device={"code": code, "name": name},
             errors=[], warnings=[], pending_mutations=[], failures=0, created_at=now))
         await events.record(conn, now=now, workspace_id=workspace_id,
                             event_type="access_code.unmanaged.created",

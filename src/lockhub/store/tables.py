@@ -308,8 +308,9 @@ access_codes = Table(
     Column("pulled_backup_access_code_id", String, nullable=True),
     Column("prefer_native_scheduling", Boolean, nullable=False, server_default="1"),
     Column("is_scheduled_on_device", Boolean, nullable=False, server_default="0"),
-    # Where it lives on the lock and what lockhub last wrote there (to spot outside changes).
-    Column("device_slot", Integer, nullable=True),
+    # Where it lives on the lock (the provider's opaque reference: a slot number, a brand's id)
+    # and what lockhub last wrote there (to spot outside changes).
+    Column("device_ref", String, nullable=True),
     Column("on_device", Json, nullable=True),
     Column("errors", Json, nullable=False),
     Column("warnings", Json, nullable=False),
@@ -320,7 +321,7 @@ access_codes = Table(
           "created_at", "access_code_id"),
     Index("ix_access_codes_common_key", "workspace_id", "common_code_key"),
     # The engine and the checks on a device's other codes look codes up by device alone.
-    Index("ix_access_codes_device", "device_id", "device_slot"),
+    Index("ix_access_codes_device", "device_id", "device_ref"),
 )
 
 # The PINs stored in each virtual lock, one row per slot.

@@ -225,29 +225,43 @@ async def test_pins_are_set_listed_and_removed_by_reading_slots_back(
     p = provider()
     ref = device(mqtt_broker, BACK_DOOR)
     placed = await p.set_code(ref, CodeOnDevice(code="0123"))
-    assert placed.slot == 1 and z2m_bridge.codes(BACK_DOOR)[1].pin == "0123"
+    assert placed.ref == "1" and z2m_bridge.codes(BACK_DOOR)[1].pin == "0123"
     assert z2m_bridge.device(BACK_DOOR).options["expose_pin"] is True
-    await p.set_code(ref, CodeOnDevice(code="555666", slot=4))
-    assert [(c.slot, c.code) for c in await p.list_codes(ref)] == [(1, "0123"), (4, "555666")]
+    await p.set_code(ref, CodeOnDevice(code="555666", ref="4"))
+    assert [(c.ref, c.code) for c in await p.list_codes(ref)] == [("1", "0123"), ("4", "555666")]
     with pytest.raises(ProviderError) as error:
         await p.set_code(ref, CodeOnDevice(code="0123"))
     assert error.value.error_type == "duplicate_code_on_device"
-    await p.remove_code(ref, 1)
+    await p.remove_code(ref, "1")
     assert 1 not in z2m_bridge.codes(BACK_DOOR)
     # A fresh provider (another process) reads the slots from the lock.
-    assert [(c.slot, c.code) for c in await provider().list_codes(ref)] == [(4, "555666")]
+    assert [(c.ref, c.code) for c in await provider().list_codes(ref)] == [("4", "555666")]
 
 
 async def test_a_pin_the_lock_rejects_fails_and_a_pinless_lock_refuses(
         z2m_bridge: Z2MBridge, mqtt_broker: MosquittoBroker) -> None:
     p = provider()
     with pytest.raises(ProviderError) as error:
-        await p.set_code(device(mqtt_broker), CodeOnDevice(code="12", slot=2))  # too short
+        await p.set_code(device(mqtt_broker), CodeOnDevice(code="12", ref="2"))  # too short
     assert error.value.error_type == "failed_to_set_on_device"
     await z2m_bridge.join("0x000d6f0011aa0003", "66492-001", "kit")
     with pytest.raises(ProviderError) as error:
         await p.set_code(device(mqtt_broker, "0x000d6f0011aa0003"), CodeOnDevice(code="1234"))
     assert error.value.error_type == "access_codes_not_supported"
+
+
+async def test_a_reference_that_is_no_slot_number_is_refused(
+        z2m_bridge: Z2MBridge, mqtt_broker: MosquittoBroker) -> None:
+    p = provider()
+    ref = device(mqtt_broker, BACK_DOOR)
+    for bad in ("front", "-1", "1.0", " 2"):
+        with pytest.raises(ProviderError) as error:
+            await p.set_code(ref, CodeOnDevice(code="0123", ref=bad))
+        assert error.value.error_type == "invalid_code_reference"
+        with pytest.raises(ProviderError) as error:
+            await p.remove_code(ref, bad)
+        assert error.value.error_type == "invalid_code_reference"
+    assert z2m_bridge.codes(BACK_DOOR) == {}
 
 
 # --- the live connection --------------------------------------------------------------------
@@ -265,14 +279,14 @@ async def test_live_reports_keypad_manual_auto_denied_and_codes(
         mark = watcher.mark()
         await z2m_bridge.keypad_unlock(FRONT_DOOR, 3)
         op = await watcher.wait_for(lambda r: isinstance(r, LockOperationReport), mark)
-        assert (op.locked, op.method, op.slot) == (False, "keycode", 3)
+        assert (op.locked, op.method, op.code_ref) == (False, "keycode", "3")
         await watcher.wait_for(lambda r: state_of(FRONT_DOOR)(r) and r.snapshot.locked is False,
                                mark)
 
         mark = watcher.mark()
         await z2m_bridge.manual_lock(FRONT_DOOR)
         op = await watcher.wait_for(lambda r: isinstance(r, LockOperationReport), mark)
-        assert (op.locked, op.method, op.slot) == (True, "manual", None)
+        assert (op.locked, op.method, op.code_ref) == (True, "manual", None)
 
         mark = watcher.mark()
         await z2m_bridge.auto_lock(BACK_DOOR)
@@ -282,7 +296,7 @@ async def test_live_reports_keypad_manual_auto_denied_and_codes(
         mark = watcher.mark()
         await z2m_bridge.enter_code(FRONT_DOOR, "9999")
         denied = await watcher.wait_for(lambda r: isinstance(r, AccessDeniedReport), mark)
-        assert denied.provider_device_id == FRONT_DOOR and denied.slot is None
+        assert denied.provider_device_id == FRONT_DOOR and denied.code_ref is None
 
         mark = watcher.mark()
         await z2m_bridge.set_code_at_lock(FRONT_DOOR, 7, "4321")
@@ -357,7 +371,7 @@ async def test_rename_join_and_leave_are_device_lists(z2m_bridge: Z2MBridge,
         mark = watcher.mark()
         await z2m_bridge.keypad_unlock(FRONT_DOOR, 2)  # the state topic follows the new name
         op = await watcher.wait_for(lambda r: isinstance(r, LockOperationReport), mark)
-        assert (op.provider_device_id, op.slot) == (FRONT_DOOR, 2)
+        assert (op.provider_device_id, op.code_ref) == (FRONT_DOOR, "2")
 
         mark = watcher.mark()
         await z2m_bridge.join("0x000d6f0011aa0009", "V3-BTZB/V3-BTZBE", "garage")
@@ -409,4 +423,4 @@ async def test_malformed_payloads_are_ignored(z2m_bridge: Z2MBridge,
         mark = watcher.mark()
         await z2m_bridge.keypad_unlock(FRONT_DOOR, 5)
         op = await watcher.wait_for(lambda r: isinstance(r, LockOperationReport), mark)
-        assert op.slot == 5 and not task.done()
+        assert op.code_ref == "5" and not task.done()

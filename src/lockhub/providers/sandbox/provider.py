@@ -30,6 +30,7 @@ from lockhub.providers.base import (
     DeviceSnapshot,
     ProviderError,
     SecondFactorRequired,
+    slot_number,
 )
 from lockhub.store.db import Database
 from lockhub.store.tables import sandbox_codes, sandbox_devices
@@ -264,7 +265,7 @@ class SandboxProvider:
         async with self.db.read() as conn:
             rows = (await conn.execute(select(C).where(
                 C.c.sandbox_device_id == device.provider_device_id).order_by(C.c.slot))).all()
-        return [CodeOnDevice(code=r.code, name=r.name, slot=r.slot, starts_at=r.starts_at,
+        return [CodeOnDevice(code=r.code, name=r.name, ref=str(r.slot), starts_at=r.starts_at,
                              ends_at=r.ends_at) for r in rows]
 
     async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
@@ -274,14 +275,15 @@ class SandboxProvider:
             raise ProviderError("access_codes_not_supported",
                                 "This lock cannot store PINs over the network.",
                                 retryable=False)
+        wanted = None if code.ref is None else slot_number(code.ref)
         await self._latency(row)
         async with self.db.write() as conn:
             taken = {r.slot: r.code for r in (await conn.execute(select(C.c.slot, C.c.code).where(
                 C.c.sandbox_device_id == device.provider_device_id))).all()}
-            if any(pin == code.code and slot != code.slot for slot, pin in taken.items()):
+            if any(pin == code.code and slot != wanted for slot, pin in taken.items()):
                 raise ProviderError("duplicate_code_on_device",
                                     "The lock already holds this PIN.", retryable=False)
-            slot = code.slot
+            slot = wanted
             if slot is None or slot not in taken:
                 if slot is None:
                     slot = next((n for n in range(1, model.code_slots + 1) if n not in taken),
@@ -298,10 +300,11 @@ class SandboxProvider:
                     C.c.sandbox_device_id == device.provider_device_id, C.c.slot == slot,
                 ).values(code=code.code, name=code.name, starts_at=code.starts_at,
                          ends_at=code.ends_at))
-        return CodeOnDevice(code=code.code, name=code.name, slot=slot,
+        return CodeOnDevice(code=code.code, name=code.name, ref=str(slot),
                             starts_at=code.starts_at, ends_at=code.ends_at)
 
-    async def remove_code(self, device: DeviceRef, slot: int) -> None:
+    async def remove_code(self, device: DeviceRef, ref: str) -> None:
+        slot = slot_number(ref)
         row = await self._operate(device, "remove_code")
         await self._latency(row)
         async with self.db.write() as conn:
@@ -325,7 +328,7 @@ class SandboxProvider:
                     T.c.sandbox_device_id == row.sandbox_device_id).values(locked=False))
         if not valid or match is None:
             return None
-        return CodeOnDevice(code=match.code, name=match.name, slot=match.slot,
+        return CodeOnDevice(code=match.code, name=match.name, ref=str(match.slot),
                             starts_at=match.starts_at, ends_at=match.ends_at)
 
     async def manual_lock(self, device: DeviceRef) -> None:
@@ -351,7 +354,7 @@ class SandboxProvider:
             await conn.execute(C.insert().values(
                 sandbox_device_id=device.provider_device_id, slot=slot, code=code, name=name,
                 created_at=self.clock.now()))
-        return CodeOnDevice(code=code, name=name, slot=slot)
+        return CodeOnDevice(code=code, name=name, ref=str(slot))
 
     async def edit_code_at_lock(self, device: DeviceRef, slot: int, *, code: str | None,
                                 name: str | None, remove: bool) -> None:

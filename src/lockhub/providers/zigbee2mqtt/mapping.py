@@ -206,6 +206,11 @@ def snapshot(entry: dict[str, Any], state: dict[str, Any] | None, *, available: 
 
 # --- events --------------------------------------------------------------------------------
 
+def _ref(slot: int | None) -> str | None:
+    """A user slot as the code reference lockhub stores (see CodeOnDevice)."""
+    return None if slot is None else str(slot)
+
+
 def _user(value: Any) -> int | None:
     """A ZCL user id as a slot: 65535 (and 0 for RF/manual) mean nobody (§3.5)."""
     if isinstance(value, str) and value.strip().isdigit():
@@ -228,7 +233,8 @@ def event_report(pdid: str, message: dict[str, Any]) -> Report | None:
         if method is None:
             return None
         return LockOperationReport(provider_device_id=pdid, locked=action == "lock",
-                                   method=method, slot=user if method == "keycode" else None)
+                                   method=method,
+                                   code_ref=_ref(user) if method == "keycode" else None)
     if action in MANUAL_ACTIONS:
         return LockOperationReport(provider_device_id=pdid, locked=MANUAL_ACTIONS[action],
                                    method="manual")
@@ -236,7 +242,7 @@ def event_report(pdid: str, message: dict[str, Any]) -> Report | None:
         return LockOperationReport(provider_device_id=pdid, locked=AUTOMATIC_ACTIONS[action],
                                    method="automatic")
     if action in DENIED_ACTIONS:
-        return AccessDeniedReport(provider_device_id=pdid, slot=user)
+        return AccessDeniedReport(provider_device_id=pdid, code_ref=_ref(user))
     if action in PROGRAMMING_ACTIONS:
         return CodesChangedReport(provider_device_id=pdid)
     prefix, _, verb = action.rpartition("_")
@@ -244,7 +250,7 @@ def event_report(pdid: str, message: dict[str, Any]) -> Report | None:
         method = NIMLY_PREFIXES[prefix]
         slot = _user(message.get(f"last_{verb}_user")) if method == "keycode" else None
         return LockOperationReport(provider_device_id=pdid, locked=verb == "lock",
-                                   method=method, slot=slot)
+                                   method=method, code_ref=_ref(slot))
     return None
 
 

@@ -35,6 +35,7 @@ from lockhub.providers.base import (
     ProviderError,
     Report,
     ReportSink,
+    slot_number,
 )
 from lockhub.providers.zigbee2mqtt import mapping
 from lockhub.providers.zigbee2mqtt.client import Z2MConnection, check_broker, connected
@@ -458,7 +459,7 @@ class Zigbee2MQTTProvider:
                 status, pin = await self._slot(conn, entry, slot)
                 pin = self._pin(ieee, slot, status, pin)
                 if pin:
-                    codes.append(CodeOnDevice(code=pin, slot=slot))
+                    codes.append(CodeOnDevice(code=pin, ref=str(slot)))
             return codes
 
     async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
@@ -466,7 +467,7 @@ class Zigbee2MQTTProvider:
             count = self._pin_slots(entry)
             ieee = device.provider_device_id
             await self._ensure_expose_pin(conn, ieee)
-            slot = code.slot
+            slot = None if code.ref is None else slot_number(code.ref)
             if slot is not None and not 1 <= slot <= count:
                 raise ProviderError("failed_to_set_on_device",
                                     f"Slot {slot} is outside the lock's slots 1-{count}.")
@@ -490,9 +491,10 @@ class Zigbee2MQTTProvider:
                 raise ProviderError("failed_to_set_on_device",
                                     "The lock did not store the PIN.", retryable=True)
             self._own_pins[(ieee, slot)] = code.code
-            return CodeOnDevice(code=code.code, name=code.name, slot=slot)
+            return CodeOnDevice(code=code.code, name=code.name, ref=str(slot))
 
-    async def remove_code(self, device: DeviceRef, slot: int) -> None:
+    async def remove_code(self, device: DeviceRef, ref: str) -> None:
+        slot = slot_number(ref)
         async with self._device(device) as (conn, entry):
             self._pin_slots(entry)
             await self._program(conn, entry, slot, None)

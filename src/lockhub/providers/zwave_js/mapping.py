@@ -155,18 +155,18 @@ def notification_report(pdid: str, event: int,
                         parameters: dict[str, Any]) -> tuple[Report | None, bool | None]:
     """(report, jammed) for an Access Control notification; either may be None."""
     user = parameters.get("userId")
-    slot = user if isinstance(user, int) else None
+    ref = str(user) if isinstance(user, int) else None
     if event in LOCKED:
         return LockOperationReport(provider_device_id=pdid, locked=True, method=LOCKED[event],
-                                   slot=slot if event == 5 else None), False
+                                   code_ref=ref if event == 5 else None), False
     if event in UNLOCKED:
         return LockOperationReport(provider_device_id=pdid, locked=False,
                                    method=UNLOCKED[event],
-                                   slot=slot if event == 6 else None), False
+                                   code_ref=ref if event == 6 else None), False
     if event in JAMMED_EVENTS:
         return None, True
     if event in CODES_CHANGED:
         return CodesChangedReport(provider_device_id=pdid), None
     if event in DENIED:
-        return AccessDeniedReport(provider_device_id=pdid, slot=slot), None
+        return AccessDeniedReport(provider_device_id=pdid, code_ref=ref), None
     return None, None

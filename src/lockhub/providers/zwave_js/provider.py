@@ -34,6 +34,7 @@ from lockhub.providers.base import (
     ProviderError,
     Report,
     ReportSink,
+    slot_number,
 )
 from lockhub.providers.zwave_js import mapping
 from lockhub.providers.zwave_js.client import ZWaveConnection, check_url, connected, node_dict
@@ -358,17 +359,18 @@ class ZWaveJSProvider:
                         or (status in OCCUPIED and code is None):
                     status, code = await self._read_slot(node, slot)
                 if status in OCCUPIED and code:
-                    codes.append(CodeOnDevice(code=code, slot=slot))
+                    codes.append(CodeOnDevice(code=code, ref=str(slot)))
             return codes
 
     async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
         async with self._node(device) as (_, node):
             count = mapping.slot_count(node_dict(node))
             cached = self._cached_slots(node)
-            if any(pin == code.code and slot != code.slot and status in OCCUPIED
+            wanted = None if code.ref is None else slot_number(code.ref)
+            if any(pin == code.code and slot != wanted and status in OCCUPIED
                    for slot, (status, pin) in cached.items()):
                 raise ProviderError("duplicate_code_on_device", "The lock already holds this PIN.")
-            slot = code.slot
+            slot = wanted
             if slot is None:
                 for candidate in range(1, count + 1):
                     if cached.get(candidate, (None, None))[0] in OCCUPIED:
@@ -394,9 +396,10 @@ class ZWaveJSProvider:
             if status not in OCCUPIED or stored != code.code:
                 raise ProviderError("failed_to_set_on_device",
                                     "The lock did not store the PIN.", retryable=True)
-            return CodeOnDevice(code=code.code, slot=slot)
+            return CodeOnDevice(code=code.code, ref=str(slot))
 
-    async def remove_code(self, device: DeviceRef, slot: int) -> None:
+    async def remove_code(self, device: DeviceRef, ref: str) -> None:
+        slot = slot_number(ref)
         async with self._node(device) as (_, node):
             try:
                 await asyncio.wait_for(node.async_invoke_cc_api(

@@ -1,0 +1,98 @@
+"""Existing databases upgrade with their data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from lockhub.store.db import Database, async_url
+from lockhub.store.migrate import alembic_config
+from lockhub.store.tables import access_codes, connected_accounts, devices, workspaces
+from lockhub.store.types import Json, UtcDateTime
+from tests.postgres import PostgresServer, start_postgres
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+# access_codes as revision 0008 left it (only the columns a row needs).
+codes_0008 = sa.Table(
+    "access_codes", sa.MetaData(),
+    sa.Column("access_code_id", sa.String, primary_key=True),
+    sa.Column("workspace_id", sa.String), sa.Column("device_id", sa.String),
+    sa.Column("is_managed", sa.Boolean), sa.Column("code", sa.String),
+    sa.Column("status", sa.String), sa.Column("device_slot", sa.Integer),
+    sa.Column("errors", Json), sa.Column("warnings", Json),
+    sa.Column("pending_mutations", Json), sa.Column("created_at", UtcDateTime),
+)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    pg = start_postgres()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    pg: PostgresServer = request.getfixturevalue("postgres")
+    return pg.url
+
+
+async def _migrate(url: str, revision: str) -> None:
+    # Alembic's env runs its own event loop: off this one.
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+
+
+async def test_codes_keep_their_place_on_the_lock_as_a_reference(url: str) -> None:
+    await _migrate(url, "0008")
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            await conn.execute(workspaces.insert().values(
+                workspace_id="ws", name="Old", company_name="Old", is_sandbox=True,
+                connect_webview_customization={}, created_at=T0))
+            await conn.execute(connected_accounts.insert().values(
+                connected_account_id="ca", workspace_id="ws", account_type="august",
+                provider="sandbox", user_identifier={}, credentials={}, custom_metadata={},
+                errors=[], warnings=[], created_at=T0))
+            await conn.execute(devices.insert().values(
+                device_id="dev", workspace_id="ws", connected_account_id="ca",
+                provider_device_id="p1", device_type="august_lock", manufacturer="august",
+                brand="august", model="m", display_name="Front", custom_metadata={},
+                state={}, errors=[], warnings=[], created_at=T0))
+            for access_code_id, slot in (("on_lock", 7), ("waiting", None)):
+                await conn.execute(codes_0008.insert().values(
+                    access_code_id=access_code_id, workspace_id="ws", device_id="dev",
+                    is_managed=True, code="1234", status="set", device_slot=slot, errors=[],
+                    warnings=[], pending_mutations=[], created_at=T0))
+    finally:
+        await db.dispose()
+
+    await _migrate(url, "head")
+
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.connect() as conn:
+            refs = dict((await conn.execute(sa.select(
+                access_codes.c.access_code_id, access_codes.c.device_ref))).all())
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("access_codes")})
+            indexes = await conn.run_sync(
+                lambda sync: {i["name"]: i["column_names"]
+                              for i in sa.inspect(sync).get_indexes("access_codes")})
+    finally:
+        await engine.dispose()
+    assert refs == {"on_lock": "7", "waiting": None}
+    assert "device_slot" not in columns
+    assert indexes["ix_access_codes_device"] == ["device_id", "device_ref"]
+    # The table's other indexes survive the rebuild SQLite needs to drop a column.
+    assert {"ix_access_codes_device_created", "ix_access_codes_common_key"} <= set(indexes)

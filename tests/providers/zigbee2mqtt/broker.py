@@ -7,13 +7,16 @@ what the bridge's "republish retained messages after reconnect" behaviour is the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.server import free_port
@@ -112,6 +115,17 @@ class MosquittoBroker:
         if self._process.stderr:
             self._process.stderr.close()
         self._process = None
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The broker stops answering but its connections stay open (SIGSTOP), as when its
+        host vanishes from the network; it carries on afterwards."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self._process.send_signal(signal.SIGCONT)
 
     def close(self) -> None:
         self.stop()

@@ -22,7 +22,7 @@ from lockhub.providers.base import (
     ProviderError,
     Report,
 )
-from lockhub.providers.zigbee2mqtt import Zigbee2MQTTProvider
+from lockhub.providers.zigbee2mqtt import Zigbee2MQTTProvider, client
 from tests.providers.zigbee2mqtt.bridge import Z2MBridge
 from tests.providers.zigbee2mqtt.broker import MosquittoBroker
 from tests.providers.zigbee2mqtt.conftest import BACK_DOOR, FRONT_DOOR
@@ -407,6 +407,21 @@ async def test_broker_restart_ends_maintain_and_it_connects_again(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_broker_that_stops_answering_ends_maintain(
+        z2m_bridge: Z2MBridge, mqtt_broker: MosquittoBroker,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection the client hears nothing more on (broker frozen, host gone, or a socket
+    the event loop stopped watching) must still end `maintain`, or the account never shows
+    account_disconnected and its locks keep the last state they were given."""
+    monkeypatch.setattr(client, "KEEPALIVE_SECONDS", 1, raising=False)
+    p = provider()
+    async with live(p, mqtt_broker) as (_, task):
+        with mqtt_broker.frozen(), pytest.raises(ProviderError) as error:
+            await asyncio.wait_for(task, 10)
+        assert error.value.error_type == "account_disconnected"
+        assert not p.holds(ACCOUNT)
 
 
 async def test_malformed_payloads_are_ignored(z2m_bridge: Z2MBridge,

@@ -29,6 +29,13 @@ from lockhub.providers.zigbee2mqtt import mapping
 log = logging.getLogger("lockhub.providers.zigbee2mqtt")
 
 CONNECT_TIMEOUT_SECONDS = 10.0
+# MQTT keepalive: with no traffic for this long the client pings the broker, and drops the
+# connection when the ping goes unanswered as long again. It is the only way a connection
+# that hears nothing more is noticed: a broker host gone without a TCP reset, or (under
+# uvloop) a socket the loop stopped watching when the broker reset it right after sending
+# the bridge's last will, so aiomqtt never learns of the disconnect. The default (60 s, so
+# up to 2 min) left the account looking connected and its locks offline meanwhile.
+KEEPALIVE_SECONDS = 10
 BRIDGE_WAIT_SECONDS = 5.0  # retained bridge topics arrive right after subscribing
 STATE_WAIT_SECONDS = 3.0  # answers to the start-up `/get {"state": ""}`
 DEFAULT_BASE_TOPIC = "zigbee2mqtt"
@@ -133,6 +140,7 @@ class Z2MConnection:
         client = aiomqtt.Client(
             broker.host, broker.port, username=broker.username, password=broker.password,
             identifier=f"lockhub-{uuid.uuid4().hex[:12]}", timeout=CONNECT_TIMEOUT_SECONDS,
+            keepalive=KEEPALIVE_SECONDS,
             tls_context=ssl.create_default_context() if broker.tls else None,
             logger=logging.getLogger("lockhub.providers.zigbee2mqtt.mqtt"))
         try:

@@ -112,6 +112,9 @@ class Waiter:
 class Z2MConnection:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        # What this connection last reported per device: each account's connection reports
+        # its own changes, even when two accounts reach the same bridge.
+        self.reported: dict[str, Any] = {}
         self.base = broker.base_topic
         self.commands = asyncio.Lock()
         self.bridge_online: bool | None = None

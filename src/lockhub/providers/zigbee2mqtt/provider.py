@@ -104,7 +104,6 @@ class Zigbee2MQTTProvider:
         self._own_commands: dict[str, float] = {}
         self._own_pins: dict[tuple[str, int], str] = {}  # PINs lockhub set and read back
         self._dirty: dict[str, set[int]] = {}  # slots changed at the lock, to read again
-        self._reported: dict[str, DeviceSnapshot] = {}
 
     def account_types(self) -> list[str]:
         return ["zigbee2mqtt"]
@@ -209,7 +208,7 @@ class Zigbee2MQTTProvider:
             if snapshots != conn.listed:
                 conn.listed = snapshots
                 for snap in snapshots:
-                    self._reported[snap.provider_device_id] = snap
+                    conn.reported[snap.provider_device_id] = snap
                 reports.append(DeviceListReport(devices=snapshots))
                 new = [e for e in conn.lock_entries() if mapping.ieee(e) not in before]
                 if new:  # their states arrive as state messages
@@ -227,10 +226,10 @@ class Zigbee2MQTTProvider:
         for entry in entries:
             snapshot = conn.snapshot(entry)
             pdid = snapshot.provider_device_id
-            previous = self._reported.get(pdid)
+            previous = conn.reported.get(pdid)
             if previous == snapshot:
                 continue
-            self._reported[pdid] = snapshot
+            conn.reported[pdid] = snapshot
             reports.append(DeviceStateReport(snapshot=snapshot))
             if kind == "state" and change[2].get("action") is None \
                     and snapshot.locked is not None and previous is not None \

@@ -59,6 +59,9 @@ class ZWaveConnection:
     def __init__(self, url: str) -> None:
         self.url = url
         self.commands = asyncio.Lock()
+        # What this connection last reported per device: each account's connection reports
+        # its own changes, even when two accounts reach the same network.
+        self.reported: dict[str, Any] = {}
         self._session: aiohttp.ClientSession | None = None
         self._client: Client | None = None
         self._listener: asyncio.Task[None] | None = None

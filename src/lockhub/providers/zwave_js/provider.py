@@ -62,7 +62,6 @@ class ZWaveJSProvider:
         self._jammed: set[str] = set()
         self._seen: set[str] = set()
         self._dirty_slots: dict[str, set[int] | None] = {}  # None: every slot
-        self._reported: dict[str, DeviceSnapshot] = {}
 
     def account_types(self) -> list[str]:
         return ["zwave_js"]
@@ -209,8 +208,8 @@ class ZWaveJSProvider:
                 else:
                     self._jammed.discard(pdid)
         snapshot = self._snapshot(conn, node)
-        if self._reported.get(pdid) != snapshot:
-            self._reported[pdid] = snapshot
+        if conn.reported.get(pdid) != snapshot:
+            conn.reported[pdid] = snapshot
             reports.append(DeviceStateReport(snapshot=snapshot))
         return reports
 

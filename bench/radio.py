@@ -6,8 +6,10 @@ Two stacks, each measured twice in the same run, alternating lock and unlock on 
   Zigbee2MQTT: aiomqtt publishes `<lock>/set` and waits for the `lock_state` report);
 - lockhub: `POST /locks/unlock_door {"sync": true}` over HTTP, which returns when the attempt
   settled (the engine runs the same radio steps through the provider).
-The difference of the two distributions is lockhub's overhead: HTTP, the attempt row and job,
-the engine's claim, the settle transaction with its events. Target: under 5 ms at p99.
+lockhub's own time, paired attempt by attempt: the client's latency minus the provider's time
+for that attempt (the engine logs it), i.e. HTTP, the attempt row and job, the engine's claim,
+the settle transaction with its events and the `sync` wake-up. Target: under 5 ms at p99. The
+direct and lockhub columns are the two distributions side by side, for scale.
 
     python -m bench.radio [--operations 200] [--stack zwave|zigbee|both]
 """
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,13 +45,16 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def summary(name: str, direct: list[float], lockhub: list[float]) -> dict[str, Any]:
-    row = {"stack": name, "operations": len(lockhub)}
+def summary(name: str, direct: list[float], lockhub: list[float],
+            own: list[float]) -> dict[str, Any]:
+    row: dict[str, Any] = {"stack": name, "operations": len(lockhub)}
     for label, q in (("p50", 0.5), ("p99", 0.99)):
         d, lh = percentile(direct, q) * 1000, percentile(lockhub, q) * 1000
         row.update({f"direct_{label}_ms": round(d, 2), f"lockhub_{label}_ms": round(lh, 2),
                     f"added_{label}_ms": round(lh - d, 2)})
     row["added_mean_ms"] = round((statistics.mean(lockhub) - statistics.mean(direct)) * 1000, 2)
+    for label, q in (("p50", 0.5), ("p99", 0.99)):
+        row[f"own_{label}_ms"] = round(percentile(own, q) * 1000, 2)
     return row
 
 
@@ -60,8 +67,9 @@ async def timed(operations: int, step: Callable[[bool], Awaitable[None]]) -> lis
     return samples
 
 
-def through_lockhub(server_url: str, device_id: str, operations: int) -> list[float]:
-    samples = []
+def through_lockhub(server_url: str, device_id: str,
+                    operations: int) -> tuple[list[float], list[str]]:
+    samples, attempt_ids = [], []
     with httpx.Client(base_url=server_url, headers={"Authorization": f"Bearer {KEY}"},
                       timeout=60) as client:
         for i in range(operations):
@@ -72,7 +80,17 @@ def through_lockhub(server_url: str, device_id: str, operations: int) -> list[fl
             status = answer.get("action_attempt", {}).get("status")
             if status != "success":
                 raise RuntimeError(f"{path}: {answer}")
-    return samples
+            attempt_ids.append(answer["action_attempt"]["action_attempt_id"])
+    return samples, attempt_ids
+
+
+def lockhub_only(log_path: Path, samples: list[float], attempt_ids: list[str]) -> list[float]:
+    """Per attempt: the client's latency minus the provider's time for that attempt (from the
+    engine's log line), i.e. what lockhub itself added, paired, attempt by attempt."""
+    provider_ms = dict(re.findall(r"action_attempt (\S+) \S+ device \S+: success, provider "
+                                  r"([0-9.]+) ms", log_path.read_text()))
+    return [sample - float(provider_ms[attempt]) / 1000
+            for sample, attempt in zip(samples, attempt_ids, strict=True)]
 
 
 def connect(server: Any, *args: str) -> None:
@@ -150,13 +168,14 @@ def bench_zwave(operations: int, tmp: Path) -> dict[str, Any]:
             connect(server, "zwave-js", stack.ws_url)
             device_id = first_lock(server.url, "BE469")
             held(server.url, device_id)
-            lockhub_samples = through_lockhub(server.url, device_id, operations)
+            lockhub_samples, attempts = through_lockhub(server.url, device_id, operations)
         finally:
             server.stop()
     finally:
         stack.stop()
+    assert server.log_path is not None
     return summary("Z-Wave JS (mock controller, Schlage BE469)", direct_samples,
-                   lockhub_samples)
+                   lockhub_samples, lockhub_only(server.log_path, lockhub_samples, attempts))
 
 
 def bench_zigbee(operations: int, tmp: Path) -> dict[str, Any]:
@@ -204,7 +223,7 @@ def bench_zigbee(operations: int, tmp: Path) -> dict[str, Any]:
             connect(server, "zigbee2mqtt", f"mqtt://{broker.host}:{broker.port}")
             device_id = first_lock(server.url, "front_door")
             held(server.url, device_id)
-            lockhub_samples = through_lockhub(server.url, device_id, operations)
+            lockhub_samples, attempts = through_lockhub(server.url, device_id, operations)
         finally:
             server.stop()
     finally:
@@ -212,14 +231,16 @@ def bench_zigbee(operations: int, tmp: Path) -> dict[str, Any]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         broker.close()
+    assert server.log_path is not None
     return summary("Zigbee2MQTT (mosquitto + simulated bridge, 20 ms radio)", direct_samples,
-                   lockhub_samples)
+                   lockhub_samples, lockhub_only(server.log_path, lockhub_samples, attempts))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--operations", type=int, default=200)
     parser.add_argument("--stack", choices=("zwave", "zigbee", "both"), default="both")
+    parser.add_argument("--keep", help="copy the servers' databases and logs here")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="lockhub-bench-radio-") as tmp:
@@ -227,12 +248,14 @@ def main() -> None:
             rows.append(bench_zwave(args.operations, Path(tmp)))
         if args.stack in ("zigbee", "both"):
             rows.append(bench_zigbee(args.operations, Path(tmp)))
-    print("| stack | ops | direct p50 / p99 ms | lockhub p50 / p99 ms | added p50 / p99 ms |")
+        if args.keep:
+            shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
+    print("| stack | ops | direct p50 / p99 ms | lockhub p50 / p99 ms | lockhub's own p50 / p99 ms |")
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['stack']} | {r['operations']} | {r['direct_p50_ms']} / {r['direct_p99_ms']}"
-              f" | {r['lockhub_p50_ms']} / {r['lockhub_p99_ms']} | {r['added_p50_ms']} / "
-              f"{r['added_p99_ms']} |")
+              f" | {r['lockhub_p50_ms']} / {r['lockhub_p99_ms']} | {r['own_p50_ms']} / "
+              f"{r['own_p99_ms']} |")
     print(json.dumps(rows, indent=2))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +18,8 @@ from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.tables import access_codes, connected_accounts, devices
 from lockhub.store.tables import action_attempts as attempts_table
+
+log = logging.getLogger("lockhub.engine")
 
 # How long one provider call may take before the engine gives up on that try.
 PROVIDER_TIMEOUT_SECONDS = 30.0
@@ -64,19 +68,30 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         await _simulate(rt, job, attempt, device, provider, ref)
         return
     operation, _ = _OPERATIONS[attempt.action_type]
+    started = time.perf_counter()
     try:
         snapshot = await asyncio.wait_for(getattr(provider, operation)(ref),
                                           PROVIDER_TIMEOUT_SECONDS)
     except ProviderError as exc:
         if exc.retryable:
             raise RetryLater(exc.message) from exc
+        _log_outcome(attempt, device, exc.error_type, started)
         # Learn what the device now reports (e.g. that it went offline) along with the failure.
         await _settle(rt, job, attempt, device, snapshot=await _read_state(provider, ref),
                       error=(exc.error_type, exc.message))
         return
     except TimeoutError as exc:
         raise RetryLater("provider timed out") from exc
+    _log_outcome(attempt, device, "success", started)
     await _settle(rt, job, attempt, device, snapshot=snapshot)
+
+
+def _log_outcome(attempt: Any, device: Any, outcome: str, started: float) -> None:
+    """One line per device command, with the time spent in the provider (the lock's own
+    round trip); `make bench-radio` pairs it with the client's latency to get lockhub's."""
+    log.info("action_attempt %s %s device %s: %s, provider %.2f ms", attempt.action_attempt_id,
+             attempt.action_type, device.device_id, outcome,
+             (time.perf_counter() - started) * 1000)
 
 
 async def _read_state(provider: Any, ref: DeviceRef) -> DeviceSnapshot | None:

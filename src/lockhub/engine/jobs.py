@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -94,6 +94,26 @@ async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: f
     Each key's earliest due job is ranked first (a window over the due rows), so a backlog of
     one busy device never hides the due work of other devices from a claim.
     """
+    lease_until = now + timedelta(seconds=lease_seconds)
+    async with db.write() as conn:
+        if not db.is_sqlite:
+            # Claims take turns (a transaction-scoped advisory lock), so two workers never
+            # both see a key as free. SQLite's single writer (BEGIN IMMEDIATE) serialises
+            # claims already. The UPDATE re-checks the lease under the row lock.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK})
+        rows = (await conn.execute(_claim_statement(), {
+            "now": now, "lease_until": lease_until, "worker_id": worker_id,
+            "claim_limit": limit})).all()
+    return [Job(job_id=r.job_id, workspace_id=r.workspace_id, kind=r.kind, key=r.key,
+                payload=r.payload, attempts=r.attempts, generation=r.generation)
+            for r in rows]
+
+
+@cache
+def _claim_statement() -> Any:
+    """The claim, built once: an engine claims after every wake-up, and building this
+    statement (window, subqueries, cache key) cost more than running it."""
+    now = bindparam("now", type_=jobs.c.run_at.type)
     due_now = and_(jobs.c.run_at <= now,
                    or_(jobs.c.lease_until.is_(None), jobs.c.lease_until <= now))
     ranked = select(
@@ -105,24 +125,14 @@ async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: f
                                          jobs.c.lease_until > now)
     chosen = (select(ranked.c.job_id)
               .where(ranked.c.rank == 1, ranked.c.key.not_in(busy_keys))
-              .order_by(ranked.c.run_at).limit(limit))
-    lease_until = now + timedelta(seconds=lease_seconds)
-    async with db.write() as conn:
-        if not db.is_sqlite:
-            # Claims take turns (a transaction-scoped advisory lock), so two workers never
-            # both see a key as free. SQLite's single writer (BEGIN IMMEDIATE) serialises
-            # claims already. The UPDATE re-checks the lease under the row lock.
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK})
-        rows = (await conn.execute(
-            update(jobs)
+              .order_by(ranked.c.run_at).limit(bindparam("claim_limit", type_=Integer)))
+    return (update(jobs)
             .where(jobs.c.job_id.in_(chosen.scalar_subquery()), due_now)
-            .values(lease_until=lease_until, leased_by=worker_id, attempts=jobs.c.attempts + 1)
+            .values(lease_until=bindparam("lease_until", type_=jobs.c.lease_until.type),
+                    leased_by=bindparam("worker_id", type_=String),
+                    attempts=jobs.c.attempts + 1)
             .returning(jobs.c.job_id, jobs.c.workspace_id, jobs.c.kind, jobs.c.key,
-                       jobs.c.payload, jobs.c.attempts, jobs.c.generation)
-        )).all()
-    return [Job(job_id=r.job_id, workspace_id=r.workspace_id, kind=r.kind, key=r.key,
-                payload=r.payload, attempts=r.attempts, generation=r.generation)
-            for r in rows]
+                       jobs.c.payload, jobs.c.attempts, jobs.c.generation))
 
 
 async def finish(conn: AsyncConnection, job: Job | str) -> None:

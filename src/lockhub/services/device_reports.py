@@ -58,7 +58,10 @@ async def apply(rt: Runtime, connected_account_id: str, report: Report) -> None:
             if row is not None:
                 await schedule_device_sync(conn, now=now, workspace_id=row.workspace_id,
                                            device_id=row.device_id)
-    rt.wake_engine()
+    # Reports that may have queued work wake the engine; the frequent state and lock reports
+    # only do when a device came back (its codes are reconciled: the poll picks them up too).
+    if not isinstance(report, (LockOperationReport, AccessDeniedReport, DeviceStateReport)):
+        rt.wake_engine()
 
 
 async def _device(conn: AsyncConnection, account: Any, provider_device_id: str) -> Any:

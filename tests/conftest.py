@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from seam import Seam
 
+from tests.postgres import PostgresServer, start_postgres
 from tests.server import LockhubServer, start_server
 
 SANDBOX_KEY = "seam_apikey1_token"
@@ -30,3 +31,11 @@ def seam(server: LockhubServer) -> Seam:
 def other_seam(server: LockhubServer) -> Seam:
     """A client of the second seeded workspace, which must never see the first one's data."""
     return Seam(api_key=OTHER_KEY, endpoint=server.url)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster for one module (tests/postgres.py)."""
+    pg = start_postgres()
+    yield pg
+    pg.stop()

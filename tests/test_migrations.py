@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from lockhub.store.db import Database, async_url
 from lockhub.store.migrate import alembic_config
 from lockhub.store.tables import access_codes, connected_accounts, devices, workspaces
 from lockhub.store.types import Json, UtcDateTime
-from tests.postgres import PostgresServer, start_postgres
+from tests.postgres import PostgresServer
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,11 +31,6 @@ codes_0008 = sa.Table(
 )
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    pg = start_postgres()
-    yield pg
-    pg.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

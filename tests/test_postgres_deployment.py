@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from seam import Seam
 
 from tests.conftest import SANDBOX_KEY
-from tests.postgres import PostgresServer, start_postgres
+from tests.postgres import PostgresServer
 from tests.server import start_server, start_worker
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    pg = start_postgres()
-    yield pg
-    pg.stop()
 
 
 def test_two_api_processes_and_two_workers_on_postgres_settle_each_attempt_once(

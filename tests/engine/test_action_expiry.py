@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,17 +26,12 @@ from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.services.seed import WORKSPACE_1, seed
 from lockhub.store import tables as t
 from lockhub.store.migrate import upgrade
-from tests.postgres import PostgresServer, start_postgres
+from tests.postgres import PostgresServer
 
 TIMEOUT = 60.0
 DEVICE = "august_device_1"  # seeded: online and locked
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    pg = start_postgres()
-    yield pg
-    pg.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,16 +11,11 @@ import pytest
 from lockhub.engine import jobs
 from lockhub.store.db import Database
 from lockhub.store.migrate import upgrade
-from tests.postgres import PostgresServer, start_postgres
+from tests.postgres import PostgresServer
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    pg = start_postgres()
-    yield pg
-    pg.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

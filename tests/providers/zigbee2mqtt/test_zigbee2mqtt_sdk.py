@@ -21,7 +21,9 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError
 
-from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
+from tests.conformance.helpers import wait_until
+from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import submit as submit_form
 from tests.providers.zigbee2mqtt.bridge import Z2MBridge
 from tests.providers.zigbee2mqtt.broker import MosquittoBroker
 from tests.server import LockhubServer, start_server
@@ -88,7 +90,7 @@ def server(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope="module")
 def seam(server: LockhubServer) -> Seam:
-    return Seam(api_key=OTHER_KEY, endpoint=server.url)
+    return production_seam(server)
 
 
 def broker_form(broker: MosquittoBroker, **changes: str) -> dict[str, str]:
@@ -97,10 +99,7 @@ def broker_form(broker: MosquittoBroker, **changes: str) -> dict[str, str]:
 
 
 def submit(server: LockhubServer, webview: Any, form: dict[str, str]) -> httpx.Response:
-    token = httpx.URL(webview.url).params["auth_token"]
-    return httpx.post(f"{server.url}/connect_webviews/view", timeout=60, data={
-        "connect_webview_id": webview.connect_webview_id, "auth_token": token,
-        "provider": "zigbee2mqtt", **form})
+    return submit_form(server, webview, "zigbee2mqtt", form)
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +116,6 @@ def lock_named(seam: Seam, account: str, name: str) -> Any:
     found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
     assert len(found) == 1, name
     return found[0]
-
-
-def events_of(seam: Seam, device_id: str, event_type: str) -> list[Any]:
-    return seam.events.list(since=EPOCH, device_id=device_id, event_type=event_type)
 
 
 def test_wrong_broker_details_show_on_the_form_and_store_nothing(

@@ -21,6 +21,8 @@ from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError, SeamHttpApiError
 
 from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
+from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import submit as submit_form
 from tests.providers.zwave_js.stack import (
     KWIKSET_916,
     SCHLAGE_BE469,
@@ -30,7 +32,6 @@ from tests.providers.zwave_js.stack import (
 )
 from tests.server import LockhubServer, start_server
 
-VIEW_PATH = "/connect_webviews/view"
 ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
               "LOCKHUB_ZWAVE_DEAD_PING_SECONDS": "1", "LOCKHUB_TEST_PRODUCTION_CLOCK": "1"}
 
@@ -55,16 +56,11 @@ def server(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope="module")
 def seam(server: LockhubServer) -> Seam:
-    """The seeded production workspace (no sandbox): only real providers are offered."""
-    return Seam(api_key=OTHER_KEY, endpoint=server.url)
+    return production_seam(server)
 
 
 def submit(server: LockhubServer, webview: Any, **fields: str) -> httpx.Response:
-    """POST the Z-Wave JS form as the user's browser does."""
-    token = httpx.URL(webview.url).params["auth_token"]
-    form = {"connect_webview_id": webview.connect_webview_id, "auth_token": token,
-            "provider": "zwave_js", **fields}
-    return httpx.post(f"{server.url}{VIEW_PATH}", data=form, timeout=60)
+    return submit_form(server, webview, "zwave_js", fields)
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +82,6 @@ def lock_of(seam: Seam, account: str, node: int) -> Any:
              if MODELS[node] in d.properties.model.display_name]
     assert len(found) == 1, f"no single device for node {node}"
     return found[0]
-
-
-def events_of(seam: Seam, device_id: str, event_type: str) -> list[Any]:
-    return seam.events.list(since=EPOCH, device_id=device_id, event_type=event_type)
 
 
 def test_the_picker_of_a_production_workspace_offers_z_wave_js(server: LockhubServer,

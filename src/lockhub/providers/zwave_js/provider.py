@@ -329,6 +329,22 @@ class ZWaveJSProvider:
         code = answer.get("userCode")
         return int(answer.get("userIdStatus") or 0), code if isinstance(code, str) else None
 
+    async def _write_slot(self, device: DeviceRef, node: Any, slot: int, operation: str,
+                          *args: Any) -> tuple[int, str | None]:
+        """User Code set/clear, then the slot as the lock answers a User Code Get."""
+        try:
+            await asyncio.wait_for(node.async_invoke_cc_api(
+                mapping.USER_CODE, operation, slot, *args), self.command_timeout)
+        except TimeoutError as exc:
+            raise ProviderError("device_communication_timeout",
+                                f"The lock did not {operation} the PIN in time.",
+                                retryable=True) from exc
+        answer = await self._read_slot(node, slot)
+        # The driver's cache catches up only with its own later poll: read this slot from the
+        # lock again at the next listing.
+        self._mark_dirty(device.provider_device_id, slot)
+        return answer
+
     def _cached_slots(self, node: Any) -> dict[int, tuple[int | None, str | None]]:
         slots: dict[int, tuple[int | None, str | None]] = {}
         for value in node.values.values():
@@ -381,17 +397,7 @@ class ZWaveJSProvider:
                 if slot is None:
                     raise ProviderError("no_space_for_access_code_on_device",
                                         "The lock has no free PIN slot.")
-            try:
-                await asyncio.wait_for(node.async_invoke_cc_api(
-                    mapping.USER_CODE, "set", slot, 1, code.code), self.command_timeout)
-            except TimeoutError as exc:
-                raise ProviderError("device_communication_timeout",
-                                    "The lock did not take the PIN in time.",
-                                    retryable=True) from exc
-            status, stored = await self._read_slot(node, slot)
-            # The driver's cache catches up only with its own later poll: read this slot from
-            # the lock again at the next listing.
-            self._mark_dirty(device.provider_device_id, slot)
+            status, stored = await self._write_slot(device, node, slot, "set", 1, code.code)
             if status not in OCCUPIED or stored != code.code:
                 raise ProviderError("failed_to_set_on_device",
                                     "The lock did not store the PIN.", retryable=True)
@@ -400,15 +406,7 @@ class ZWaveJSProvider:
     async def remove_code(self, device: DeviceRef, ref: str) -> None:
         slot = slot_number(ref)
         async with self._node(device) as (_, node):
-            try:
-                await asyncio.wait_for(node.async_invoke_cc_api(
-                    mapping.USER_CODE, "clear", slot), self.command_timeout)
-            except TimeoutError as exc:
-                raise ProviderError("device_communication_timeout",
-                                    "The lock did not clear the PIN in time.",
-                                    retryable=True) from exc
-            status, _ = await self._read_slot(node, slot)
-            self._mark_dirty(device.provider_device_id, slot)
+            status, _ = await self._write_slot(device, node, slot, "clear")
             if status in OCCUPIED:
                 raise ProviderError("failed_to_remove_from_device",
                                     "The lock still holds the PIN.", retryable=True)

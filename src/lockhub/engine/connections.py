@@ -25,8 +25,16 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from lockhub.providers.base import ConnectionReport, ProviderError, Report, is_live
+from lockhub.providers.base import (
+    ConnectionReport,
+    CredentialsRefused,
+    CredentialsReport,
+    ProviderError,
+    Report,
+    is_live,
+)
 from lockhub.providers.refs import account_ref
+from lockhub.services import connected_accounts as account_service
 from lockhub.services import device_reports
 from lockhub.services.runtime import Runtime
 from lockhub.store.tables import connected_accounts, provider_connections
@@ -144,6 +152,12 @@ class ConnectionManager:
 
         async def sink(report: Report) -> None:
             nonlocal failures
+            if isinstance(report, CredentialsReport):
+                stored = await account_service.store_refreshed_credentials(
+                    self.rt, account_id, report.credentials)
+                if stored is not None:  # our own refresh: no reconnect for it
+                    self._fingerprints[account_id] = _fingerprint_of(stored)
+                return
             if isinstance(report, ConnectionReport):
                 await self._record(account_id, report)
                 if report.connected:
@@ -156,6 +170,12 @@ class ConnectionManager:
                 message = "The connection closed."
             except asyncio.CancelledError:
                 raise
+            except CredentialsRefused as exc:
+                # Retrying cannot help: disconnected until a new sign-in changes the
+                # credentials, which makes the next tick restart this task.
+                await sink(ConnectionReport(connected=False, message=exc.message))
+                log.info("credentials of %s refused; waiting for a new sign-in", account_id)
+                await asyncio.Event().wait()
             except ProviderError as exc:
                 message = exc.message
             except Exception as exc:  # a provider bug must not end the account's connection
@@ -187,4 +207,8 @@ def _insert_if_missing(dialect: str) -> Any:
 
 
 def _fingerprint(account: Any) -> str:
-    return hashlib.sha256(json.dumps(account.credentials, sort_keys=True).encode()).hexdigest()
+    return _fingerprint_of(account.credentials)
+
+
+def _fingerprint_of(stored_credentials: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(stored_credentials, sort_keys=True).encode()).hexdigest()

@@ -32,6 +32,15 @@ def slot_number(ref: str) -> int:
     return int(ref)
 
 
+class CredentialsRefused(ProviderError):
+    """The brand refuses the account's credentials or tokens (revoked, expired refresh token,
+    changed password): retrying cannot help; the account waits for a new sign-in."""
+
+    def __init__(self, message: str = "The provider refused the account's credentials; "
+                 "sign in again.") -> None:
+        super().__init__("account_disconnected", message)
+
+
 class SecondFactorRequired(ProviderError):
     """The first step of a sign-in was accepted and the provider sent the user a code; sign in
     again with the same form plus the code."""
@@ -159,6 +168,13 @@ class CodesChangedReport(msgspec.Struct, frozen=True, tag="codes_changed"):
     provider_device_id: str
 
 
+class CredentialsReport(msgspec.Struct, frozen=True, tag="credentials"):
+    """The provider refreshed its tokens (some brands rotate the refresh token on every use):
+    lockhub stores them, sealed, in place of the account's credentials."""
+
+    credentials: dict[str, Any]
+
+
 class ConnectionReport(msgspec.Struct, frozen=True, tag="connection"):
     """The live connection to the controller, bridge or broker went up or down."""
 
@@ -167,7 +183,7 @@ class ConnectionReport(msgspec.Struct, frozen=True, tag="connection"):
 
 
 Report = (DeviceListReport | DeviceStateReport | LockOperationReport | AccessDeniedReport
-          | CodesChangedReport | ConnectionReport)
+          | CodesChangedReport | ConnectionReport | CredentialsReport)
 ReportSink = Callable[[Report], Awaitable[None]]
 
 

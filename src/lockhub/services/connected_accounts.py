@@ -412,3 +412,19 @@ async def connect_directly(rt: Runtime, workspace_id: str, account_type: str,
             devices.c.connected_account_id == account_id).order_by(
             devices.c.created_at, devices.c.device_id))).all()
     return account_id, [device_service.to_device(row) for row in rows]
+
+
+async def store_refreshed_credentials(rt: Runtime, connected_account_id: str,
+                                      credentials: dict[str, Any]) -> dict[str, Any] | None:
+    """Keep the tokens a provider just refreshed (sealed, the account's identity unchanged);
+    returns the stored value, or None if the account is gone."""
+    async with rt.db.write() as conn:
+        row = (await conn.execute(select(connected_accounts.c.credentials).where(
+            connected_accounts.c.connected_account_id == connected_account_id))).first()
+        if row is None:
+            return None
+        stored = seal_credentials(rt.settings, row.credentials["account_login"], credentials)
+        await conn.execute(update(connected_accounts).where(
+            connected_accounts.c.connected_account_id == connected_account_id,
+        ).values(credentials=stored))
+    return stored

@@ -390,3 +390,20 @@ def test_a_lock_included_later_appears_and_an_excluded_one_is_removed(
                            for e in seam.devices.get(device_id=device_id).errors),
                timeout=30, message="the excluded lock marked removed")
     assert events_of(seam, device_id, "device.removed")
+
+
+def test_a_managed_pin_changed_at_the_lock_is_reported_and_set_back(
+        seam: Seam, account: str, stack: ZWaveStack) -> None:
+    device = lock_of(seam, account, KWIKSET_916)
+    code = seam.access_codes.create(device_id=device.device_id, name="Owner", code="3141")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=30, message="the code set")
+    slot = next(int(s) for s, pin in stack.codes(KWIKSET_916).items() if pin == "3141")
+    stack.set_code_at_lock(KWIKSET_916, slot=slot, code="2718")  # someone edits it at the lock
+    wait_until(lambda: seam.events.list(since=EPOCH, access_code_id=code.access_code_id,
+                                        event_type="access_code.modified_external_to_seam"),
+               timeout=30, message="the external modification noticed")
+    wait_until(lambda: stack.codes(KWIKSET_916).get(slot) == "3141", timeout=30,
+               message="the managed PIN set back")
+    assert seam.access_codes.get(access_code_id=code.access_code_id).code == "3141"
+    seam.access_codes.delete(access_code_id=code.access_code_id)

@@ -94,6 +94,9 @@ class Brand(msgspec.Struct, frozen=True):
     # lockhub's own provider (a local radio system, not in Seam's spec): its key, device type
     # and metadata key are lockhub's, and the locks behind it name their own makers.
     lockhub_provider: bool = False
+    # Present once lockhub has a real (cloud) provider for a sandbox brand: the credential kind
+    # its production sign-in asks for (the sandbox keeps `credentials`, the brand's app login).
+    production_credentials: str | None = None
 
 
 _PATH = Path(__file__).with_name("brands.json")
@@ -109,6 +112,13 @@ def brands() -> dict[str, Brand]:
 def credential_kinds() -> dict[str, CredentialKind]:
     raw = json.loads(_PATH.read_text())["credential_kinds"]
     return {key: msgspec.convert(value, CredentialKind) for key, value in raw.items()}
+
+
+def sign_in_kind(brand: Brand, sandbox: bool) -> CredentialKind:
+    """The form a brand's Connect Webview page asks for in a sandbox or production workspace."""
+    key = brand.credentials if sandbox or brand.production_credentials is None \
+        else brand.production_credentials
+    return credential_kinds()[key]
 
 
 def brand(key: str) -> Brand:

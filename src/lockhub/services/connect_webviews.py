@@ -19,7 +19,7 @@ from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub import secret_box
-from lockhub.catalogue import Brand, credential_kinds
+from lockhub.catalogue import Brand, sign_in_kind
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.clock import iso
 from lockhub.domain.objects import ConnectWebview
@@ -273,7 +273,7 @@ async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
         raise _already_used()
     if brand_key not in {b.key for b in page.brands}:
         raise NotFound("provider", {"provider": brand_key})
-    kind = credential_kinds()[catalogue_brands()[brand_key].credentials]
+    kind = sign_in_kind(catalogue_brands()[brand_key], page.workspace.is_sandbox)
     asked = [f.name for f in kind.fields] + [c.name for c in kind.choices]
     second = [f.name for f in kind.second_factor]
     if row.pending_login and row.selected_provider == brand_key and any(form.get(n)

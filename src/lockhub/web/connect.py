@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 
-from lockhub.catalogue import Brand, credential_kinds
+from lockhub.catalogue import Brand, sign_in_kind
 from lockhub.errors import LockhubError, NotFound
 from lockhub.providers.sandbox.provider import test_accounts
 from lockhub.services import connect_webviews as service
@@ -138,7 +138,7 @@ def _hint(brand: Brand, second_factor: bool) -> str | None:
     accounts = test_accounts().get(brand.key)
     if not accounts:
         return None
-    kind = credential_kinds()[brand.credentials]
+    kind = sign_in_kind(brand, sandbox=True)
     names = [f.name for f in (kind.second_factor if second_factor else kind.fields)]
     login = accounts[0]["login"]
     return " · ".join(f"{name.replace('_', ' ')}: {login[name]}" for name in names
@@ -148,7 +148,7 @@ def _hint(brand: Brand, second_factor: bool) -> str | None:
 def _sign_in_form(page: service.PageContext, brand: Brand, *, second_factor: bool,
                   values: dict[str, str], error: str | None,
                   prompt: str | None = None) -> Response[str]:
-    kind = credential_kinds()[brand.credentials]
+    kind = sign_in_kind(brand, page.workspace.is_sandbox)
     return _page(
         "sign_in.html", **_layout(page), brand=brand, query=_query(page),
         webview_id=page.webview.connect_webview_id, auth_token=page.webview.auth_token,
@@ -244,7 +244,7 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
                                  prompt=prompt)
         if isinstance(outcome, service.TryAgain):
             second_step = any(form.get(f.name) for f in
-                              credential_kinds()[brand.credentials].second_factor)
+                              sign_in_kind(brand, page.workspace.is_sandbox).second_factor)
             return _sign_in_form(page, brand, second_factor=second_step, values=form,
                                  error=outcome.message)
         return _result(page, outcome)

@@ -64,6 +64,11 @@ def device_json(cloud: Cloud, lock: Lock) -> dict[str, Any]:
         "hubId": lock.hub_id,
         "provisioningState": "PROVISIONED",
     }
+    if lock.network == "ZWAVE":
+        network |= {"networkSecurityLevel": "ZWAVE_S0_LEGACY", "manufacturerId": 297,
+                    "productType": 33031, "productId": 2517}
+    else:
+        network |= {"eui": "000D6F0002FB6E24"}
     return {
         "deviceId": lock.device_id,
         "name": "base-lock",
@@ -252,7 +257,8 @@ def build_api_app(cloud: Cloud) -> Litestar:
         return Response({"items": chunk, "_links": links})
 
     @get("/v1/devices/{device_id:str}")
-    async def get_device(request: Request[Any, Any, Any], device_id: str) -> Response[Any]:
+    async def get_device(request: Request[Any, Any, Any]) -> Response[Any]:
+        device_id = request.path_params["device_id"]
         grant = await guard(request, "r:devices:*")
         if isinstance(grant, Response):
             return grant
@@ -262,7 +268,8 @@ def build_api_app(cloud: Cloud) -> Litestar:
         return Response(device_json(cloud, lock)) if lock else not_found(device_id)
 
     @get("/v1/devices/{device_id:str}/status")
-    async def get_status(request: Request[Any, Any, Any], device_id: str) -> Response[Any]:
+    async def get_status(request: Request[Any, Any, Any]) -> Response[Any]:
+        device_id = request.path_params["device_id"]
         grant = await guard(request, "r:devices:*")
         if isinstance(grant, Response):
             return grant
@@ -276,7 +283,8 @@ def build_api_app(cloud: Cloud) -> Litestar:
             return Response(status_json(cloud, lock), headers=headers)
 
     @get("/v1/devices/{device_id:str}/health")
-    async def get_health(request: Request[Any, Any, Any], device_id: str) -> Response[Any]:
+    async def get_health(request: Request[Any, Any, Any]) -> Response[Any]:
+        device_id = request.path_params["device_id"]
         grant = await guard(request, "r:devices:*")
         if isinstance(grant, Response):
             return grant
@@ -295,7 +303,8 @@ def build_api_app(cloud: Cloud) -> Litestar:
                          "lastUpdatedDate": iso_ms(changed or world.clock.now())})
 
     @post("/v1/devices/{device_id:str}/commands")
-    async def post_commands(request: Request[Any, Any, Any], device_id: str) -> Response[Any]:
+    async def post_commands(request: Request[Any, Any, Any]) -> Response[Any]:
+        device_id = request.path_params["device_id"]
         grant = await guard(request, "x:devices:*")
         if isinstance(grant, Response):
             return grant
@@ -426,7 +435,7 @@ def build_auth_app(cloud: Cloud) -> Litestar:
                 basic = None
         form = {k: str(v) for k, v in (await request.form()).items()}
         try:
-            return Response(oauth.token(basic, form),
+            return Response(oauth.token(basic, form), status_code=200,
                             media_type="application/json;charset=UTF-8")
         except OAuthError as exc:
             return oauth_error(exc)

@@ -18,7 +18,8 @@ def populate(cloud: Cloud) -> None:
     world = cloud.world
     hub = world.add_hub("SmartThings v3 Hub", device_id=HUB_ID)
     front = world.add_lock("Front Door", hub, device_id=FRONT_DOOR, battery=86)
-    front.codes = {1: ("1234", "Cleaner"), 2: ("5678", "Owner")}
+    world.set_code(front, 1, "1234", "Cleaner")
+    world.set_code(front, 2, "5678", "Owner")
     world.add_lock("Back Door", hub, device_id=BACK_DOOR, network="ZIGBEE",
                    manufacturer_code="Yale", lock="unlocked", battery=68, max_codes=250)
 

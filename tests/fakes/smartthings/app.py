@@ -382,7 +382,8 @@ def build_auth_app(cloud: Cloud) -> Litestar:
         hidden = "\n".join(f'<input type="hidden" name="{k}" value="{html.escape(params.get(k, ""))}">'
                            for k in OAUTH_FIELDS)
         err = f'<p class="error">{html.escape(message)}</p>' if message else ""
-        return Response(AUTHORIZE_PAGE.format(hidden=hidden, error=err), media_type="text/html")
+        return Response(AUTHORIZE_PAGE.format(hidden=hidden, error=err), status_code=200,
+                        media_type="text/html")
 
     def oauth_error(exc: OAuthError) -> Response[Any]:
         return Response({"error": exc.error, "error_description": exc.description},

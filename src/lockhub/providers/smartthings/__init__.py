@@ -1,0 +1,1 @@
+"""SmartThings cloud API: the async client (the Provider comes later)."""

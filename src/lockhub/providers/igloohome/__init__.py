@@ -1,0 +1,1 @@
+"""igloohome (iglooaccess API)."""

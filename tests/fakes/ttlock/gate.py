@@ -48,6 +48,11 @@ class Gate:
             with self._cond:
                 self._held -= 1
 
+    @property
+    def held(self) -> int:
+        with self._cond:
+            return self._held
+
     def wait_held(self, count: int = 1, timeout: float = 10.0) -> None:
         """Block until `count` requests wait at the gate (for tests, from any thread)."""
         with self._cond:

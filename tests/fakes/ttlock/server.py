@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -40,7 +40,7 @@ class TTLockCloud:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
 
-    def start(self) -> TTLockCloud:
+    def start(self) -> Self:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the fake TTLock cloud did not start")
@@ -58,6 +58,10 @@ class TTLockCloud:
         await self._server.serve(sockets=[self._sock])
 
     def stop(self) -> None:
+        """Stop serving (idempotent); held requests are let go first."""
+        if not self._thread.is_alive():
+            self._sock.close()
+            return
         if self._app is not None:
             self._app.slow.release()
             self._app.gateway.release()
@@ -87,6 +91,10 @@ class TTLockCloud:
     async def requests_held(self, count: int = 1) -> None:
         await asyncio.to_thread(self.app.slow.wait_held, count)
 
+    @property
+    def held_requests(self) -> int:
+        return self.app.slow.held
+
     def hold_gateway(self) -> None:
         """Gateway commands keep their gateway busy until `release_gateway()`."""
         self.app.gateway.hold()
@@ -100,6 +108,10 @@ class TTLockCloud:
     def skew_clock(self, seconds: float) -> None:
         """The fake's clock runs `seconds` ahead of real time (requests' `date` then lags)."""
         self.world.clock_offset_ms = int(seconds * 1000)
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far has expired (10004); refresh tokens still work."""
+        self.world.expire_tokens()
 
     @property
     def callback_url(self) -> str | None:

@@ -163,7 +163,10 @@ class Lock:
                 "timezoneRawOffset": self.timezone_raw_offset, "modelNum": self.model_num,
                 "hardwareRevision": "1.6", "firmwareRevision": self.firmware,
                 "autoLockTime": 60, "lockSound": 2, "privacyLock": 2, "tamperAlert": 1,
-                "resetButton": 1, "passageMode": 2, "isFrozen": 2, "date": self.init_ms}
+                "resetButton": 1, "passageMode": 2, "passageModeAutoUnlock": 2, "isFrozen": 2,
+                "soundVolume": 5, "wirelessKeypadFeatureValue": "0", "displayPasscode": 0,
+                "openDirection": 0, "sensitivity": -1, "lockUpdateDate": self.init_ms,
+                "date": self.init_ms}
 
 
 class World:

@@ -413,3 +413,33 @@ async def test_secrets_stay_out_of_logs_and_errors(ttlock_cloud, caplog):
     text = caplog.text + "\n".join(errors)
     assert len(errors) == 2 and "gateway busy" in caplog.text
     assert not [secret for secret in secrets if secret in text]
+
+
+async def test_generated_code_hours_are_the_lock_s_own(client, ttlock_cloud):
+    """A lock at UTC+05:30 counts whole hours on its clock: a whole UTC hour is refused."""
+    india = 19_800_000
+    ttlock_cloud.set_lock(ttlock_cloud.back, timezone_raw_offset=india)
+    utc_hour = this_hour()
+    with pytest.raises(ProviderError) as refused:
+        await client.get_offline_passcode(ttlock_cloud.back, OfflineKind.PERIOD,
+                                          starts_at=utc_hour, ends_at=utc_hour + 5 * HOUR)
+    assert refused.value.error_type == "provider_error" and "-3" in refused.value.message
+    with pytest.raises(ValueError):
+        await client.get_offline_passcode(ttlock_cloud.back, OfflineKind.PERIOD,
+                                          starts_at=utc_hour, ends_at=utc_hour + 5 * HOUR,
+                                          tz_offset_ms=india)
+    local_hour = utc_hour + timedelta(minutes=30)
+    assert await client.get_offline_passcode(
+        ttlock_cloud.back, OfflineKind.PERIOD, starts_at=local_hour,
+        ends_at=local_hour + 5 * HOUR, tz_offset_ms=india)
+
+
+async def test_a_daily_cyclic_code_works_between_its_hours_every_day(client, ttlock_cloud):
+    day = this_hour().replace(hour=0)
+    nine, five_pm = day + 9 * HOUR, day + 17 * HOUR
+    cyclic = await client.get_offline_passcode(ttlock_cloud.back, OfflineKind.DAILY,
+                                               starts_at=nine, ends_at=five_pm + 30 * 24 * HOUR)
+    code = cyclic.keyboard_pwd
+    assert ttlock_cloud.enter_pin(ttlock_cloud.back, code, ms(nine + 3 * 24 * HOUR + HOUR))
+    assert not ttlock_cloud.enter_pin(ttlock_cloud.back, code, ms(five_pm + 3 * 24 * HOUR))
+    assert not ttlock_cloud.enter_pin(ttlock_cloud.back, code, ms(nine - HOUR))

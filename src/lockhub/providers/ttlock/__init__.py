@@ -1,0 +1,1 @@
+"""TTLock Open Platform (cloud) provider."""

@@ -1,0 +1,1 @@
+"""Local stand-ins for brand clouds: real HTTP servers on loopback, faithful to each brand's API."""

@@ -28,6 +28,49 @@ FRONT_DOOR = 18205286116  # Smart Lock with a paired keypad, through a bridge
 BACK_DOOR = 18205284340  # Smart Lock with built-in WiFi and no keypad
 
 
+class ThreadedServer:
+    """An ASGI app under uvicorn in a daemon thread, on a free 127.0.0.1 port."""
+
+    def __init__(self, app: Any,
+                 on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None) -> None:
+        self.app = app
+        self.on_loop = on_loop
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ThreadedServer:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        server = self._server = uvicorn.Server(
+            uvicorn.Config(self.app, log_level="warning", lifespan="off", loop="asyncio"))
+
+        async def serve() -> None:
+            if self.on_loop is not None:
+                self.on_loop(asyncio.get_running_loop())
+            await server.serve(sockets=[sock])
+
+        self._thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True,
+                                        name=f"asgi-{self.port}")
+        self._thread.start()
+        while not server.started:  # uvicorn flips this once the socket listens
+            if not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            self._thread.join(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+
+
 class NukiCloud:
     def __init__(self, *, now: Callable[[], datetime] | None = None,
                  insecure_webhooks: bool = True, advanced_api: bool = True) -> None:
@@ -43,8 +86,7 @@ class NukiCloud:
         self.add_lock(FRONT_DOOR, "Front Door")
         self.add_lock(BACK_DOOR, "Back Door", keypad_paired=False, bridge_online=None,
                       state=w.UNLOCKED)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ThreadedServer | None = None
         self.port = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -54,37 +96,17 @@ class NukiCloud:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> NukiCloud:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", loop="asyncio")
-        self._server = uvicorn.Server(config)
-        ready = threading.Event()
-
-        def run() -> None:
-            async def serve() -> None:
-                self.webhooks.loop = asyncio.get_running_loop()
-                ready.set()
-                assert self._server is not None
-                await self._server.serve(sockets=[sock])
-
-            asyncio.run(serve())
-
-        self._thread = threading.Thread(target=run, name="nuki-cloud", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        while not self._server.started:  # uvicorn flips this once the socket listens
-            if not self._thread.is_alive():
-                raise RuntimeError("the fake Nuki cloud did not start")
-            self._thread.join(0.01)
+        self._runner = ThreadedServer(self.app, on_loop=self._on_loop).start()
+        self.port = self._runner.port
         return self
+
+    def _on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.webhooks.loop = loop
 
     def stop(self) -> None:
         self.switches.held.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
+        if self._runner is not None:
+            self._runner.stop()
 
     # --- the world ---------------------------------------------------------------------------
 

@@ -292,8 +292,9 @@ class NukiApp:
             if not isinstance(data["name"], str) or not data["name"].strip():
                 raise bad_parameter("name", data["name"])
             fields["name"] = data["name"]
-        if "enabled" in data:
-            fields["enabled"] = bool(data["enabled"])
+        for key in ("enabled", "enable"):  # Nuki's own PIN example disables with "enable"
+            if key in data:
+                fields["enabled"] = bool(data[key])
 
         def apply() -> None:
             for key, value in fields.items():

@@ -283,3 +283,63 @@ def test_a_revoked_token_disconnects_until_a_new_sign_in_restores_the_account(
                message="the account restored")
     assert stored_credentials(server, account)["password_md5"] == md5_hex("changed-password-9")
     assert seam.locks.lock_door(device_id=device.device_id).status == "success"
+
+
+# --- the callback push ------------------------------------------------------------------
+
+
+def callback_url(server: LockhubServer, client_id: str = CLIENT_ID) -> str:
+    return f"{server.url}/_lockhub/callbacks/ttlock?clientId={client_id}"
+
+
+def keycode_events(seam: Seam, device_id: str, access_code_id: str) -> list[Any]:
+    return [e for e in events_of(seam, device_id, "lock.unlocked")
+            if e.method == "keycode" and e.access_code_id == access_code_id]
+
+
+def test_a_keypad_unlock_pushed_to_the_callback_url_is_an_event_at_once_and_only_once(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    code = seam.access_codes.create(device_id=device.device_id, name="Pushed", code="5173")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=30, message="the code set")
+    cloud.callback_url = callback_url(server)
+    cloud.hold_requests()  # the poll cannot see the record: only the push can bring it
+    try:
+        cloud.app.slow.wait_held(1)
+        cloud.enter_pin(cloud.front, "5173")
+        assert cloud.pusher.delivered[-1][1] == 200
+        assert cloud.pusher.delivered[-1][0]["lockId"] == str(cloud.front)
+        assert len(keycode_events(seam, device.device_id, code.access_code_id)) == 1
+    finally:
+        cloud.callback_url = None
+        cloud.release_requests()
+    polled = len(cloud.world.calls)
+    wait_until(lambda: "/v3/lockRecord/list" in cloud.world.calls[polled:],
+               message="a poll of the records after the push")
+    wait_until(lambda: cloud.world.calls[polled:].count("/v3/lock/list") >= 2,
+               message="a whole poll cycle")
+    assert len(keycode_events(seam, device.device_id, code.access_code_id)) == 1
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+
+
+def test_a_push_for_another_application_or_not_from_ttlock_is_not_applied(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    before = len(events_of(seam, device.device_id, "lock.locked"))
+    cloud.callback_url = callback_url(server, client_id="someone-elses-app")
+    cloud.hold_requests()
+    try:
+        cloud.app.slow.wait_held(1)
+        cloud.auto_lock(cloud.front)
+        assert cloud.pusher.delivered[-1][1] == 200  # TTLock is answered, nothing applied
+        assert len(events_of(seam, device.device_id, "lock.locked")) == before
+    finally:
+        cloud.callback_url = None
+        cloud.release_requests()
+    wait_until(lambda: len(events_of(seam, device.device_id, "lock.locked")) == before + 1,
+               message="the poll bringing the auto-lock")
+    assert [e.method for e in events_of(seam, device.device_id, "lock.locked")
+            if e.method == "automatic"]
+    bad = httpx.post(callback_url(server), data={"notifyType": "1"}, timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_input"

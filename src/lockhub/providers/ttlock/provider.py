@@ -124,6 +124,8 @@ class TTLockProvider:
         self._tokens: dict[str, Tokens] = {}  # the newest tokens of each account, this process
         self._own: dict[str, list[tuple[bool, float]]] = {}  # lockhub's own remote commands
         self._locked: dict[str, bool] = {}  # the last known bolt of each lock
+        # Records already reported (by a poll or a callback push), with when they were seen.
+        self._reported: dict[tuple[Any, ...], float] = {}
 
     def account_types(self) -> list[str]:
         return ["ttlock"]
@@ -203,7 +205,6 @@ class TTLockProvider:
                               timeout=self.command_timeout, on_tokens=keep)
         interval = poll_seconds()
         reported: dict[str, DeviceSnapshot] = {}
-        seen: set[tuple[Any, ...]] = set()
         since = datetime.now(UTC) - RECORD_OVERLAP
         try:
             locks = await self._refused_is_final(client.list_locks())
@@ -223,11 +224,10 @@ class TTLockProvider:
                 first = False
                 polled_at = datetime.now(UTC)
                 for lock in locks:
-                    for report in await self._records(client, lock.lock_id, since, seen):
+                    for report in await self._records(client, account_id, lock.lock_id,
+                                                      since):
                         await sink(report)
                 since = polled_at - RECORD_OVERLAP
-                oldest = int(since.timestamp() * 1000) - 1
-                seen = {key for key in seen if key[2] >= oldest or key[3] >= oldest}
         finally:
             self.live.discard(account_id)
             await client.aclose()
@@ -270,10 +270,10 @@ class TTLockProvider:
                 changed.append(DeviceStateReport(snapshot=snap))
         return changed
 
-    async def _records(self, client: TTLockClient, lock_id: int, since: datetime,
-                       seen: set[tuple[Any, ...]]) -> list[Report]:
+    async def _records(self, client: TTLockClient, account_id: str, lock_id: int,
+                       since: datetime) -> list[Report]:
         records = [r for r in await self._refused_is_final(
-            client.list_records(lock_id, since=since)) if mapping.record_key(r) not in seen]
+            client.list_records(lock_id, since=since)) if not self._was_reported(account_id, r)]
         if not records:
             return []
         records.sort(key=lambda r: (r.lock_date or r.server_date, r.server_date))
@@ -281,16 +281,24 @@ class TTLockProvider:
         if any(r.record_type == mapping.PASSCODE_UNLOCK for r in records):
             passcodes = await self._refused_is_final(client.list_passcodes(lock_id))
             code_refs = {p.keyboard_pwd: str(p.keyboard_pwd_id) for p in passcodes}
-        reports: list[Report] = []
-        for record in records:
-            seen.add(mapping.record_key(record))
-            report = self.record_report(record, code_refs)
-            if report is not None:
-                reports.append(report)
-        return reports
+        return [report for record in records
+                if (report := self.record_report(account_id, record, code_refs)) is not None]
 
-    def record_report(self, record: Record, code_refs: dict[str, str]) -> Report | None:
-        """A record as a report, unless it is the trace of lockhub's own remote command."""
+    def _was_reported(self, account_id: str, record: Record) -> bool:
+        now = time.monotonic()
+        if len(self._reported) > 10_000:
+            self._reported = {k: at for k, at in self._reported.items()
+                              if now - at < 2 * RECORD_OVERLAP.total_seconds()}
+        return (account_id, *mapping.record_key(record)) in self._reported
+
+    def record_report(self, account_id: str, record: Record,
+                      code_refs: dict[str, str]) -> Report | None:
+        """A record as a report, once (a poll and a callback push may both bring it), unless
+        it is the trace of lockhub's own remote command."""
+        key = (account_id, *mapping.record_key(record))
+        if key in self._reported:
+            return None
+        self._reported[key] = time.monotonic()
         report = mapping.record_report(record, code_refs)
         if isinstance(report, LockOperationReport):
             if record.record_type in mapping.REMOTE_RECORDS and self._own_echo(

@@ -693,13 +693,15 @@ def test_fake_complete_connect_webview_signs_in_with_a_test_account(
 
 
 LOCAL_PROVIDERS = ["zigbee2mqtt", "zwave_js"]
+# Production workspaces offer the local radios and the brands with a real cloud provider.
+PRODUCTION_PROVIDERS = ["ttlock", "zigbee2mqtt", "zwave_js"]
 
 
 def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentials_connect_nothing(
     production: Seam, seam: Seam, own_server: LockhubServer,
 ) -> None:
     names = sorted(p.device_provider_name for p in production.devices.list_device_providers())
-    assert names == LOCAL_PROVIDERS
+    assert names == PRODUCTION_PROVIDERS
     sandbox_names = {p.device_provider_name
                      for p in seam.devices.list_device_providers(provider_category="stable")}
     assert sandbox_names and not sandbox_names & set(LOCAL_PROVIDERS), (
@@ -707,11 +709,11 @@ def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentia
 
     webview = production.connect_webviews.create()
     picker = open_page(webview)
-    assert picker.status_code == 200 and sorted(brands_on(picker)) == LOCAL_PROVIDERS
+    assert picker.status_code == 200 and sorted(brands_on(picker)) == PRODUCTION_PROVIDERS
     assert "Sandbox" not in picker.text
-    assert 'name="password"' not in open_page(webview, provider="ttlock").text
+    assert 'name="password"' not in open_page(webview, provider="august").text
 
-    refused = submit(own_server, webview, "ttlock", **TTLOCK_JANE)
+    refused = submit(own_server, webview, "august", **AUGUST_JANE)
     assert refused.status_code != 200 and 'name="password"' not in refused.text
     hooked = httpx.post(f"{own_server.url}/_fake/complete_connect_webview",
                         json={"connect_webview_id": webview.connect_webview_id})

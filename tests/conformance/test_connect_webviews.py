@@ -692,22 +692,24 @@ def test_fake_complete_connect_webview_signs_in_with_a_test_account(
 # --------------------------------------------------------------------------- production
 
 
-LOCAL_PROVIDERS = ["zigbee2mqtt", "zwave_js"]
+# Real providers: lockhub's own radios, and cloud brands that also have a sandbox version.
+REAL_PROVIDERS = ["smartthings", "zigbee2mqtt", "zwave_js"]
+RADIOS = {"zigbee2mqtt", "zwave_js"}
 
 
 def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentials_connect_nothing(
     production: Seam, seam: Seam, own_server: LockhubServer,
 ) -> None:
     names = sorted(p.device_provider_name for p in production.devices.list_device_providers())
-    assert names == LOCAL_PROVIDERS
+    assert names == REAL_PROVIDERS
     sandbox_names = {p.device_provider_name
                      for p in seam.devices.list_device_providers(provider_category="stable")}
-    assert sandbox_names and not sandbox_names & set(LOCAL_PROVIDERS), (
+    assert sandbox_names and not sandbox_names & RADIOS, (
         "a sandbox workspace lists its virtual brands, never the real radios")
 
     webview = production.connect_webviews.create()
     picker = open_page(webview)
-    assert picker.status_code == 200 and sorted(brands_on(picker)) == LOCAL_PROVIDERS
+    assert picker.status_code == 200 and sorted(brands_on(picker)) == REAL_PROVIDERS
     assert "Sandbox" not in picker.text
     assert 'name="password"' not in open_page(webview, provider="ttlock").text
 

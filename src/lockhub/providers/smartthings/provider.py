@@ -270,8 +270,13 @@ class SmartThingsProvider:
                 await client.lock(pdid)
             else:
                 await client.unlock(pdid)
-            await client.wait_for_lock(pdid, locked, timeout=self.command_timeout,
-                                       interval=self.confirm_interval)
+            try:
+                await client.wait_for_lock(pdid, locked, timeout=self.command_timeout,
+                                           interval=self.confirm_interval)
+            except ProviderError as exc:
+                # The command was accepted and may still be carried out: the attempt fails
+                # with why, rather than sending it again.
+                raise ProviderError(exc.error_type, exc.message) from exc
             return await self._snapshot(client, found, {})
 
     async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]:

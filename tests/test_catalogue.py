@@ -57,6 +57,7 @@ LOGIN_FIELDS = {
     "zwave_js_server": {"url"},
     "mqtt_broker": {"broker_url", "username", "password", "base_topic"},
     "ttlock_open_platform": {"client_id", "client_secret", "username", "password"},
+    "smartthings_oauth": set(),  # the brand's own page signs in (OAuth)
 }
 
 # Test users Seam documents per provider (behaviour.md section 13).

@@ -693,8 +693,9 @@ def test_fake_complete_connect_webview_signs_in_with_a_test_account(
 
 
 LOCAL_PROVIDERS = ["zigbee2mqtt", "zwave_js"]
+RADIOS = set(LOCAL_PROVIDERS)
 # Production workspaces offer the local radios and the brands with a real cloud provider.
-PRODUCTION_PROVIDERS = ["ttlock", "zigbee2mqtt", "zwave_js"]
+PRODUCTION_PROVIDERS = ["smartthings", "ttlock", "zigbee2mqtt", "zwave_js"]
 
 
 def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentials_connect_nothing(
@@ -704,7 +705,7 @@ def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentia
     assert names == PRODUCTION_PROVIDERS
     sandbox_names = {p.device_provider_name
                      for p in seam.devices.list_device_providers(provider_category="stable")}
-    assert sandbox_names and not sandbox_names & set(LOCAL_PROVIDERS), (
+    assert sandbox_names and not sandbox_names & RADIOS, (
         "a sandbox workspace lists its virtual brands, never the real radios")
 
     webview = production.connect_webviews.create()

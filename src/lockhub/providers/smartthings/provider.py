@@ -283,7 +283,7 @@ class SmartThingsProvider:
         pdid = device.provider_device_id
         async with self._client(device.connected_account_id, device.credentials) as client:
             codes = await client.list_codes(pdid)
-        return [CodeOnDevice(code=self._pins.get((pdid, slot), ""), name=name, ref=str(slot))
+        return [CodeOnDevice(code=self._pins.get((pdid, slot)), name=name, ref=str(slot))
                 for slot, name in sorted(codes.items())]
 
     async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +60,7 @@ from lockhub.providers.igloohome.client import (
     Device,
     IgloohomeClient,
     JobStatus,
+    error_for,
     log_entries,
 )
 from lockhub.store.db import Database
@@ -90,6 +90,7 @@ class IgloohomeProvider:
         self._clients: dict[tuple[str, str], IgloohomeClient] = {}
         self._live: set[str] = set()
         self._hub_down: set[str] = set()  # bridges whose last job was refused
+        self._hub_changes = 0  # counts changes of _hub_down: each is reported, even if undone
         self._log_since: dict[str, datetime] = {}  # lock → newest activity-log entry reported
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -100,9 +101,7 @@ class IgloohomeProvider:
         return connected_account_id in self._live
 
     def _new_client(self, client_id: str, secret: str) -> IgloohomeClient:
-        polls = max(1, math.ceil(self.command_timeout / self.job_poll_seconds)) + 1
-        return IgloohomeClient(client_id, secret, job_poll_interval=self.job_poll_seconds,
-                               job_max_polls=polls)
+        return IgloohomeClient(client_id, secret, job_poll_interval=self.job_poll_seconds)
 
     def _client(self, credentials: dict[str, Any]) -> IgloohomeClient:
         """One client (and token) per API key in this process."""
@@ -155,6 +154,7 @@ class IgloohomeProvider:
         account_id = account.connected_account_id
         self._live.add(account_id)
         listed: list[DeviceSnapshot] | None = None
+        hub_changes = -1
         try:
             while True:
                 try:
@@ -166,21 +166,25 @@ class IgloohomeProvider:
                 if listed is None:
                     await sink(ConnectionReport(connected=True))
                 locks = [d for d in devices if mapping.is_lock(d)]
-                listed = await self._report_list(locks, listed, sink)
+                listed, hub_changes = await self._report_list(locks, listed, hub_changes, sink)
                 for device in locks:
                     await self._read_log(client, device, sink)
                 # A job refused on the way shows its bridge down at once.
-                listed = await self._report_list(locks, listed, sink)
+                listed, hub_changes = await self._report_list(locks, listed, hub_changes, sink)
                 await asyncio.sleep(self.poll_seconds)
         finally:
             self._live.discard(account_id)
 
     async def _report_list(self, locks: list[Device], listed: list[DeviceSnapshot] | None,
-                           sink: ReportSink) -> list[DeviceSnapshot]:
+                           hub_changes: int, sink: ReportSink
+                           ) -> tuple[list[DeviceSnapshot], int]:
+        """The device list when it changed, or when a bridge went down or came back since the
+        last report (a failed command may have stored the bridge down meanwhile)."""
         snapshots = self._snapshots(locks)
-        if snapshots != listed:
+        changes = self._hub_changes
+        if snapshots != listed or changes != hub_changes:
             await sink(DeviceListReport(devices=snapshots))
-        return snapshots
+        return snapshots, changes
 
     async def _read_log(self, client: IgloohomeClient, device: Device,
                         sink: ReportSink) -> None:
@@ -218,22 +222,36 @@ class IgloohomeProvider:
             job_id = await client.submit_job(lock_id, bridge_id, job_type, data)
         except ProviderError as exc:
             if exc.error_type == "hub_disconnected":
-                self._hub_down.add(bridge_id)
+                self._hub(bridge_id, online=False)
             raise
         try:
-            status = await asyncio.wait_for(client.wait_for_job(job_id), self.command_timeout)
-        except (TimeoutError, ProviderError) as exc:
-            if isinstance(exc, ProviderError) and exc.error_type != \
-                    "device_communication_timeout":
-                self._hub_down.discard(bridge_id)  # the bridge ran it; the lock said no
-                raise
+            status = await asyncio.wait_for(self._until_done(client, job_id),
+                                            self.command_timeout)
+        except TimeoutError:
             self._drain(client, job_id)
             raise ProviderError("device_communication_timeout",
                                 f"The igloohome bridge did not finish the job within "
                                 f"{self.command_timeout:g} s; the lock may still carry it out.",
                                 retryable=True) from None
-        self._hub_down.discard(bridge_id)
+        except ProviderError:
+            self._drain(client, job_id)  # the cloud stopped answering about it
+            raise
+        self._hub(bridge_id, online=True)  # the bridge ran it (the lock may have said no)
+        if status.failed:
+            raise error_for(None, str(status.response.get("message") or ""))
         return status
+
+    async def _until_done(self, client: IgloohomeClient, job_id: str) -> JobStatus:
+        while True:
+            status = await client.job_status(job_id)
+            if status.failed or status.done:
+                return status
+            await asyncio.sleep(self.job_poll_seconds)
+
+    def _hub(self, bridge_id: str, *, online: bool) -> None:
+        if online != (bridge_id not in self._hub_down):
+            self._hub_changes += 1
+            (self._hub_down.discard if online else self._hub_down.add)(bridge_id)
 
     def _drain(self, client: IgloohomeClient, job_id: str) -> None:
         """Keep polling an abandoned job until it ends: an unpolled job holds the bridge."""
@@ -244,8 +262,9 @@ class IgloohomeProvider:
                     status = await client.job_status(job_id)
                     if status.completed or status.failed:
                         return
-                except ProviderError:
-                    return
+                except ProviderError as exc:
+                    if not exc.retryable:
+                        return
                 await asyncio.sleep(self.job_poll_seconds)
 
         task = asyncio.create_task(poll(), name=f"igloohome-job:{job_id}")
@@ -273,8 +292,15 @@ class IgloohomeProvider:
         return await self._move(device, locked=False)
 
     async def _move(self, device: DeviceRef, *, locked: bool) -> DeviceSnapshot:
+        """Done when the bridge job is; a failure is final for the attempt (a retried job could
+        move the bolt long after the user gave up)."""
         client, found, bridge = await self._lock_device(device)
-        await self._run(client, found.device_id, bridge, JOB_LOCK if locked else JOB_UNLOCK)
+        try:
+            await self._run(client, found.device_id, bridge, JOB_LOCK if locked else JOB_UNLOCK)
+        except ProviderError as exc:
+            if exc.error_type in REFUSED or not exc.retryable:
+                raise
+            raise ProviderError(exc.error_type, exc.message) from None
         return self._snapshot(found, locked=locked)
 
     # --- PINs ----------------------------------------------------------------------------

@@ -93,6 +93,9 @@ class IgloohomeProvider:
         self._hub_changes = 0  # counts changes of _hub_down: each is reported, even if undone
         self._log_since: dict[str, datetime] = {}  # lock → newest activity-log entry reported
         self._background: set[asyncio.Task[Any]] = set()
+        # API key → jobs it could not poll to their end (its token was refused): the key's
+        # next client (a new sign-in) polls them, or the bridge stays held until they expire.
+        self._orphans: dict[str, set[str]] = {}
 
     def account_types(self) -> list[str]:
         return ["igloohome"]
@@ -111,6 +114,8 @@ class IgloohomeProvider:
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = self._new_client(client_id, secret)
+            for job_id in self._orphans.pop(client_id, set()):
+                self._drain(client, job_id)
         return client
 
     # --- signing in and importing --------------------------------------------------------
@@ -264,6 +269,7 @@ class IgloohomeProvider:
                         return
                 except ProviderError as exc:
                     if not exc.retryable:
+                        self._orphans.setdefault(client.client_id, set()).add(job_id)
                         return
                 await asyncio.sleep(self.job_poll_seconds)
 

@@ -58,6 +58,7 @@ LOGIN_FIELDS = {
     "mqtt_broker": {"broker_url", "username", "password", "base_topic"},
     "ttlock_open_platform": {"client_id", "client_secret", "username", "password"},
     "smartthings_oauth": set(),  # the brand's own page signs in (OAuth)
+    "igloohome_api_key": {"client_id", "client_secret"},
 }
 
 # Test users Seam documents per provider (behaviour.md section 13).

@@ -10,6 +10,7 @@ import httpx
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
 from lockhub.engine.webhook_transport import webhook_client
+from lockhub.providers.igloohome import IgloohomeProvider
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.providers.smartthings import SmartThingsProvider
@@ -60,5 +61,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
                                   ZWaveJSProvider(settings.radio_command_timeout_seconds),
                                   Zigbee2MQTTProvider(settings.radio_command_timeout_seconds),
                                   TTLockProvider(settings.radio_command_timeout_seconds),
-                                  SmartThingsProvider(settings)])
+                                  SmartThingsProvider(settings),
+                                  IgloohomeProvider(db, settings.radio_command_timeout_seconds)])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

@@ -121,8 +121,12 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
             error_type=outcome[0] if outcome else "", message=outcome[1] if outcome else "",
             connected_account_id=account_id)
         if snapshot is not None and device is not None:
-            await device_service.apply_snapshot(conn, now=now, row=device,
-                                                state=snapshot.state())
+            state = device_service.merged_state(device, snapshot)
+            if operated and attempt.action_type in _OPERATIONS:
+                # The device did it: the bolt is where it was sent, even for brands whose
+                # state reports cannot see the bolt.
+                state["locked"] = _OPERATIONS[attempt.action_type][1]
+            await device_service.apply_snapshot(conn, now=now, row=device, state=state)
         if operated:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(
@@ -160,7 +164,7 @@ async def _simulate(rt: Runtime, job: Job, attempt: Any, device: Any, provider: 
             connected_account_id=device.connected_account_id)
         # What happened at the keypad is recorded even if the attempt timed out meanwhile.
         await device_service.apply_snapshot(conn, now=now, row=device,
-                                            state=snapshot.state())
+                                            state=device_service.merged_state(device, snapshot))
         if attempt.action_type == "SIMULATE_MANUAL_LOCK_VIA_KEYPAD":
             await events.record(conn, now=now, workspace_id=device.workspace_id,
                                 event_type="lock.locked", method="manual", **common)

@@ -382,7 +382,7 @@ async def sync_account(rt: Runtime, workspace_id: str, connected_account_id: str
             current = await device_service.get_row(conn, workspace_id,
                                                    device_id=device.device_id, managed=None)
             await device_service.apply_snapshot(conn, now=rt.clock.now(), row=current,
-                                                state=snapshot.state())
+                                                state=device_service.merged_state(current, snapshot))
             await schedule_device_sync(conn, now=rt.clock.now(), workspace_id=workspace_id,
                                        device_id=device.device_id)
     rt.wake_engine()

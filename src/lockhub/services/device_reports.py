@@ -48,7 +48,7 @@ async def apply(rt: Runtime, connected_account_id: str, report: Report) -> None:
             row = await _device(conn, account, report.snapshot.provider_device_id)
             if row is not None:
                 await device_service.apply_snapshot(conn, now=now, row=row,
-                                                    state=_merged_state(row, report.snapshot))
+                                                    state=device_service.merged_state(row, report.snapshot))
         elif isinstance(report, LockOperationReport):
             await _lock_operation(conn, now, account, report)
         elif isinstance(report, AccessDeniedReport):
@@ -68,14 +68,6 @@ async def _device(conn: AsyncConnection, account: Any, provider_device_id: str) 
     return (await conn.execute(select(devices).where(
         devices.c.connected_account_id == account.connected_account_id,
         devices.c.provider_device_id == provider_device_id))).first()
-
-
-def _merged_state(row: Any, snapshot: DeviceSnapshot) -> dict[str, Any]:
-    """The new state; a report that does not know the bolt keeps the last known position."""
-    state = snapshot.state()
-    if "locked" not in state and "locked" in (row.state or {}):
-        state["locked"] = row.state["locked"]
-    return state
 
 
 async def _connection(rt: Runtime, conn: AsyncConnection, now: datetime, account: Any,
@@ -107,7 +99,7 @@ async def _device_list(rt: Runtime, conn: AsyncConnection, now: datetime, accoun
                 position=position)
         else:
             await device_service.apply_snapshot(conn, now=now, row=row,
-                                                state=_merged_state(row, snapshot))
+                                                state=device_service.merged_state(row, snapshot))
     for provider_device_id, row in known.items():
         if provider_device_id not in seen and not row.state.get("removed"):
             # Excluded from the network: kept with device_removed until it comes back.

@@ -16,6 +16,7 @@ from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.engine.code_jobs import schedule_sync
 from lockhub.errors import InvalidInput, NotFound
+from lockhub.providers.base import DeviceSnapshot
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
@@ -189,6 +190,15 @@ def device_providers(category: str | None, available: set[str]) -> list[DevicePr
     return providers
 
 
+
+
+def merged_state(row: Any, snapshot: DeviceSnapshot) -> dict[str, Any]:
+    """The state a snapshot means for a device; a provider that cannot see the bolt (cloud
+    brands that report no lock state) keeps the last known position."""
+    state = snapshot.state()
+    if "locked" not in state and "locked" in (row.state or {}):
+        state["locked"] = row.state["locked"]
+    return state
 
 
 async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,

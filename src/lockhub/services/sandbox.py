@@ -177,5 +177,5 @@ async def set_conditions(rt: Runtime, workspace_id: str, device_id: str,
     async with rt.db.write() as conn:
         row = await device_service.get_row(conn, workspace_id, device_id=device_id, managed=None)
         await device_service.apply_snapshot(conn, now=rt.clock.now(), row=row,
-                                            state=snapshot.state())
+                                            state=device_service.merged_state(row, snapshot))
     rt.wake_engine()

@@ -26,7 +26,8 @@ BRAND_KEYS = {
     "metadata_key", "credentials", "models",
 }
 # Read by lockhub.catalogue.Brand: the warning a device shows when remote unlock is off in its app.
-OPTIONAL_BRAND_KEYS = {"remote_unlock_disabled_warning", "lockhub_provider"}
+OPTIONAL_BRAND_KEYS = {"remote_unlock_disabled_warning", "lockhub_provider",
+                       "production_credentials"}
 MODEL_KEYS = {
     "display_name", "has_built_in_keypad", "can_connect_accessory_keypad", "remote_lock",
     "remote_unlock", "requires_hub", "online_access_codes", "offline_access_codes",
@@ -55,6 +56,7 @@ LOGIN_FIELDS = {
     "username_site": {"username", "site_name", "time_zone"},
     "zwave_js_server": {"url"},
     "mqtt_broker": {"broker_url", "username", "password", "base_topic"},
+    "nuki_api_token": {"api_token"},
 }
 
 # Test users Seam documents per provider (behaviour.md section 13).

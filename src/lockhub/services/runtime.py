@@ -10,6 +10,7 @@ import httpx
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
 from lockhub.engine.webhook_transport import webhook_client
+from lockhub.providers.nuki import NukiProvider
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.providers.zigbee2mqtt import Zigbee2MQTTProvider
@@ -56,5 +57,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale),
                                   ZWaveJSProvider(settings.radio_command_timeout_seconds),
-                                  Zigbee2MQTTProvider(settings.radio_command_timeout_seconds)])
+                                  Zigbee2MQTTProvider(settings.radio_command_timeout_seconds),
+                                  NukiProvider(settings.radio_command_timeout_seconds)])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

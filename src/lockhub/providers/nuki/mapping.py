@@ -75,8 +75,11 @@ def snapshot(lock: Smartlock) -> DeviceSnapshot:
         online=lock.online or bridged, locked=lock.locked, door_open=lock.door_open,
         battery_level=max(0.0, min(1.0, battery / 100)) if battery is not None else None,
         hub_connected=lock.online if bridged else None, jammed=lock.jammed,
-        metadata={"smartlock_id": lock.smartlock_id, "device_name": lock.name,
-                  "keypad_paired": lock.keypad_paired, "battery_critical": lock.battery_critical},
+        metadata={"device_id": str(lock.smartlock_id), "device_name": lock.name,
+                  "keypad_paired": lock.keypad_paired,
+                  "keypad_2_paired": bool((lock.raw.get("config") or {}).get("keypad2Paired")),
+                  "keypad_battery_critical": bool(
+                      (lock.raw.get("state") or {}).get("keypadBatteryCritical"))},
         model_facts=model_facts(lock))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from seam.exceptions import SeamActionAttemptFailedError
 
 from lockhub.config import Settings
 from lockhub.secret_box import open_credentials
-from tests.conformance.helpers import wait_until
+from tests.conformance.helpers import OTHER_KEY, wait_until
 from tests.fakes.nuki.server import BACK_DOOR, FRONT_DOOR, TOKEN, NukiCloud
 from tests.providers.webview import events_of, production_seam
 from tests.providers.webview import submit as submit_form
@@ -185,3 +186,60 @@ def test_a_lost_command_times_out_with_a_typed_error(seam: Seam, account: str,
                                wait_for_action_attempt={"timeout": 30})
     assert failed.value.action_attempt.error.type == "device_communication_timeout"
     assert cloud.lock(FRONT_DOOR).state == 1  # still locked: the command never arrived
+
+
+def test_an_ongoing_code_and_a_keypad_unlock_naming_it(seam: Seam, account: str,
+                                                       cloud: NukiCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    code = seam.access_codes.create(device_id=device.device_id, name="Guest", code="468235")
+    settle(cloud, "the new code")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=30, message="the code set")
+    on_lock = codes_on(cloud, 468235)
+    assert len(on_lock) == 1 and on_lock[0].name == "Guest"
+    assert (on_lock[0].allowed_from, on_lock[0].allowed_until) == (None, None)
+    assert cloud.enter_pin(FRONT_DOOR, "468235")
+    keyed = wait_until(lambda: [e for e in events_of(seam, device.device_id, "lock.unlocked")
+                                if e.method == "keycode"], message="the keypad event")
+    assert keyed[0].access_code_id == code.access_code_id
+    assert cloud.enter_pin(FRONT_DOOR, "999999") is False
+    wait_until(lambda: events_of(seam, device.device_id, "lock.access_denied"),
+               message="the wrong code refused")
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+    settle(cloud, "the removal")
+    wait_until(lambda: not codes_on(cloud, 468235), message="the code removed")
+    cloud.turn_by_hand(FRONT_DOOR, locked=True)
+
+
+def test_a_time_bound_code_carries_its_window_to_nuki(
+        server: LockhubServer, seam: Seam, account: str, cloud: NukiCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
+                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
+    end = start + timedelta(days=2)
+    try:
+        assert clock.post("/set", json={"now": "2031-02-20T12:00:00Z",
+                                        "frozen": True}).status_code == 200
+        code = seam.access_codes.create(device_id=device.device_id, name="Stay", code="975314",
+                                        starts_at=start.isoformat(), ends_at=end.isoformat())
+        # the lock enforces the window itself, so the code goes on ahead of it
+        clock.post("/set", json={"now": "2031-02-28T12:00:00Z", "frozen": True})
+        settle(cloud, "the time-bound code")
+        written = wait_until(lambda: codes_on(cloud, 975314), message="the code on the lock")[0]
+        assert (written.allowed_from, written.allowed_until) == (start, end)
+        # on the lock, waiting for its window (Seam's status for a code before starts_at)
+        wait_until(lambda: seam.access_codes.get(
+            access_code_id=code.access_code_id).status == "unset"
+            and seam.access_codes.get(access_code_id=code.access_code_id).is_scheduled_on_device,
+            message="the code scheduled on the lock")
+        clock.post("/set", json={"now": "2031-03-01T15:00:00Z", "frozen": True})
+        wait_until(lambda: seam.access_codes.get(
+            access_code_id=code.access_code_id).status == "set", timeout=30,
+            message="the code set at starts_at")
+        clock.post("/set", json={"now": "2031-03-03T15:00:00Z", "frozen": True})
+        settle(cloud, "the removal at ends_at")
+        wait_until(lambda: not codes_on(cloud, 975314), message="the code removed at ends_at")
+    finally:
+        clock.post("/unfreeze")
+        clock.post("/set", json={"now": datetime.now(UTC).isoformat(), "frozen": False})

@@ -243,3 +243,44 @@ def test_a_time_bound_code_carries_its_window_to_nuki(
     finally:
         clock.post("/unfreeze")
         clock.post("/set", json={"now": datetime.now(UTC).isoformat(), "frozen": False})
+
+
+def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
+        seam: Seam, account: str, cloud: NukiCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    cloud.outage()
+    try:
+        wait_until(lambda: "account_disconnected" in account_errors(seam, account),
+                   timeout=30, message="account_disconnected")
+        code = seam.access_codes.create(device_id=device.device_id, name="While down",
+                                        code="864275")
+    finally:
+        cloud.restore()
+    wait_until(lambda: not account_errors(seam, account), timeout=60,
+               message="the account reconnected")
+    settle(cloud, "the code made during the outage")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=60, message="the code made during the outage set")
+    assert len(codes_on(cloud, 864275)) == 1
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+    settle(cloud, "the removal")
+    wait_until(lambda: not codes_on(cloud, 864275), message="the code removed")
+
+
+def test_a_revoked_token_disconnects_until_a_new_token_restores_the_account(
+        server: LockhubServer, seam: Seam, account: str, cloud: NukiCloud) -> None:
+    cloud.change_password()  # Nuki destroys every API token of the account
+    wait_until(lambda: "account_disconnected" in account_errors(seam, account), timeout=30,
+               message="account_disconnected")
+    device = lock_named(seam, account, "Front Door")
+    assert any(e["error_code"] == "account_disconnected"
+               for e in seam.devices.get(device_id=device.device_id).errors)
+    cloud.account.api_tokens.add("a-new-nuki-token")
+    assert connect(server, seam, "a-new-nuki-token") == account
+    wait_until(lambda: not account_errors(seam, account), timeout=30,
+               message="the account restored")
+    assert stored_credentials(server, account)["api_token"] == "a-new-nuki-token"
+    attempt = seam.locks.unlock_door(device_id=device.device_id, wait_for_action_attempt=False)
+    settle(cloud, "the unlock")
+    assert seam.action_attempts.get(action_attempt_id=attempt.action_attempt_id,
+                                    wait_for_action_attempt={"timeout": 30}).status == "success"

@@ -693,13 +693,16 @@ def test_fake_complete_connect_webview_signs_in_with_a_test_account(
 
 
 LOCAL_PROVIDERS = ["zigbee2mqtt", "zwave_js"]
+# the brands a production workspace can connect: the local radios and the cloud brands with a
+# real provider (which a sandbox workspace also offers, as virtual locks)
+REAL_PROVIDERS = sorted(["nuki", *LOCAL_PROVIDERS])
 
 
 def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentials_connect_nothing(
     production: Seam, seam: Seam, own_server: LockhubServer,
 ) -> None:
     names = sorted(p.device_provider_name for p in production.devices.list_device_providers())
-    assert names == LOCAL_PROVIDERS
+    assert names == REAL_PROVIDERS
     sandbox_names = {p.device_provider_name
                      for p in seam.devices.list_device_providers(provider_category="stable")}
     assert sandbox_names and not sandbox_names & set(LOCAL_PROVIDERS), (
@@ -707,7 +710,7 @@ def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentia
 
     webview = production.connect_webviews.create()
     picker = open_page(webview)
-    assert picker.status_code == 200 and sorted(brands_on(picker)) == LOCAL_PROVIDERS
+    assert picker.status_code == 200 and sorted(brands_on(picker)) == REAL_PROVIDERS
     assert "Sandbox" not in picker.text
     assert 'name="password"' not in open_page(webview, provider="ttlock").text
 

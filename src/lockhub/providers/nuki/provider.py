@@ -52,6 +52,7 @@ DEFAULT_COMMAND_TIMEOUT = 20.0
 LOG_OVERLAP = timedelta(minutes=2)
 # A web-triggered log entry this soon after lockhub's own command is that command's trace.
 OWN_COMMAND_ECHO_SECONDS = 300.0
+UNNAMED_CODE = "lockhub"  # Nuki requires a name; the digits never go into it
 
 
 def poll_seconds() -> float:
@@ -80,7 +81,7 @@ class NukiProvider:
         self.command_timeout = command_timeout
         self.live: set[str] = set()
         self._own: dict[str, list[tuple[bool, float]]] = {}  # lockhub's own remote commands
-        self._seen_logs: dict[str, set[str]] = {}  # log entry ids reported, per account
+        self._seen_logs: dict[str, dict[str, datetime]] = {}  # log entries reported, per account
         self._log_since: dict[str, datetime] = {}
 
     def account_types(self) -> list[str]:
@@ -124,7 +125,7 @@ class NukiProvider:
         account_id = account.connected_account_id
         client = self._client(account.credentials)
         interval = poll_seconds()
-        seen = self._seen_logs.setdefault(account_id, set())
+        seen = self._seen_logs.setdefault(account_id, {})
         # Entries from before the account's first connection are history, not events.
         since = self._log_since.setdefault(account_id, datetime.now(UTC))
         try:
@@ -148,6 +149,8 @@ class NukiProvider:
                         await sink(report)
                 since = polled_at - LOG_OVERLAP
                 self._log_since[account_id] = since
+                for entry_id in [i for i, at in seen.items() if at < since]:
+                    del seen[entry_id]
         finally:
             self.live.discard(account_id)
             await client.aclose()
@@ -173,12 +176,12 @@ class NukiProvider:
         return changed
 
     async def _logs(self, client: NukiClient, smartlock_id: int, since: datetime,
-                    seen: set[str]) -> list[Report]:
+                    seen: dict[str, datetime]) -> list[Report]:
         entries = [e for e in await self._call(client.list_log(smartlock_id, since=since))
                    if e.id not in seen]
         reports: list[Report] = []
         for entry in sorted(entries, key=lambda e: e.date):
-            seen.add(entry.id)
+            seen[entry.id] = entry.date
             report = mapping.log_report(entry)
             if isinstance(report, LockOperationReport) and report.method == "remote" and \
                     self._own_echo(report.provider_device_id, report.locked):
@@ -244,7 +247,7 @@ class NukiProvider:
         """Create (or update) the keypad code, then wait until the lock has applied it; a
         retry after a timeout finds the code created by the earlier attempt."""
         smartlock_id = mapping.smartlock_id_of(device.provider_device_id)
-        name = code.name or code.code
+        name = code.name or UNNAMED_CODE
         window = {"allowed_from": code.starts_at, "allowed_until": code.ends_at}
         async with self._client(device.credentials) as client:
             if code.ref is None:
@@ -270,7 +273,9 @@ class NukiProvider:
             raise ProviderError("provider_timeout",
                                 "Nuki accepted the code but the lock has not applied it yet.",
                                 retryable=True)
-        return mapping.code_on_device(found)
+        # what lockhub asked for, under Nuki's id (the engine compares it with what it wants)
+        return CodeOnDevice(code=code.code, name=code.name, ref=found.id,
+                            starts_at=code.starts_at, ends_at=code.ends_at)
 
     async def _applied(self, client: NukiClient, smartlock_id: int, name: str,
                        code: CodeOnDevice, ref: str | None) -> Any:
@@ -278,8 +283,8 @@ class NukiProvider:
         while True:
             for item in await self._call(client.list_keypad_codes(smartlock_id)):
                 if (item.id == ref or ref is None) and item.name == name and \
-                        item.code == code.code and item.allowed_from == code.starts_at and \
-                        item.allowed_until == code.ends_at:
+                        item.code == code.code and item.allowed_from == _ms(code.starts_at) \
+                        and item.allowed_until == _ms(code.ends_at):
                     return item
             if time.monotonic() >= deadline:
                 return None
@@ -298,6 +303,11 @@ class NukiProvider:
                     raise ProviderError("provider_timeout", "Nuki accepted the removal but the "
                                         "lock has not applied it yet.", retryable=True)
                 await asyncio.sleep(_check_interval())
+
+
+def _ms(value: datetime | None) -> datetime | None:
+    """A time as Nuki keeps it (milliseconds)."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000) if value else None
 
 
 def _reachable(lock: Smartlock) -> None:

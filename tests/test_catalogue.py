@@ -56,6 +56,9 @@ LOGIN_FIELDS = {
     "username_site": {"username", "site_name", "time_zone"},
     "zwave_js_server": {"url"},
     "mqtt_broker": {"broker_url", "username", "password", "base_topic"},
+    "ttlock_open_platform": {"client_id", "client_secret", "username", "password"},
+    "smartthings_oauth": set(),  # the brand's own page signs in (OAuth)
+    "igloohome_api_key": {"client_id", "client_secret"},
     "nuki_api_token": {"api_token"},
 }
 

@@ -80,6 +80,16 @@ class Settings:
     radio_command_timeout_seconds: float = field(
         default_factory=lambda: _env_float("LOCKHUB_RADIO_COMMAND_TIMEOUT_SECONDS", 20.0)
     )
+    # SmartThings: the OAuth-In app the user registered (`smartthings apps:create`), whose
+    # redirect URI is LOCKHUB_PUBLIC_URL + /connect_webviews/oauth/callback; and how often each
+    # account's locks are polled (each poll reads every lock's status once: mind SmartThings'
+    # 12 requests a minute per device, shared with commands and their confirmations).
+    smartthings_client_id: str = field(
+        default_factory=lambda: os.environ.get("LOCKHUB_SMARTTHINGS_CLIENT_ID", ""))
+    smartthings_client_secret: str = field(
+        default_factory=lambda: os.environ.get("LOCKHUB_SMARTTHINGS_CLIENT_SECRET", ""))
+    smartthings_poll_seconds: float = field(
+        default_factory=lambda: _env_float("LOCKHUB_SMARTTHINGS_POLL_SECONDS", 30.0))
     # How long `sync: true` waits for an action attempt to resolve before answering pending.
     sync_wait_seconds: float = 20.0
 

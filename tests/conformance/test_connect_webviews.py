@@ -693,28 +693,28 @@ def test_fake_complete_connect_webview_signs_in_with_a_test_account(
 
 
 LOCAL_PROVIDERS = ["zigbee2mqtt", "zwave_js"]
-# the brands a production workspace can connect: the local radios and the cloud brands with a
-# real provider (which a sandbox workspace also offers, as virtual locks)
-REAL_PROVIDERS = sorted(["nuki", *LOCAL_PROVIDERS])
+RADIOS = set(LOCAL_PROVIDERS)
+# Production workspaces offer the local radios and the brands with a real cloud provider.
+PRODUCTION_PROVIDERS = ["igloohome", "nuki", "smartthings", "ttlock", "zigbee2mqtt", "zwave_js"]
 
 
 def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentials_connect_nothing(
     production: Seam, seam: Seam, own_server: LockhubServer,
 ) -> None:
     names = sorted(p.device_provider_name for p in production.devices.list_device_providers())
-    assert names == REAL_PROVIDERS
+    assert names == PRODUCTION_PROVIDERS
     sandbox_names = {p.device_provider_name
                      for p in seam.devices.list_device_providers(provider_category="stable")}
-    assert sandbox_names and not sandbox_names & set(LOCAL_PROVIDERS), (
+    assert sandbox_names and not sandbox_names & RADIOS, (
         "a sandbox workspace lists its virtual brands, never the real radios")
 
     webview = production.connect_webviews.create()
     picker = open_page(webview)
-    assert picker.status_code == 200 and sorted(brands_on(picker)) == REAL_PROVIDERS
+    assert picker.status_code == 200 and sorted(brands_on(picker)) == PRODUCTION_PROVIDERS
     assert "Sandbox" not in picker.text
-    assert 'name="password"' not in open_page(webview, provider="ttlock").text
+    assert 'name="password"' not in open_page(webview, provider="august").text
 
-    refused = submit(own_server, webview, "ttlock", **TTLOCK_JANE)
+    refused = submit(own_server, webview, "august", **AUGUST_JANE)
     assert refused.status_code != 200 and 'name="password"' not in refused.text
     hooked = httpx.post(f"{own_server.url}/_fake/complete_connect_webview",
                         json={"connect_webview_id": webview.connect_webview_id})

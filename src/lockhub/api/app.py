@@ -40,6 +40,7 @@ from lockhub.api.routing import ROUTES, Extra, Page, Route
 from lockhub.engine.worker import Worker
 from lockhub.errors import LockhubError, MethodNotAllowed
 from lockhub.services.runtime import Runtime
+from lockhub.web import callbacks as brand_callbacks
 from lockhub.web import connect as connect_pages
 
 log = logging.getLogger("lockhub.api")
@@ -114,6 +115,8 @@ def _handler(rt: Runtime, spec: Route) -> Any:
 
 def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     request_id = _request_id()
+    if isinstance(exc, LockhubError):  # raised by a page or callback handler
+        return failure(exc, request_id)
     if isinstance(exc, MethodNotAllowedException):
         allowed = next((r.methods for r in ROUTES if r.path == request.url.path), ("POST",))
         # RFC 9110: a 405 must list the verbs the resource accepts.
@@ -161,7 +164,7 @@ def create_app(rt: Runtime) -> Litestar:
 
     return Litestar(
         route_handlers=[_handler(rt, r) for r in routes] + [openapi_json]
-        + connect_pages.route_handlers(rt),
+        + connect_pages.route_handlers(rt) + brand_callbacks.route_handlers(rt),
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],

@@ -69,12 +69,20 @@ class Choice(msgspec.Struct, frozen=True):
 
 
 class CredentialKind(msgspec.Struct, frozen=True):
-    """What a brand's sign-in form asks for: fields, choices, then an optional second step."""
+    """What a brand's sign-in form asks for: fields, choices, then an optional second step.
+    An `oauth` kind asks for nothing: its page sends the user to the brand's own sign-in
+    (the provider's `authorize_url`), which returns to lockhub with a code (OAUTH_FIELDS)."""
 
     description: str
     fields: list[FormField]
     choices: list[Choice] = []
     second_factor: list[FormField] = []
+    oauth: bool = False
+
+
+# What an OAuth sign-in hands the provider's `login`: the code from the brand's redirect and
+# the redirect URI it was issued for.
+OAUTH_FIELDS = ("code", "redirect_uri")
 
 
 class Brand(msgspec.Struct, frozen=True):

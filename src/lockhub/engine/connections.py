@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -34,6 +35,7 @@ from lockhub.providers.base import (
     is_live,
 )
 from lockhub.providers.refs import account_ref
+from lockhub.secret_box import open_credentials
 from lockhub.services import connected_accounts as account_service
 from lockhub.services import device_reports
 from lockhub.services.runtime import Runtime
@@ -149,14 +151,19 @@ class ConnectionManager:
         provider = self.rt.providers.get(account.provider)
         account_id = account.connected_account_id
         failures = 0
+        # Reconnects use the newest tokens: a provider whose refresh tokens are single-use
+        # has stored new ones (CredentialsReport) since this task read the account.
+        ref = account_ref(self.rt.settings, account)
 
         async def sink(report: Report) -> None:
-            nonlocal failures
+            nonlocal failures, ref
             if isinstance(report, CredentialsReport):
                 stored = await account_service.store_refreshed_credentials(
                     self.rt, account_id, report.credentials)
                 if stored is not None:  # our own refresh: no reconnect for it
                     self._fingerprints[account_id] = _fingerprint_of(stored)
+                    ref = msgspec.structs.replace(
+                        ref, credentials=open_credentials(self.rt.settings, stored))
                 return
             if isinstance(report, ConnectionReport):
                 await self._record(account_id, report)
@@ -166,7 +173,7 @@ class ConnectionManager:
 
         while True:
             try:
-                await provider.maintain(account_ref(self.rt.settings, account), sink)
+                await provider.maintain(ref, sink)
                 message = "The connection closed."
             except asyncio.CancelledError:
                 raise

@@ -72,9 +72,12 @@ async def sync_device_codes(rt: Runtime, job: Job) -> None:
 
 
 def _fields(row: Any, found: CodeOnDevice) -> list[dict[str, Any]]:
+    """What changed at the lock; a field the lock does not reveal (None) is not a change."""
     expected = row.on_device or {}
     changed = []
     for field in ("code", "name"):
+        if getattr(found, field) is None:
+            continue
         if expected.get(field) != getattr(found, field):
             changed.append({"field": field, "from": expected.get(field),
                             "to": getattr(found, field)})

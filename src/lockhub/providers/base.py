@@ -118,7 +118,7 @@ class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
     (native scheduling).
     """
 
-    code: str
+    code: str | None  # None: the lock holds a PIN here but never reveals its digits
     name: str | None = None
     ref: str | None = None
     starts_at: datetime | None = None

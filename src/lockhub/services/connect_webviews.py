@@ -7,6 +7,7 @@ account inside the same transaction that marks the webview authorized.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -19,9 +20,10 @@ from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub import secret_box
-from lockhub.catalogue import Brand, sign_in_kind
+from lockhub.catalogue import OAUTH_FIELDS, Brand, sign_in_kind
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.clock import iso
+from lockhub.config import Settings
 from lockhub.domain.objects import ConnectWebview
 from lockhub.domain.urls import InvalidUrl, parse_http_url
 from lockhub.errors import InvalidInput, LockhubError, NotFound
@@ -38,6 +40,8 @@ from lockhub.store.tables import connect_webviews, workspaces
 
 W = connect_webviews
 VIEW_PATH = "/connect_webviews/view"
+# Where a brand's OAuth sign-in sends the user back (the redirect URI its app registers).
+OAUTH_CALLBACK_PATH = "/connect_webviews/oauth/callback"
 # Wrong passwords a webview tolerates before it fails for good (status `failed`).
 MAX_FAILED_ATTEMPTS = 5
 # Provider errors that mean "the user typed something wrong": the page asks again.
@@ -233,6 +237,37 @@ def offered_brands(rt: Runtime, row: Any, is_sandbox: bool) -> list[Brand]:
             if key in available and key in known and wanted & set(known[key].capabilities)]
 
 
+def oauth_redirect_uri(settings: Settings) -> str:
+    return f"{settings.base_url}{OAUTH_CALLBACK_PATH}"
+
+
+def _state_signature(settings: Settings, connect_webview_id: str, brand_key: str,
+                     auth_token: str) -> str:
+    message = f"{connect_webview_id}\n{brand_key}\n{auth_token}".encode()
+    return hmac.new(secret_box.derived_key(settings, "connect_webview_oauth_state"), message,
+                    hashlib.sha256).hexdigest()
+
+
+def oauth_state(settings: Settings, row: Any, brand_key: str) -> str:
+    """The OAuth `state` of a webview's sign-in with a brand: it names the webview and the
+    brand, and is signed with the webview's auth token (which never leaves lockhub's pages),
+    so the callback knows which webview to complete and that this page sent the user."""
+    signature = _state_signature(settings, row.connect_webview_id, brand_key, row.auth_token)
+    return f"{row.connect_webview_id}.{brand_key}.{signature}"
+
+
+async def open_oauth_state(rt: Runtime, state: str) -> tuple[PageContext, str]:
+    """The webview and brand an OAuth callback's `state` names; NotFound unless its signature
+    is valid."""
+    webview_id, _, rest = state.partition(".")
+    brand_key, _, signature = rest.partition(".")
+    page = await open_webview(rt, webview_id, None) if webview_id and signature else None
+    if page is None or not hmac.compare_digest(signature.encode(), _state_signature(
+            rt.settings, webview_id, brand_key, page.webview.auth_token).encode()):
+        raise NotFound("connect_webview", {"connect_webview_id": webview_id})
+    return page, brand_key
+
+
 class Authorized(msgspec.Struct, frozen=True):
     connected_account_id: str
 
@@ -274,7 +309,8 @@ async def sign_in(rt: Runtime, page: PageContext, brand_key: str,
     if brand_key not in {b.key for b in page.brands}:
         raise NotFound("provider", {"provider": brand_key})
     kind = sign_in_kind(catalogue_brands()[brand_key], page.workspace.is_sandbox)
-    asked = [f.name for f in kind.fields] + [c.name for c in kind.choices]
+    asked = [f.name for f in kind.fields] + [c.name for c in kind.choices] \
+        + (list(OAUTH_FIELDS) if kind.oauth else [])
     second = [f.name for f in kind.second_factor]
     if row.pending_login and row.selected_provider == brand_key and any(form.get(n)
                                                                           for n in second):

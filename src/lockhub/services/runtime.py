@@ -10,9 +10,12 @@ import httpx
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
 from lockhub.engine.webhook_transport import webhook_client
+from lockhub.providers.igloohome import IgloohomeProvider
 from lockhub.providers.nuki import NukiProvider
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
+from lockhub.providers.smartthings import SmartThingsProvider
+from lockhub.providers.ttlock import TTLockProvider
 from lockhub.providers.zigbee2mqtt import Zigbee2MQTTProvider
 from lockhub.providers.zwave_js import ZWaveJSProvider
 from lockhub.store.db import Database
@@ -58,5 +61,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     providers = ProviderRegistry([SandboxProvider(db, clock, settings.sandbox_latency_scale),
                                   ZWaveJSProvider(settings.radio_command_timeout_seconds),
                                   Zigbee2MQTTProvider(settings.radio_command_timeout_seconds),
+                                  TTLockProvider(settings.radio_command_timeout_seconds),
+                                  SmartThingsProvider(settings),
+                                  IgloohomeProvider(db, settings.radio_command_timeout_seconds),
                                   NukiProvider(settings.radio_command_timeout_seconds)])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

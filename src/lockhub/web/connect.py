@@ -23,6 +23,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from lockhub.catalogue import Brand, sign_in_kind
 from lockhub.errors import LockhubError, NotFound
+from lockhub.providers.base import ProviderError
 from lockhub.providers.sandbox.provider import test_accounts
 from lockhub.services import connect_webviews as service
 from lockhub.services.runtime import Runtime
@@ -42,6 +43,8 @@ _HTML = "text/html; charset=utf-8"
 _SECOND_FACTOR_PROMPTS = {
     "Others": "We emailed you a verification code. Enter it to finish signing in.",
 }
+# The picker, relative to the OAuth callback's URL.
+_FROM_CALLBACK = "../view"
 _DEFAULT_PROMPT = "We sent a verification code to your phone. Enter it to finish signing in."
 
 
@@ -145,12 +148,29 @@ def _hint(brand: Brand, second_factor: bool) -> str | None:
                       if name in login)
 
 
-def _sign_in_form(page: service.PageContext, brand: Brand, *, second_factor: bool,
-                  values: dict[str, str], error: str | None,
-                  prompt: str | None = None) -> Response[str]:
+def _oauth_url(rt: Runtime, page: service.PageContext, brand: Brand) -> str:
+    """Where the brand's "Continue" button leads: its own sign-in page, which returns to
+    lockhub's OAuth callback with a code and this webview's signed state."""
+    provider: Any = rt.providers.for_workspace(page.workspace.is_sandbox)[brand.key]
+    return provider.authorize_url(service.oauth_state(rt.settings, page.webview, brand.key),
+                                  service.oauth_redirect_uri(rt.settings))
+
+
+def _sign_in_form(rt: Runtime, page: service.PageContext, brand: Brand, *, second_factor: bool,
+                  values: dict[str, str], error: str | None, prompt: str | None = None,
+                  view_path: str = "") -> Response[str]:
+    """The brand's page; `view_path` leads back to the picker from pages served elsewhere
+    (links are relative to the page)."""
     kind = sign_in_kind(brand, page.workspace.is_sandbox)
+    oauth_url = None
+    if kind.oauth:
+        try:
+            oauth_url = _oauth_url(rt, page, brand)
+        except ProviderError as exc:
+            error = error or exc.message
     return _page(
         "sign_in.html", **_layout(page), brand=brand, query=_query(page),
+        oauth=kind.oauth, oauth_url=oauth_url, view_path=view_path,
         webview_id=page.webview.connect_webview_id, auth_token=page.webview.auth_token,
         fields=kind.second_factor if second_factor else kind.fields,
         choices=[] if second_factor else kind.choices, second_factor=second_factor,
@@ -214,7 +234,7 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
         brand = next((b for b in page.brands if b.key == provider), None)
         if brand is None:
             return _page("picker.html", **_layout(page), brands=page.brands, query=_query(page))
-        return _sign_in_form(page, brand, second_factor=False, values={}, error=None)
+        return _sign_in_form(rt, page, brand, second_factor=False, values={}, error=None)
 
     @post(service.VIEW_PATH, name="connect_webview_sign_in", media_type=_HTML, status_code=200)
     async def sign_in(request: Request[Any, Any, Any]) -> Response[str]:
@@ -240,13 +260,46 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
                                       form.get("auth_token")) or page)
         if isinstance(outcome, service.NeedsSecondFactor):
             prompt = _SECOND_FACTOR_PROMPTS.get(form.get("region", ""), _DEFAULT_PROMPT)
-            return _sign_in_form(page, brand, second_factor=True, values={}, error=None,
+            return _sign_in_form(rt, page, brand, second_factor=True, values={}, error=None,
                                  prompt=prompt)
         if isinstance(outcome, service.TryAgain):
             second_step = any(form.get(f.name) for f in
                               sign_in_kind(brand, page.workspace.is_sandbox).second_factor)
-            return _sign_in_form(page, brand, second_factor=second_step, values=form,
+            return _sign_in_form(rt, page, brand, second_factor=second_step, values=form,
                                  error=outcome.message)
         return _result(page, outcome)
 
-    return [view, sign_in]
+    @get(service.OAUTH_CALLBACK_PATH, name="connect_webview_oauth_callback", media_type=_HTML)
+    async def oauth_callback(request: Request[Any, Any, Any]) -> Response[str]:
+        """The brand's sign-in page sends the user back here (`?code&state`, or `?error`):
+        finish the sign-in the webview's form would (the same `sign_in`), with the code
+        instead of typed credentials. (`state` is a name Litestar reserves: read the query.)"""
+        query = request.query_params
+        code, error = query.get("code"), query.get("error")
+        try:
+            page, brand_key = await service.open_oauth_state(rt, query.get("state") or "")
+        except NotFound:
+            return _invalid_link()
+        if page.webview.status != "pending":
+            return _closed(page)
+        brand = next((b for b in page.brands if b.key == brand_key), None)
+        if brand is None:
+            return _invalid_link()
+        if not code:
+            message = "Access was not allowed. Continue to sign in and allow access to " \
+                      "connect your account." if error == "access_denied" else \
+                      f"{brand.display_name}'s sign-in did not complete ({error or 'no code'})."
+            return _sign_in_form(rt, page, brand, second_factor=False, values={}, error=message,
+                                 view_path=_FROM_CALLBACK)
+        form = {"code": code, "redirect_uri": service.oauth_redirect_uri(rt.settings)}
+        try:
+            outcome = await service.sign_in(rt, page, brand.key, form)
+        except LockhubError:
+            return _closed(await load(page.webview.connect_webview_id,
+                                      page.webview.auth_token) or page)
+        if isinstance(outcome, service.TryAgain | service.NeedsSecondFactor):
+            return _sign_in_form(rt, page, brand, second_factor=False, values={},
+                                 error=outcome.message, view_path=_FROM_CALLBACK)
+        return _result(page, outcome)
+
+    return [view, sign_in, oauth_callback]

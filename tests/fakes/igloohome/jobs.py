@@ -174,11 +174,13 @@ class JobQueue:
                 if len(lock.pins) >= w.MAX_PINS_PER_LOCK:
                     raise JobError(0, STORAGE_FULL)
                 timed = "startDate" in job.data
-                world.add_pin(lock, pin=job.data["pin"], name=job.data["accessName"],
-                              kind="custom",
-                              starts_at=_iso(job.data, "startDate") if timed else None,
-                              ends_at=_iso(job.data, "endDate") if timed else None)
-                return {}
+                added = world.add_pin(lock, pin=job.data["pin"], name=job.data["accessName"],
+                                      kind="custom",
+                                      starts_at=_iso(job.data, "startDate") if timed else None,
+                                      ends_at=_iso(job.data, "endDate") if timed else None)
+                # The key id the lock gave the PIN (its activity-log entries name it). Where
+                # igloohome puts it in a job answer is not public: this fake's choice.
+                return {"keyId": added.key_id}
             if job.job_type == JOB_DELETE_PIN:
                 found = lock.find_pin(job.data["pin"])
                 if found is None or found.kind != "custom":

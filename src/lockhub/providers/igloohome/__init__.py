@@ -1,1 +1,5 @@
 """igloohome (iglooaccess API)."""
+
+from lockhub.providers.igloohome.provider import IgloohomeProvider
+
+__all__ = ["IgloohomeProvider"]

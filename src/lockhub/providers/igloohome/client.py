@@ -210,6 +210,11 @@ def _log(raw: Mapping[str, Any]) -> ActivityLog:
                        extra={k: v for k, v in raw.items() if k not in known})
 
 
+def log_entries(status: JobStatus) -> list[ActivityLog]:
+    """The entries of a finished activity-log job (15)."""
+    return [_log(raw) for raw in status.response.get("logs") or []]
+
+
 def algopin_date(value: datetime) -> str:
     """igloohome's algoPIN date: on the hour, with the offset of the zone it is given in
     (`YYYY-MM-DDTHH:00:00+hh:mm`); the provider rounds and picks the lock's zone."""
@@ -440,8 +445,7 @@ class IgloohomeClient:
                             since: datetime | None = None) -> list[ActivityLog]:
         """The lock's activity log, read through the bridge; entries after `since` only."""
         status = await self.run_job(lock_id, bridge_id, JOB_ACTIVITY_LOGS)
-        logs = [_log(raw) for raw in status.response.get("logs") or []]
-        return [e for e in logs if since is None or e.occurred_at > since]
+        return [e for e in log_entries(status) if since is None or e.occurred_at > since]
 
     # --- algoPINs -----------------------------------------------------------------------------
 

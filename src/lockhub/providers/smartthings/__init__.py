@@ -1,1 +1,5 @@
-"""SmartThings cloud API: the async client (the Provider comes later)."""
+"""SmartThings locks through the SmartThings cloud API (OAuth sign-in, polling)."""
+
+from lockhub.providers.smartthings.provider import SmartThingsProvider
+
+__all__ = ["SmartThingsProvider"]

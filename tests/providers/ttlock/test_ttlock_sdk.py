@@ -1,0 +1,345 @@
+"""TTLock locks behind the Seam API: the official SDK against a lockhub server whose production
+workspace is connected, through a Connect Webview, to the fake TTLock Open Platform
+(tests/fakes/ttlock, a real HTTP server on loopback). The lock's side (keypad entries, the
+gateway, outages, revoked tokens) is driven on the fake.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from seam import Seam
+from seam.exceptions import SeamActionAttemptFailedError
+
+from lockhub.config import Settings
+from lockhub.secret_box import open_credentials
+from tests.conformance.helpers import OTHER_KEY, wait_until
+from tests.fakes.ttlock.fixtures import CLIENT_ID, CLIENT_SECRET, USERNAME, SeededCloud
+from tests.fakes.ttlock.world import FEATURE_LOCK_REMOTELY, md5_hex
+from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import submit as submit_form
+from tests.server import LockhubServer, start_server
+
+PASSWORD = "correct-horse-battery-7"
+SECRET_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[SeededCloud]:
+    fake = SeededCloud()
+    fake.world.add_account(USERNAME, PASSWORD)  # a password that cannot hide in other data
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory,
+           cloud: SeededCloud) -> Iterator[LockhubServer]:
+    env = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
+           "LOCKHUB_TEST_PRODUCTION_CLOCK": "1", "LOCKHUB_TTLOCK_API_URL": cloud.url,
+           "LOCKHUB_TTLOCK_POLL_SECONDS": "0.2", "LOCKHUB_SECRET_KEY": SECRET_KEY}
+    srv = start_server(tmp_path_factory.mktemp("lockhub-ttlock"), env=env)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def seam(server: LockhubServer) -> Seam:
+    return production_seam(server)
+
+
+def sign_in_form(**changes: str) -> dict[str, str]:
+    return {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": USERNAME,
+            "password": PASSWORD, **changes}
+
+
+def submit(server: LockhubServer, webview: Any, form: dict[str, str]) -> httpx.Response:
+    return submit_form(server, webview, "ttlock", form)
+
+
+def connect(server: LockhubServer, seam: Seam, form: dict[str, str]) -> str:
+    webview = seam.connect_webviews.create(accepted_providers=["ttlock"])
+    page = submit(server, webview, form)
+    assert page.status_code == 200 and 'role="alert"' not in page.text, page.text
+    webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
+    assert webview.status == "authorized" and webview.login_successful
+    return webview.connected_account_id
+
+
+@pytest.fixture(scope="module")
+def account(server: LockhubServer, seam: Seam) -> str:
+    return connect(server, seam, sign_in_form())
+
+
+def lock_named(seam: Seam, account: str, name: str) -> Any:
+    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def stored_credentials(server: LockhubServer, account: str) -> dict[str, Any]:
+    path = server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        (raw,) = db.execute("select credentials from connected_accounts where "
+                            "connected_account_id = ?", (account,)).fetchone()
+    return open_credentials(Settings(secret_key=SECRET_KEY), json.loads(raw))
+
+
+def account_errors(seam: Seam, account: str) -> set[str]:
+    return {e["error_code"] for e in seam.connected_accounts.get(
+        connected_account_id=account).errors}
+
+
+def test_the_production_form_asks_for_the_open_platform_app_and_the_app_account(
+        server: LockhubServer, seam: Seam) -> None:
+    webview = seam.connect_webviews.create(accepted_providers=["ttlock"])
+    page = httpx.get(f"{webview.url}&provider=ttlock", timeout=30).text
+    for field in ("client_id", "client_secret", "username", "password"):
+        assert f'name="{field}"' in page
+
+
+def test_a_wrong_secret_or_password_shows_on_the_form_and_stores_nothing(
+        server: LockhubServer, seam: Seam) -> None:
+    before = len(seam.connected_accounts.list())
+    webview = seam.connect_webviews.create(accepted_providers=["ttlock"])
+    for form in (sign_in_form(client_secret="not-the-secret"),
+                 sign_in_form(password="wrong-password")):
+        page = submit(server, webview, form)
+        assert page.status_code == 200 and 'role="alert"' in page.text
+        assert "not-the-secret" not in page.text and "wrong-password" not in page.text
+    assert seam.connect_webviews.get(
+        connect_webview_id=webview.connect_webview_id).status == "pending"
+    assert len(seam.connected_accounts.list()) == before
+
+
+def test_signing_in_stores_only_the_password_hash_and_lists_the_locks(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    stored = stored_credentials(server, account)
+    assert stored["password_md5"] == md5_hex(PASSWORD)
+    assert PASSWORD not in json.dumps(stored)
+    identity = seam.connected_accounts.get(connected_account_id=account).user_identifier
+    assert PASSWORD not in str(identity) and CLIENT_SECRET not in str(identity)
+
+    front = lock_named(seam, account, "Front Door")
+    assert (front.device_type, front.properties.manufacturer) == ("ttlock_lock", "ttlock")
+    assert front.properties.online and front.properties.battery_level == 0.9
+    assert front.can_remotely_unlock and front.can_program_online_access_codes
+    assert not front.can_program_offline_access_codes
+    assert front.properties.supported_code_lengths == [4, 5, 6, 7, 8, 9]
+    assert front.properties.ttlock_metadata.lock_id == cloud.front
+    assert not front.errors
+
+    back = seam.devices.get(device_id=lock_named(seam, account, "Back Door").device_id)
+    assert {e["error_code"] for e in back.errors} == {"hub_disconnected"}
+    office = lock_named(seam, account, "Office")
+    assert not office.can_program_online_access_codes  # passcode version 3: no custom codes
+
+
+def test_unlock_and_lock_through_the_gateway(seam: Seam, account: str,
+                                             cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+    assert cloud.lock(cloud.front).locked is False
+    assert seam.locks.get(device_id=device.device_id).properties.locked is False
+    assert seam.locks.lock_door(device_id=device.device_id).status == "success"
+    assert cloud.lock(cloud.front).locked is True
+    # the records of lockhub's own commands reach the poll, and are not events twice
+    cloud.open_from_inside(cloud.front)
+    wait_until(lambda: [e for e in events_of(seam, device.device_id, "lock.unlocked")
+                        if e.method == "manual"], message="the manual unlock after them")
+    remote = [e for e in events_of(seam, device.device_id, "lock.unlocked")
+              if e.method == "remote"]
+    assert len(remote) == 1
+
+
+def test_a_lock_without_gateway_fails_with_a_typed_error(seam: Seam, account: str) -> None:
+    device = lock_named(seam, account, "Back Door")
+    with pytest.raises(SeamActionAttemptFailedError) as failed:
+        seam.locks.unlock_door(device_id=device.device_id)
+    assert failed.value.action_attempt.error.type == "hub_disconnected"
+
+
+def test_remote_unlock_switched_off_in_the_app_shows_the_brand_warning(
+        seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Office")
+    features = cloud.lock(cloud.office).features
+    cloud.set_lock(cloud.office, features=FEATURE_LOCK_REMOTELY)
+    try:
+        found = wait_until(lambda: (d := seam.devices.get(device_id=device.device_id))
+                           and not d.can_remotely_unlock and d, message="remote unlock off")
+        assert [w["warning_code"] for w in found.warnings] == [
+            "ttlock_lock_gateway_unlocking_not_enabled"]
+        assert found.can_remotely_lock
+    finally:
+        cloud.set_lock(cloud.office, features=features)
+    wait_until(lambda: seam.devices.get(device_id=device.device_id).can_remotely_unlock,
+               message="remote unlock back on")
+
+
+def test_an_ongoing_code_and_a_keypad_unlock_naming_it(seam: Seam, account: str,
+                                                       cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    code = seam.access_codes.create(device_id=device.device_id, name="Guest", code="4682")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=30, message="the code set")
+    on_lock = [p for p in cloud.lock(cloud.front).passcodes.values() if p.code == "4682"]
+    assert len(on_lock) == 1 and (on_lock[0].start_ms, on_lock[0].end_ms) == (0, 0)
+    assert cloud.enter_pin(cloud.front, "4682") is not None
+    keyed = wait_until(lambda: [e for e in events_of(seam, device.device_id, "lock.unlocked")
+                                if e.method == "keycode"], message="the keypad event")
+    assert keyed[0].access_code_id == code.access_code_id
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+    wait_until(lambda: not [p for p in cloud.lock(cloud.front).passcodes.values()
+                            if p.code == "4682"], timeout=30, message="the code removed")
+
+
+def test_a_time_bound_code_is_written_with_its_window_and_removed_at_its_end(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
+                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
+    end = start + timedelta(days=2)
+
+    def on_lock() -> list[Any]:
+        return [p for p in cloud.lock(cloud.front).passcodes.values() if p.code == "97531"]
+
+    try:
+        assert clock.post("/set", json={"now": "2031-02-20T12:00:00Z",
+                                        "frozen": True}).status_code == 200
+        code = seam.access_codes.create(device_id=device.device_id, name="Stay", code="97531",
+                                        starts_at=start.isoformat(), ends_at=end.isoformat())
+        assert not on_lock()
+        # the lock enforces the window itself, so the code goes on ahead of it
+        clock.post("/set", json={"now": "2031-02-27T12:00:00Z", "frozen": True})
+        wait_until(on_lock, timeout=30, message="the code written ahead of its window")
+        written = on_lock()[0]
+        assert (written.start_ms, written.end_ms) == (int(start.timestamp() * 1000),
+                                                      int(end.timestamp() * 1000))
+        assert seam.access_codes.get(access_code_id=code.access_code_id).status == "unset"
+        clock.post("/set", json={"now": "2031-03-01T15:00:00Z", "frozen": True})
+        wait_until(lambda: seam.access_codes.get(
+            access_code_id=code.access_code_id).status == "set", timeout=30,
+            message="the code set at starts_at")
+        clock.post("/set", json={"now": "2031-03-03T15:00:00Z", "frozen": True})
+        wait_until(lambda: not on_lock(), timeout=30, message="the code removed at ends_at")
+    finally:
+        clock.post("/unfreeze")
+        clock.post("/set", json={"now": datetime.now(UTC).isoformat(), "frozen": False})
+
+
+def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
+        seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    cloud.set_outage(True)
+    try:
+        wait_until(lambda: "account_disconnected" in account_errors(seam, account),
+                   timeout=30, message="account_disconnected")
+        code = seam.access_codes.create(device_id=device.device_id, name="While down",
+                                        code="8642")
+    finally:
+        cloud.set_outage(False)
+    wait_until(lambda: not account_errors(seam, account), timeout=60,
+               message="the account reconnected")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=60, message="the code made during the outage set")
+    assert any(p.code == "8642" for p in cloud.lock(cloud.front).passcodes.values())
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+
+
+def test_a_refreshed_token_is_stored(server: LockhubServer, seam: Seam, account: str,
+                                     cloud: SeededCloud) -> None:
+    before = stored_credentials(server, account)
+    cloud.expire_tokens()
+    wait_until(lambda: stored_credentials(server, account)["access_token"]
+               != before["access_token"], timeout=30, message="the refreshed token stored")
+    assert not account_errors(seam, account)
+    device = lock_named(seam, account, "Front Door")
+    assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+
+
+def test_a_revoked_token_disconnects_until_a_new_sign_in_restores_the_account(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    world = cloud.world
+    world.accounts[USERNAME].password_md5 = md5_hex("changed-password-9")
+    world.tokens.clear()
+    world.revoke_refresh_tokens()
+    wait_until(lambda: "account_disconnected" in account_errors(seam, account), timeout=30,
+               message="account_disconnected")
+    device = lock_named(seam, account, "Front Door")
+    assert any(e["error_code"] == "account_disconnected"
+               for e in seam.devices.get(device_id=device.device_id).errors)
+    again = connect(server, seam, sign_in_form(password="changed-password-9"))
+    assert again == account
+    wait_until(lambda: not account_errors(seam, account), timeout=30,
+               message="the account restored")
+    assert stored_credentials(server, account)["password_md5"] == md5_hex("changed-password-9")
+    assert seam.locks.lock_door(device_id=device.device_id).status == "success"
+
+
+# --- the callback push ------------------------------------------------------------------
+
+
+def callback_url(server: LockhubServer, client_id: str = CLIENT_ID) -> str:
+    return f"{server.url}/_lockhub/callbacks/ttlock?clientId={client_id}"
+
+
+def keycode_events(seam: Seam, device_id: str, access_code_id: str) -> list[Any]:
+    return [e for e in events_of(seam, device_id, "lock.unlocked")
+            if e.method == "keycode" and e.access_code_id == access_code_id]
+
+
+def test_a_keypad_unlock_pushed_to_the_callback_url_is_an_event_at_once_and_only_once(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    code = seam.access_codes.create(device_id=device.device_id, name="Pushed", code="5173")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
+               timeout=30, message="the code set")
+    cloud.callback_url = callback_url(server)
+    cloud.hold_requests()  # the poll cannot see the record: only the push can bring it
+    try:
+        cloud.app.slow.wait_held(1)
+        cloud.enter_pin(cloud.front, "5173")
+        assert cloud.pusher.delivered[-1][1] == 200
+        assert cloud.pusher.delivered[-1][0]["lockId"] == str(cloud.front)
+        assert len(keycode_events(seam, device.device_id, code.access_code_id)) == 1
+    finally:
+        cloud.callback_url = None
+        cloud.release_requests()
+    polled = len(cloud.world.calls)
+    wait_until(lambda: "/v3/lockRecord/list" in cloud.world.calls[polled:],
+               message="a poll of the records after the push")
+    wait_until(lambda: cloud.world.calls[polled:].count("/v3/lock/list") >= 2,
+               message="a whole poll cycle")
+    assert len(keycode_events(seam, device.device_id, code.access_code_id)) == 1
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+
+
+def test_a_push_for_another_application_or_not_from_ttlock_is_not_applied(
+        server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    before = len(events_of(seam, device.device_id, "lock.locked"))
+    cloud.callback_url = callback_url(server, client_id="someone-elses-app")
+    cloud.hold_requests()
+    try:
+        cloud.app.slow.wait_held(1)
+        cloud.auto_lock(cloud.front)
+        assert cloud.pusher.delivered[-1][1] == 200  # TTLock is answered, nothing applied
+        assert len(events_of(seam, device.device_id, "lock.locked")) == before
+    finally:
+        cloud.callback_url = None
+        cloud.release_requests()
+    wait_until(lambda: len(events_of(seam, device.device_id, "lock.locked")) == before + 1,
+               message="the poll bringing the auto-lock")
+    assert [e.method for e in events_of(seam, device.device_id, "lock.locked")
+            if e.method == "automatic"]
+    bad = httpx.post(callback_url(server), data={"notifyType": "1"}, timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_input"

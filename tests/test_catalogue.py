@@ -59,6 +59,7 @@ LOGIN_FIELDS = {
     "ttlock_open_platform": {"client_id", "client_secret", "username", "password"},
     "smartthings_oauth": set(),  # the brand's own page signs in (OAuth)
     "igloohome_api_key": {"client_id", "client_secret"},
+    "nuki_api_token": {"api_token"},
 }
 
 # Test users Seam documents per provider (behaviour.md section 13).

@@ -695,7 +695,7 @@ def test_fake_complete_connect_webview_signs_in_with_a_test_account(
 LOCAL_PROVIDERS = ["zigbee2mqtt", "zwave_js"]
 RADIOS = set(LOCAL_PROVIDERS)
 # Production workspaces offer the local radios and the brands with a real cloud provider.
-PRODUCTION_PROVIDERS = ["igloohome", "smartthings", "ttlock", "zigbee2mqtt", "zwave_js"]
+PRODUCTION_PROVIDERS = ["igloohome", "nuki", "smartthings", "ttlock", "zigbee2mqtt", "zwave_js"]
 
 
 def test_a_production_workspace_offers_only_real_providers_and_sandbox_credentials_connect_nothing(

@@ -11,6 +11,7 @@ from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
 from lockhub.engine.webhook_transport import webhook_client
 from lockhub.providers.igloohome import IgloohomeProvider
+from lockhub.providers.nuki import NukiProvider
 from lockhub.providers.registry import ProviderRegistry
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.providers.smartthings import SmartThingsProvider
@@ -62,5 +63,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
                                   Zigbee2MQTTProvider(settings.radio_command_timeout_seconds),
                                   TTLockProvider(settings.radio_command_timeout_seconds),
                                   SmartThingsProvider(settings),
-                                  IgloohomeProvider(db, settings.radio_command_timeout_seconds)])
+                                  IgloohomeProvider(db, settings.radio_command_timeout_seconds),
+                                  NukiProvider(settings.radio_command_timeout_seconds)])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

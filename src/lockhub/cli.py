@@ -29,6 +29,8 @@ clock_app = typer.Typer(help="A sandbox workspace's clock.", no_args_is_help=Tru
 sandbox_app.add_typer(clock_app, name="clock")
 webhooks_app = typer.Typer(help="Webhook deliveries: inspect and replay.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+ttlock_app = typer.Typer(help="TTLock open-platform settings.", no_args_is_help=True)
+app.add_typer(ttlock_app, name="ttlock")
 connect_app = typer.Typer(help="Connect your own locks to a production workspace, without a "
                           "Connect Webview.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
@@ -279,6 +281,16 @@ def sandbox_clear_faults(device: str = typer.Option(..., "--device", help="Devic
     _with_runtime(_settings(database_url),
                   lambda rt: sandbox.clear_faults(rt, workspace, device))
     console.print(f"faults cleared on {device}")
+
+
+@ttlock_app.command("callback-url")
+def ttlock_callback_url(
+    client_id: str = typer.Option(..., "--client-id", help="Your TTLock application's client id"),
+) -> None:
+    """The callback URL to set in TTLock's developer console (uses LOCKHUB_PUBLIC_URL)."""
+    from lockhub.providers.ttlock.callbacks import callback_url
+
+    print(callback_url(Settings(), client_id))
 
 
 @webhooks_app.command("deliveries")

@@ -23,7 +23,7 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
                               keep_blank_values=True))
         client_id = request.query_params.get("clientId") or form.get("clientId", "")
         try:
-            await ttlock.receive(rt, form, client_id)
+            await ttlock.receive(rt, form, client_id, request.query_params.get("key", ""))
         except ValueError as exc:
             raise InvalidInput(f"Not a TTLock callback: {exc}") from None
         return Response("success", media_type="text/plain")

@@ -7,7 +7,10 @@ gateway, outages, revoked tokens) is driven on the fake.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -289,7 +292,13 @@ def test_a_revoked_token_disconnects_until_a_new_sign_in_restores_the_account(
 
 
 def callback_url(server: LockhubServer, client_id: str = CLIENT_ID) -> str:
-    return f"{server.url}/_lockhub/callbacks/ttlock?clientId={client_id}"
+    """The URL `lockhub ttlock callback-url` prints for the server (its key comes from the
+    server's secret)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lockhub.cli", "ttlock", "callback-url", "--client-id", client_id],
+        env={**os.environ, **server.env, "LOCKHUB_PUBLIC_URL": server.url},
+        capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
 
 
 def keycode_events(seam: Seam, device_id: str, access_code_id: str) -> list[Any]:
@@ -311,6 +320,12 @@ def test_a_keypad_unlock_pushed_to_the_callback_url_is_an_event_at_once_and_only
         assert cloud.pusher.delivered[-1][1] == 200
         assert cloud.pusher.delivered[-1][0]["lockId"] == str(cloud.front)
         assert len(keycode_events(seam, device.device_id, code.access_code_id)) == 1
+        pushed = cloud.pusher.delivered[-1][0]
+        for forged in (f"{server.url}/_lockhub/callbacks/ttlock?clientId={CLIENT_ID}",
+                       callback_url(server) + "x"):  # knowing the client id is not enough
+            replay = httpx.post(forged, data={**pushed, "records": pushed["records"]},
+                                timeout=30)
+            assert replay.status_code == 401, replay.text
     finally:
         cloud.callback_url = None
         cloud.release_requests()

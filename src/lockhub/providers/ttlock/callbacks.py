@@ -3,22 +3,30 @@
 An open-platform application has one callback URL, set in TTLock's developer console; TTLock
 form-POSTs each lock's new records to it within seconds, instead of lockhub finding them at
 its next poll. The push carries no signature and no application id, so the URL the user
-registers names the application (`clientId`): a push is applied only to accounts signed in
-through that application that have the lock. Keep
-the URL private. Records are applied once: the poll skips those a push brought.
+registers names the application (`clientId`) and carries a key lockhub derives from its own
+secret for that application (`lockhub ttlock callback-url --client-id ID` prints it): a push
+without the right key is refused, so knowing an application's client id is not enough to inject
+events. A push is applied only to accounts signed in through that application that have the
+lock. Records are applied once: the poll skips those a push brought.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from lockhub.config import Settings
+from lockhub.errors import Unauthorized
 from lockhub.providers.ttlock.client import parse_callback
 from lockhub.providers.ttlock.mapping import provider_device_id
 from lockhub.providers.ttlock.provider import TTLockProvider
-from lockhub.secret_box import open_credentials
+from lockhub.secret_box import derived_key, open_credentials
 from lockhub.services import device_reports
 from lockhub.services.runtime import Runtime
 from lockhub.store.tables import access_codes, connected_accounts, devices
@@ -28,9 +36,25 @@ log = logging.getLogger("lockhub.providers.ttlock")
 PATH = "/_lockhub/callbacks/ttlock"
 
 
-async def receive(rt: Runtime, form: Mapping[str, str], client_id: str) -> int:
+def callback_key(settings: Settings, client_id: str) -> str:
+    """The key the callback URL of one TTLock application carries."""
+    digest = hmac.new(derived_key(settings, "ttlock-callback"), client_id.encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def callback_url(settings: Settings, client_id: str) -> str:
+    query = urlencode({"clientId": client_id, "key": callback_key(settings, client_id)})
+    return f"{settings.base_url}{PATH}?{query}"
+
+
+async def receive(rt: Runtime, form: Mapping[str, str], client_id: str, key: str) -> int:
     """Apply a push's records to every matching account; returns how many accounts took it.
-    Raises ValueError when the form is not a TTLock push."""
+    Raises ValueError when the form is not a TTLock push, Unauthorized without the right key."""
+    if not client_id or not hmac.compare_digest(key.encode(),
+                                                callback_key(rt.settings, client_id).encode()):
+        raise Unauthorized("This callback URL is not one lockhub issued for this TTLock "
+                           "application (lockhub ttlock callback-url prints it).")
     push = parse_callback(form)
     provider = rt.providers.get(TTLockProvider.name)
     assert isinstance(provider, TTLockProvider)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lockhub.providers import polling
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
@@ -34,7 +34,6 @@ from lockhub.providers.base import (
     DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
-    DeviceStateReport,
     LockOperationReport,
     ProviderError,
     Report,
@@ -56,10 +55,7 @@ UNNAMED_CODE = "lockhub"  # Nuki requires a name; the digits never go into it
 
 
 def poll_seconds() -> float:
-    try:
-        return max(0.05, float(os.environ.get("LOCKHUB_NUKI_POLL_SECONDS", DEFAULT_POLL_SECONDS)))
-    except ValueError:
-        return DEFAULT_POLL_SECONDS
+    return polling.poll_seconds("LOCKHUB_NUKI_POLL_SECONDS", DEFAULT_POLL_SECONDS)
 
 
 def _check_interval() -> float:
@@ -163,17 +159,7 @@ class NukiProvider:
 
     def _changes(self, locks: list[Smartlock],
                  reported: dict[str, DeviceSnapshot]) -> list[Report]:
-        snapshots = [mapping.snapshot(lock) for lock in locks]
-        if {s.provider_device_id for s in snapshots} != set(reported):
-            reported.clear()
-            reported.update({s.provider_device_id: s for s in snapshots})
-            return [DeviceListReport(devices=snapshots)]
-        changed: list[Report] = []
-        for snap in snapshots:
-            if reported.get(snap.provider_device_id) != snap:
-                reported[snap.provider_device_id] = snap
-                changed.append(DeviceStateReport(snapshot=snap))
-        return changed
+        return polling.snapshot_changes([mapping.snapshot(lock) for lock in locks], reported)
 
     async def _logs(self, client: NukiClient, smartlock_id: int, since: datetime,
                     seen: dict[str, datetime]) -> list[Report]:

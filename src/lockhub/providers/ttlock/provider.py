@@ -23,12 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lockhub.providers import polling
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
@@ -39,7 +39,6 @@ from lockhub.providers.base import (
     DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
-    DeviceStateReport,
     LockOperationReport,
     ProviderError,
     Report,
@@ -67,11 +66,7 @@ LOGIN_FIELDS = ("client_id", "client_secret", "username", "password")
 
 
 def poll_seconds() -> float:
-    try:
-        return max(0.05, float(os.environ.get("LOCKHUB_TTLOCK_POLL_SECONDS",
-                                              DEFAULT_POLL_SECONDS)))
-    except ValueError:
-        return DEFAULT_POLL_SECONDS
+    return polling.poll_seconds("LOCKHUB_TTLOCK_POLL_SECONDS", DEFAULT_POLL_SECONDS)
 
 
 def _tokens_of(credentials: dict[str, Any]) -> Tokens | None:
@@ -258,17 +253,7 @@ class TTLockProvider:
 
     def _changes(self, locks: list[Lock],
                  reported: dict[str, DeviceSnapshot]) -> list[Report]:
-        snapshots = [self._snapshot(lock) for lock in locks]
-        if {s.provider_device_id for s in snapshots} != set(reported):
-            reported.clear()
-            reported.update({s.provider_device_id: s for s in snapshots})
-            return [DeviceListReport(devices=snapshots)]
-        changed: list[Report] = []
-        for snap in snapshots:
-            if reported.get(snap.provider_device_id) != snap:
-                reported[snap.provider_device_id] = snap
-                changed.append(DeviceStateReport(snapshot=snap))
-        return changed
+        return polling.snapshot_changes([self._snapshot(lock) for lock in locks], reported)
 
     async def _records(self, client: TTLockClient, account_id: str, lock_id: int,
                        since: datetime) -> list[Report]:

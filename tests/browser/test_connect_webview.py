@@ -52,8 +52,9 @@ def open_brand(page: Page, url: str, provider: str) -> None:
 
 def fill_fields(page: Page, values: dict[str, str]) -> None:
     """Fill the form by each field's label, as a person (or a screen reader user) finds it."""
-    fields = {f.name: f for kind in credential_kinds().values()
-              for f in [*kind.fields, *kind.second_factor]}
+    # The sandbox's forms (production sign-in forms label their fields for their brand).
+    sandbox_kinds = [credential_kinds()[b.credentials] for b in brands().values()]
+    fields = {f.name: f for kind in sandbox_kinds for f in [*kind.fields, *kind.second_factor]}
     for name, value in values.items():
         page.get_by_label(fields[name].label, exact=True).fill(value)
 

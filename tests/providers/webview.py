@@ -3,11 +3,15 @@ Connect Webview form POST a user's browser makes, and event look-ups."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from typing import Any
 
 import httpx
 from seam import Seam
 
+from lockhub.config import Settings
+from lockhub.secret_box import open_credentials
 from tests.conformance.helpers import EPOCH, OTHER_KEY
 from tests.server import LockhubServer
 
@@ -28,3 +32,31 @@ def submit(server: LockhubServer, webview: Any, provider: str,
 
 def events_of(seam: Seam, device_id: str, event_type: str) -> list[Any]:
     return seam.events.list(since=EPOCH, device_id=device_id, event_type=event_type)
+
+
+def lock_named(seam: Seam, account: str, name: str) -> Any:
+    """The account's one lock of that name."""
+    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def account_errors(seam: Seam, account: str) -> set[str]:
+    return {e["error_code"] for e in seam.connected_accounts.get(
+        connected_account_id=account).errors}
+
+
+def stored_credentials(server: LockhubServer, account: str, secret_key: str) -> dict[str, Any]:
+    """What the server stored for the account, opened with its secret key (the test's own)."""
+    path = server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        (raw,) = db.execute("select credentials from connected_accounts where "
+                            "connected_account_id = ?", (account,)).fetchone()
+    return open_credentials(Settings(secret_key=secret_key), json.loads(raw))
+
+
+def production_clock(server: LockhubServer) -> httpx.Client:
+    """The production workspace's clock routes (the server runs with
+    LOCKHUB_TEST_PRODUCTION_CLOCK=1)."""
+    return httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
+                        headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)

@@ -15,10 +15,10 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError
 
-from tests.conformance.helpers import OTHER_KEY, wait_until
+from tests.conformance.helpers import wait_until
 from tests.fakes.igloohome.conftest import BACK_DOOR, BRIDGE, FRONT_DOOR, KEYBOX, KEYPAD
 from tests.fakes.igloohome.server import IgloohomeCloud
-from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import events_of, lock_named, production_clock, production_seam
 from tests.providers.webview import submit as submit_form
 from tests.server import LockhubServer, start_server
 
@@ -71,12 +71,6 @@ def account(server: LockhubServer, seam: Seam) -> str:
     webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
     assert webview.status == "authorized"
     return webview.connected_account_id
-
-
-def lock_named(seam: Seam, account: str, name: str) -> Any:
-    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
-    assert len(found) == 1, name
-    return found[0]
 
 
 def pins(cloud: IgloohomeCloud, lock_id: str) -> dict[str, Any]:
@@ -186,8 +180,7 @@ def test_an_ongoing_code_is_set_used_at_the_keypad_and_removed(
 def test_a_time_bound_code_goes_to_the_lock_with_its_window_and_leaves_at_its_end(
         server: LockhubServer, seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
-                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    clock = production_clock(server)
     start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
     end = start + timedelta(days=2)
     try:

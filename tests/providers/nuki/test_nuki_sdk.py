@@ -6,8 +6,6 @@ later: the tests apply pending changes with `cloud.settle()` once lockhub has se
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,11 +16,16 @@ from cryptography.fernet import Fernet
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError
 
-from lockhub.config import Settings
-from lockhub.secret_box import open_credentials
-from tests.conformance.helpers import OTHER_KEY, wait_until
+from tests.conformance.helpers import wait_until
 from tests.fakes.nuki.server import BACK_DOOR, FRONT_DOOR, TOKEN, NukiCloud
-from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import (
+    account_errors,
+    events_of,
+    lock_named,
+    production_clock,
+    production_seam,
+    stored_credentials,
+)
 from tests.providers.webview import submit as submit_form
 from tests.server import LockhubServer, start_server
 
@@ -73,25 +76,6 @@ def account(server: LockhubServer, seam: Seam) -> str:
     return connect(server, seam, TOKEN)
 
 
-def lock_named(seam: Seam, account: str, name: str) -> Any:
-    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
-    assert len(found) == 1, name
-    return found[0]
-
-
-def stored_credentials(server: LockhubServer, account: str) -> dict[str, Any]:
-    path = server.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        (raw,) = db.execute("select credentials from connected_accounts where "
-                            "connected_account_id = ?", (account,)).fetchone()
-    return open_credentials(Settings(secret_key=SECRET_KEY), json.loads(raw))
-
-
-def account_errors(seam: Seam, account: str) -> set[str]:
-    return {e["error_code"] for e in seam.connected_accounts.get(
-        connected_account_id=account).errors}
-
-
 def settle(cloud: NukiCloud, what: str) -> None:
     """Once lockhub's change reached Nuki, the lock applies it."""
     wait_until(lambda: cloud.pending, timeout=30, message=f"{what} sent to Nuki")
@@ -121,7 +105,7 @@ def test_a_wrong_token_shows_on_the_form_and_stores_nothing(server: LockhubServe
 
 
 def test_signing_in_lists_the_locks(server: LockhubServer, seam: Seam, account: str) -> None:
-    assert stored_credentials(server, account)["api_token"] == TOKEN
+    assert stored_credentials(server, account, SECRET_KEY)["api_token"] == TOKEN
     assert seam.connected_accounts.get(
         connected_account_id=account).user_identifier.email == "jane@example.com"
     front = lock_named(seam, account, "Front Door")
@@ -214,8 +198,7 @@ def test_an_ongoing_code_and_a_keypad_unlock_naming_it(seam: Seam, account: str,
 def test_a_time_bound_code_carries_its_window_to_nuki(
         server: LockhubServer, seam: Seam, account: str, cloud: NukiCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
-                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    clock = production_clock(server)
     start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
     end = start + timedelta(days=2)
     try:
@@ -279,7 +262,7 @@ def test_a_revoked_token_disconnects_until_a_new_token_restores_the_account(
     assert connect(server, seam, "a-new-nuki-token") == account
     wait_until(lambda: not account_errors(seam, account), timeout=30,
                message="the account restored")
-    assert stored_credentials(server, account)["api_token"] == "a-new-nuki-token"
+    assert stored_credentials(server, account, SECRET_KEY)["api_token"] == "a-new-nuki-token"
     attempt = seam.locks.unlock_door(device_id=device.device_id, wait_for_action_attempt=False)
     settle(cloud, "the unlock")
     assert seam.action_attempts.get(action_attempt_id=attempt.action_attempt_id,

@@ -20,7 +20,7 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError
 
-from tests.conformance.helpers import OTHER_KEY, wait_until
+from tests.conformance.helpers import wait_until
 from tests.fakes.smartthings.cloud import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -30,7 +30,13 @@ from tests.fakes.smartthings.cloud import (
 )
 from tests.fakes.smartthings.conftest import BACK_DOOR, FRONT_DOOR, populate
 from tests.fakes.smartthings.server import FakeSmartThings
-from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import (
+    account_errors,
+    events_of,
+    lock_named,
+    production_clock,
+    production_seam,
+)
 from tests.server import LockhubServer, start_server
 
 CALLBACK = "/connect_webviews/oauth/callback"
@@ -99,17 +105,6 @@ def account(cloud: Cloud, seam: Seam) -> str:
     webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
     assert webview.status == "authorized"
     return webview.connected_account_id
-
-
-def lock_named(seam: Seam, account: str, name: str) -> Any:
-    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
-    assert len(found) == 1, name
-    return found[0]
-
-
-def account_errors(seam: Seam, account: str) -> set[str]:
-    return {e["error_code"] for e in seam.connected_accounts.get(
-        connected_account_id=account).errors}
 
 
 def test_the_page_sends_the_user_to_smartthings_with_a_signed_state(
@@ -222,8 +217,7 @@ def test_an_ongoing_code_is_set_used_at_the_keypad_and_removed(
 def test_a_time_bound_code_is_on_the_lock_only_inside_its_window(
         cloud: Cloud, server: LockhubServer, seam: Seam, account: str) -> None:
     device = lock_named(seam, account, "Back Door")
-    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
-                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    clock = production_clock(server)
     start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
 
     def pins() -> set[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,12 +20,17 @@ from cryptography.fernet import Fernet
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError
 
-from lockhub.config import Settings
-from lockhub.secret_box import open_credentials
-from tests.conformance.helpers import OTHER_KEY, wait_until
+from tests.conformance.helpers import wait_until
 from tests.fakes.ttlock.fixtures import CLIENT_ID, CLIENT_SECRET, USERNAME, SeededCloud
 from tests.fakes.ttlock.world import FEATURE_LOCK_REMOTELY, md5_hex
-from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import (
+    account_errors,
+    events_of,
+    lock_named,
+    production_clock,
+    production_seam,
+    stored_credentials,
+)
 from tests.providers.webview import submit as submit_form
 from tests.server import LockhubServer, start_server
 
@@ -82,25 +86,6 @@ def account(server: LockhubServer, seam: Seam) -> str:
     return connect(server, seam, sign_in_form())
 
 
-def lock_named(seam: Seam, account: str, name: str) -> Any:
-    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
-    assert len(found) == 1, name
-    return found[0]
-
-
-def stored_credentials(server: LockhubServer, account: str) -> dict[str, Any]:
-    path = server.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        (raw,) = db.execute("select credentials from connected_accounts where "
-                            "connected_account_id = ?", (account,)).fetchone()
-    return open_credentials(Settings(secret_key=SECRET_KEY), json.loads(raw))
-
-
-def account_errors(seam: Seam, account: str) -> set[str]:
-    return {e["error_code"] for e in seam.connected_accounts.get(
-        connected_account_id=account).errors}
-
-
 def test_the_production_form_asks_for_the_open_platform_app_and_the_app_account(
         server: LockhubServer, seam: Seam) -> None:
     webview = seam.connect_webviews.create(accepted_providers=["ttlock"])
@@ -125,7 +110,7 @@ def test_a_wrong_secret_or_password_shows_on_the_form_and_stores_nothing(
 
 def test_signing_in_stores_only_the_password_hash_and_lists_the_locks(
         server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
-    stored = stored_credentials(server, account)
+    stored = stored_credentials(server, account, SECRET_KEY)
     assert stored["password_md5"] == md5_hex(PASSWORD)
     assert PASSWORD not in json.dumps(stored)
     identity = seam.connected_accounts.get(connected_account_id=account).user_identifier
@@ -207,8 +192,7 @@ def test_an_ongoing_code_and_a_keypad_unlock_naming_it(seam: Seam, account: str,
 def test_a_time_bound_code_is_written_with_its_window_and_removed_at_its_end(
         server: LockhubServer, seam: Seam, account: str, cloud: SeededCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
-                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    clock = production_clock(server)
     start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
     end = start + timedelta(days=2)
 
@@ -260,9 +244,9 @@ def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
 
 def test_a_refreshed_token_is_stored(server: LockhubServer, seam: Seam, account: str,
                                      cloud: SeededCloud) -> None:
-    before = stored_credentials(server, account)
+    before = stored_credentials(server, account, SECRET_KEY)
     cloud.expire_tokens()
-    wait_until(lambda: stored_credentials(server, account)["access_token"]
+    wait_until(lambda: stored_credentials(server, account, SECRET_KEY)["access_token"]
                != before["access_token"], timeout=30, message="the refreshed token stored")
     assert not account_errors(seam, account)
     device = lock_named(seam, account, "Front Door")
@@ -284,7 +268,7 @@ def test_a_revoked_token_disconnects_until_a_new_sign_in_restores_the_account(
     assert again == account
     wait_until(lambda: not account_errors(seam, account), timeout=30,
                message="the account restored")
-    assert stored_credentials(server, account)["password_md5"] == md5_hex("changed-password-9")
+    assert stored_credentials(server, account, SECRET_KEY)["password_md5"] == md5_hex("changed-password-9")
     assert seam.locks.lock_door(device_id=device.device_id).status == "success"
 
 

@@ -22,7 +22,7 @@ from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError
 
 from tests.conformance.helpers import wait_until
-from tests.providers.webview import events_of, production_seam
+from tests.providers.webview import events_of, lock_named, production_seam
 from tests.providers.webview import submit as submit_form
 from tests.providers.zigbee2mqtt.bridge import Z2MBridge
 from tests.providers.zigbee2mqtt.broker import MosquittoBroker
@@ -110,12 +110,6 @@ def account(server: LockhubServer, seam: Seam, broker: MosquittoBroker) -> str:
     webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
     assert webview.status == "authorized"
     return webview.connected_account_id
-
-
-def lock_named(seam: Seam, account: str, name: str) -> Any:
-    found = [d for d in seam.locks.list(connected_account_id=account) if d.display_name == name]
-    assert len(found) == 1, name
-    return found[0]
 
 
 def test_wrong_broker_details_show_on_the_form_and_store_nothing(

@@ -20,8 +20,8 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError, SeamHttpApiError
 
-from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
-from tests.providers.webview import events_of, production_seam
+from tests.conformance.helpers import EPOCH, wait_until
+from tests.providers.webview import events_of, production_clock, production_seam
 from tests.providers.webview import submit as submit_form
 from tests.providers.zwave_js.stack import (
     KWIKSET_916,
@@ -234,8 +234,7 @@ def test_an_ongoing_code_is_programmed_read_back_and_removed(
 def test_a_time_bound_code_is_on_the_lock_only_inside_its_window(
         server: LockhubServer, seam: Seam, account: str, stack: ZWaveStack) -> None:
     device = lock_of(seam, account, YALE_YRD256)
-    clock = httpx.Client(base_url=f"{server.url}/_lockhub/sandbox/clock",
-                         headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30)
+    clock = production_clock(server)
     start = datetime(2031, 3, 1, 15, 0, tzinfo=UTC)
     try:
         assert clock.post("/set", json={"now": "2031-02-25T12:00:00Z",

@@ -6,10 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PEER_VERSION=1.86.0
 
-if ! command -v wrk >/dev/null || ! command -v node >/dev/null || ! command -v taskset >/dev/null; then
+# Only what is missing: a NodeSource node already brings npm, and Debian's npm conflicts with it.
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v taskset >/dev/null || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq wrk nodejs npm util-linux >/dev/null
+    $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 installed=$(node -p "require('./.peer/node_modules/@seamapi/fake-seam-connect/package.json').version" 2>/dev/null || true)

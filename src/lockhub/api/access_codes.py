@@ -211,8 +211,12 @@ async def create_multiple(ctx: Ctx, params: CreateMultipleParams) -> list[Access
 
 @route("/access_codes/get", alias="GET", params=AccessCodeRef, response_key="access_code",
        response=AccessCode)
-async def get_access_code(ctx: Ctx, params: AccessCodeRef) -> AccessCode:
+async def get_access_code(ctx: Ctx, params: AccessCodeRef) -> AccessCode | msgspec.Raw:
     """Get an access code by id (or by device and PIN)."""
+    if isinstance(params.access_code_id, str) and params.device_id is UNSET \
+            and params.code is UNSET:
+        return await service.served_access_code(ctx.rt, ctx.workspace_id,
+                                                params.access_code_id)
     async with ctx.rt.db.read() as conn:
         row = await service.get_row(conn, ctx.workspace_id, managed=True,
                                     access_code_id=given(params.access_code_id),

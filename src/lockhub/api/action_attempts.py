@@ -29,9 +29,10 @@ class ListActionAttemptsParams(msgspec.Struct):
 
 @route("/action_attempts/get", alias="GET", params=GetActionAttemptParams, response_key="action_attempt",
        response=ActionAttempt)
-async def get_action_attempt(ctx: Ctx, params: GetActionAttemptParams) -> ActionAttempt:
+async def get_action_attempt(ctx: Ctx,
+                             params: GetActionAttemptParams) -> ActionAttempt | msgspec.Raw:
     """Get an action attempt."""
-    return await action_attempts.get(ctx.rt, ctx.workspace_id, params.action_attempt_id)
+    return await action_attempts.served(ctx.rt, ctx.workspace_id, params.action_attempt_id)
 
 
 @route("/action_attempts/list", alias="GET", params=ListActionAttemptsParams, response_key="action_attempts",

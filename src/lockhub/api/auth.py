@@ -1,8 +1,10 @@
 """Who is calling: API key (`seam_…`) or personal access token (`seam_at…` + seam-workspace).
 
-Credentials are read from the database on every request (one indexed read for an API key), not
-cached: a revoked key, a deleted workspace or a suspended one is refused on the very next
-request, in every process sharing the database.
+A credential checked against the database is remembered in the read model (by the digest of
+the whole token and the seam-workspace header), which forgets every remembered credential as
+soon as any process changes a key, token, membership or workspace: a revoked key, a deleted
+workspace or a suspended one is refused on the very next request, in every process sharing the
+database. Only credentials that were accepted are remembered.
 """
 
 from __future__ import annotations
@@ -43,6 +45,18 @@ async def _look_up(rt: Runtime, headers: Mapping[str, str]) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    model = rt.db.read_model
+    sync_token = model.sync()
+    key = (credentials.digest(token), headers.get("seam-workspace"))
+    remembered = model.principals.get(key) if sync_token is not None else None
+    if remembered is not None:
+        return remembered
+    principal = await _check(rt, token, headers)
+    model.remember_principal(key, principal, sync_token)
+    return principal
+
+
+async def _check(rt: Runtime, token: str, headers: Mapping[str, str]) -> Principal:
     async with rt.db.read() as conn:
         if token.startswith("seam_at"):
             workspace_id = headers.get("seam-workspace") or None

@@ -160,7 +160,10 @@ async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[Device]:
     return items
 
 
-async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device:
+async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device | msgspec.Raw:
+    if params.name is UNSET and isinstance(params.device_id, str):
+        return await devices.served_device(ctx.rt, ctx.workspace_id, params.device_id,
+                                           managed=managed)
     async with ctx.rt.db.read() as conn:
         row = await devices.get_row(conn, ctx.workspace_id, device_id=given(params.device_id),
                                     name=given(params.name), managed=managed)
@@ -169,21 +172,21 @@ async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device:
 
 @route("/devices/get", alias="GET", params=GetDeviceParams, response_key="device",
        response=Device)
-async def get_device(ctx: Ctx, params: GetDeviceParams) -> Device:
+async def get_device(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
     """Get a managed device by id or name."""
     return await _get(ctx, params, managed=True)
 
 
 @route("/locks/get", alias="GET", params=GetDeviceParams, response_key="device",
        response=Device)
-async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Device:
+async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
     """Get a lock by id or name (deprecated alias of /devices/get)."""
     return await _get(ctx, params, managed=True)
 
 
 @route("/devices/unmanaged/get", alias="GET", params=GetDeviceParams, response_key="device",
        response=Device)
-async def get_unmanaged_device(ctx: Ctx, params: GetDeviceParams) -> Device:
+async def get_unmanaged_device(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
     """Get an unmanaged device by id or name."""
     return await _get(ctx, params, managed=False)
 

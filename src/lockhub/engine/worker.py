@@ -1,6 +1,6 @@
 """The engine loop: claim due jobs, run each in its own task, renew leases while they run.
 
-Alongside it: a heartbeat (with the lease renewal) that also takes over the leases of engines
+Alongside it: a heartbeat (with the lease renewal, and pruning the row-change log) that also takes over the leases of engines
 known dead on this machine, and a sweep that expires over-age action attempts whatever the
 queue holds.
 """
@@ -21,6 +21,7 @@ from lockhub.errors import ServiceUnavailable
 from lockhub.ids import new_id
 from lockhub.services import action_attempts
 from lockhub.services.runtime import Runtime
+from lockhub.store.read_model import prune_row_changes
 
 log = logging.getLogger("lockhub.engine")
 
@@ -150,6 +151,7 @@ class Worker:
                     await jobs.renew(conn, list(self.running), worker_id=self.worker_id,
                                      until=until)
                     await liveness.heartbeat(conn, worker_id=self.worker_id, now=now)
+                    await prune_row_changes(conn)
                 if await liveness.reap(self.rt.db, worker_id=self.worker_id, me=self.process,
                                        now=now):
                     self.rt.wake_engine()

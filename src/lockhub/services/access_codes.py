@@ -27,6 +27,7 @@ from lockhub.services import devices as device_service
 from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
+from lockhub.services.served import Lookup
 from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes
 from lockhub.store.tables import devices as devices_table
@@ -76,6 +77,16 @@ def to_unmanaged(row: Any) -> UnmanagedAccessCode:
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+
+async def served_access_code(rt: Runtime, workspace_id: str, access_code_id: str) -> msgspec.Raw:
+    """A managed code's JSON by id, from the read model when it is there."""
+    lookup = Lookup(rt.db.read_model, "access_codes", access_code_id, workspace_id)
+    if lookup.hit is not None:
+        return lookup.hit.raw
+    async with rt.db.read() as conn:
+        row = await get_row(conn, workspace_id, managed=True, access_code_id=access_code_id)
+    return lookup.remember(workspace_id, to_access_code(row))
 
 
 async def get_row(conn: AsyncConnection, workspace_id: str, *, managed: bool,

@@ -14,6 +14,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +24,7 @@ from lockhub.engine import jobs as job_queue
 from lockhub.ids import new_id
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
+from lockhub.services.served import Lookup
 from lockhub.store.keyset import keyset_page
 from lockhub.store.owned import owned_row
 from lockhub.store.tables import action_attempts, devices, jobs
@@ -92,6 +94,23 @@ def _cutoff(rt: Runtime, now: datetime) -> datetime:
 
 
 async def get(rt: Runtime, workspace_id: str, attempt_id: str) -> ActionAttempt:
+    return to_attempt(await _current_row(rt, workspace_id, attempt_id))
+
+
+async def served(rt: Runtime, workspace_id: str, attempt_id: str) -> msgspec.Raw:
+    """The attempt's JSON, from the read model when it is there; a pending attempt is served
+    from it only while it is younger than the timeout (`facts`: its created_at)."""
+    lookup = Lookup(rt.db.read_model, "action_attempts", attempt_id, workspace_id)
+    hit = lookup.hit
+    if hit is not None and (hit.facts is None or hit.facts >= _cutoff(rt, rt.clock.now())):
+        return hit.raw
+    row = await _current_row(rt, workspace_id, attempt_id)
+    return lookup.remember(workspace_id, to_attempt(row),
+                           facts=row.created_at if row.status == "pending" else None)
+
+
+async def _current_row(rt: Runtime, workspace_id: str, attempt_id: str) -> Any:
+    """The attempt's row, expired first if it is pending past the timeout."""
     async with rt.db.read() as conn:
         row = await get_row(conn, workspace_id, attempt_id)
     now = rt.clock.now()
@@ -101,7 +120,7 @@ async def get(rt: Runtime, workspace_id: str, attempt_id: str) -> ActionAttempt:
                                  attempt_ids=[attempt_id])
             row = await get_row(conn, workspace_id, attempt_id)
         rt.announce_resolution()
-    return to_attempt(row)
+    return row
 
 
 async def list_attempts(rt: Runtime, workspace_id: str, *, attempt_ids: list[str] | None,

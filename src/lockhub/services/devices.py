@@ -19,6 +19,7 @@ from lockhub.errors import InvalidInput, NotFound
 from lockhub.providers.base import DeviceSnapshot
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
+from lockhub.services.served import Lookup
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes, devices
@@ -107,6 +108,17 @@ async def get_row(conn: AsyncConnection, workspace_id: str, *, device_id: str | 
     if row is None:
         raise NotFound("device", {"device_id": device_id} if device_id else None)
     return row
+
+
+async def served_device(rt: Runtime, workspace_id: str, device_id: str, *,
+                        managed: bool) -> msgspec.Raw:
+    """The device's JSON by id, from the read model when it is there."""
+    lookup = Lookup(rt.db.read_model, "devices", device_id, workspace_id)
+    if lookup.hit is not None and lookup.hit.facts == managed:
+        return lookup.hit.raw
+    async with rt.db.read() as conn:
+        row = await get_row(conn, workspace_id, device_id=device_id, managed=managed)
+    return lookup.remember(workspace_id, to_device(row), facts=row.is_managed)
 
 
 def merge_custom_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

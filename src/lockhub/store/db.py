@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from lockhub.errors import ServiceUnavailable
 from lockhub.store import sqlite_file
+from lockhub.store.read_model import ReadModel
 
 # JSON columns are encoded and decoded by msgspec (several times faster than the json module
 # on the rows lists return).
@@ -111,6 +112,9 @@ class Database:
         # The last write refused as unavailable (monotonic time, reason), until a write commits.
         self._write_failure: tuple[float, str] | None = None
         self._wrote = False
+        # The served JSON of hot rows (see read_model.py); SQLite files only.
+        self.read_model = ReadModel(
+            self._path, int(os.environ.get("LOCKHUB_READ_MODEL_ENTRIES", "10000")))
         if self.is_sqlite:
             target = make_url(url).set(drivername="sqlite+pysqlite")
             if self._path is not None:
@@ -238,6 +242,7 @@ class Database:
                 f"running; writes are refused. Restore it and restart lockhub.", retry_after=30)
 
     async def dispose(self) -> None:
+        self.read_model.close()
         if self._async is not None:
             await self._async.dispose()
         for engine in (self._inline_writer, self._inline_reader):

@@ -372,3 +372,14 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_workspace_created", "workspace_id", "created_at"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
 )
+
+# Rows updated or deleted, logged by SQLite triggers (migration 0010) in the transaction that
+# changes them: how every process's read model learns which cached rows are stale.
+row_changes = Table(
+    "row_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String, nullable=False),
+    Column("row_key", String, nullable=False),
+    sqlite_autoincrement=True,
+)

@@ -1,0 +1,152 @@
+"""The per-process read model: the served JSON of hot rows, kept correct across processes.
+
+Clients poll `devices/get` and `action_attempts/get` by design, and building a row's JSON costs
+more than reading it. Each process keeps the encoded JSON of the rows it served (devices, access
+codes, action attempts) and the principals of the credentials it checked, and drops an entry as
+soon as any process changes its row:
+
+- SQLite triggers (migration 0010) log every UPDATE and DELETE of those tables into
+  `row_changes`, in the very transaction that makes the change;
+- before each use the model asks a dedicated connection for `PRAGMA data_version`, which
+  changes whenever another connection (this process's writer, or any other process) committed;
+  only then does it read the log past the last position it processed and drop those entries.
+
+So a hot read is one PRAGMA and a dictionary hit, and a read that follows a committed write, in
+any process, never sees the old JSON. An entry is only stored if no change was processed since
+the reader synced (`put` takes the `sync` token): a row read before a concurrent change cannot
+be cached after that change was processed. Log rows are pruned by the engine
+(`prune_row_changes`); a process that fell behind the pruned part drops everything.
+
+PostgreSQL has no such trigger yet: there the model is disabled and every read goes to the
+database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lockhub.store.tables import row_changes
+
+# Tables whose changes invalidate the credentials cache.
+CREDENTIAL_TABLES = frozenset({"api_keys", "workspaces", "personal_access_tokens",
+                               "workspace_members"})
+DEFAULT_ENTRIES = 10_000  # per table: the encoded JSON of a device is about 1.5 KB
+KEEP_LOG_ROWS = 50_000
+
+
+class BoundedCache(dict[Any, Any]):
+    """A dict that forgets its oldest entries past `limit` (insertion order)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key: Any, value: Any) -> None:
+        self.pop(key, None)
+        self[key] = value
+        while len(self) > self.limit:
+            del self[next(iter(self))]
+
+
+class ReadModel:
+    def __init__(self, path: Path | None, entries: int = DEFAULT_ENTRIES) -> None:
+        self._entries = entries
+        self._watch: sqlite3.Connection | None = None
+        self._path = path
+        self._version: int | None = None
+        self._seq = 0
+        self._tables: dict[str, BoundedCache] = {}
+        self.principals = BoundedCache(entries)
+        self.enabled = path is not None and entries > 0
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._watch is None:
+            uri = f"file:{self._path}?mode=ro"
+            self._watch = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                          check_same_thread=False)
+        return self._watch
+
+    def sync(self) -> int | None:
+        """Drop whatever another connection changed since the last call; returns the token
+        `put` needs (None when the model is disabled or cannot read its log)."""
+        if not self.enabled:
+            return None
+        try:
+            watch = self._connect()
+            version = watch.execute("PRAGMA data_version").fetchone()[0]
+            if version == self._version:
+                return self._seq
+            self._apply(watch)
+            self._version = version
+        except sqlite3.Error:
+            self.clear()
+            self._close()
+            return None
+        return self._seq
+
+    def _apply(self, watch: sqlite3.Connection) -> None:
+        if self._version is None:  # first use: nothing cached yet, start at the log's end
+            self._seq = watch.execute("SELECT coalesce(max(seq), 0) FROM row_changes"
+                                      ).fetchone()[0]
+            return
+        rows = watch.execute("SELECT seq, table_name, row_key FROM row_changes WHERE seq > ? "
+                             "ORDER BY seq", (self._seq,)).fetchall()
+        if rows and rows[0][0] != self._seq + 1:
+            # Log rows this process never saw were pruned: anything may have changed.
+            self.clear()
+        credentials_changed = False
+        for _seq, table, key in rows:
+            cached = self._tables.get(table)
+            if cached is not None:
+                cached.pop(key, None)
+            credentials_changed = credentials_changed or table in CREDENTIAL_TABLES
+        if credentials_changed:
+            self.principals.clear()
+        if rows:
+            self._seq = rows[-1][0]
+
+    def get(self, table: str, key: str) -> Any:
+        cached = self._tables.get(table)
+        return cached.get(key) if cached is not None else None
+
+    def put(self, table: str, key: str, value: Any, token: int | None) -> None:
+        """Remember `value` for the row if no change was processed since `sync` gave `token`."""
+        if token is None or token != self._seq:
+            return
+        cached = self._tables.get(table)
+        if cached is None:
+            cached = self._tables[table] = BoundedCache(self._entries)
+        cached.remember(key, value)
+
+    def remember_principal(self, key: Any, value: Any, token: int | None) -> None:
+        if token is not None and token == self._seq:
+            self.principals.remember(key, value)
+
+    def clear(self) -> None:
+        for cached in self._tables.values():
+            cached.clear()
+        self.principals.clear()
+
+    def _close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+        self._watch = None
+        self._version = None
+
+    def close(self) -> None:
+        self.clear()
+        self._close()
+
+
+async def prune_row_changes(conn: AsyncConnection, keep: int = KEEP_LOG_ROWS) -> int:
+    """Forget all but the newest `keep` log rows; returns how many were deleted."""
+    newest = (await conn.execute(select(func.max(row_changes.c.seq)))).scalar()
+    if newest is None or newest <= keep:
+        return 0
+    result = await conn.execute(delete(row_changes).where(row_changes.c.seq <= newest - keep))
+    return result.rowcount or 0

@@ -1,0 +1,136 @@
+"""The per-process read model never serves a row, or accepts a credential, that another process
+changed: two runtimes on one SQLite file stand for two processes (separate connections, separate
+read models), one serving while the other writes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from sqlalchemy import func, select, update
+
+from lockhub.api.auth import authenticate
+from lockhub.clock import ManualClock
+from lockhub.config import Settings
+from lockhub.errors import NotFound, Unauthorized
+from lockhub.services import access_codes, action_attempts, credentials, devices, locks
+from lockhub.services.runtime import Runtime, build_runtime
+from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
+from lockhub.store import tables as t
+from lockhub.store.migrate import upgrade
+from lockhub.store.read_model import prune_row_changes
+
+KEY = {"authorization": "Bearer seam_apikey1_token"}
+
+
+@pytest.fixture
+async def two(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Runtime, dict[str, Any]]]:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    upgrade(url)
+    clock = ManualClock(datetime.now(UTC))
+    settings = Settings(database_url=url, sandbox_latency_scale=0)
+    serving, writing = build_runtime(settings, clock), build_runtime(settings, clock)
+    ids = await seed(writing)
+    yield serving, writing, ids
+    await serving.close()
+    await writing.close()
+
+
+def _json(raw: msgspec.Raw) -> dict[str, Any]:
+    return msgspec.json.decode(raw)
+
+
+async def test_a_device_renamed_elsewhere_is_served_renamed(two: Any) -> None:
+    serving, writing, ids = two
+    device_id = ids["august_device_1"]
+    before = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
+    again = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
+    assert again == before
+    await devices.update_device(writing, WORKSPACE_1, device_id, managed=True,
+                                name="Renamed elsewhere")
+    after = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
+    assert after["display_name"] == "Renamed elsewhere"
+    # Made unmanaged elsewhere: no longer served as a managed device.
+    await devices.update_device(writing, WORKSPACE_1, device_id, managed=True, is_managed=False)
+    with pytest.raises(NotFound):
+        await devices.served_device(serving, WORKSPACE_1, device_id, managed=True)
+
+
+async def test_a_cached_device_is_not_served_to_another_workspace(two: Any) -> None:
+    serving, _, ids = two
+    device_id = ids["august_device_1"]
+    await devices.served_device(serving, WORKSPACE_1, device_id, managed=True)
+    with pytest.raises(NotFound):
+        await devices.served_device(serving, WORKSPACE_2, device_id, managed=True)
+
+
+async def test_an_attempt_settled_elsewhere_is_served_settled(two: Any) -> None:
+    serving, writing, ids = two
+    attempt = await locks.request_action(writing, WORKSPACE_1, ids["august_device_1"],
+                                         "UNLOCK_DOOR", sync=False)
+    pending = _json(await action_attempts.served(serving, WORKSPACE_1,
+                                                 attempt.action_attempt_id))
+    assert pending["status"] == "pending"
+    async with writing.db.write() as conn:
+        row = await action_attempts.get_row(conn, WORKSPACE_1, attempt.action_attempt_id)
+        await action_attempts.resolve(conn, now=writing.clock.now(), row=row, succeeded=True)
+    settled = _json(await action_attempts.served(serving, WORKSPACE_1,
+                                                 attempt.action_attempt_id))
+    assert settled["status"] == "success"
+
+
+async def test_a_pending_attempt_is_not_served_from_memory_past_its_timeout(two: Any) -> None:
+    serving, writing, ids = two
+    attempt = await locks.request_action(writing, WORKSPACE_1, ids["august_device_1"],
+                                         "UNLOCK_DOOR", sync=False)
+    await action_attempts.served(serving, WORKSPACE_1, attempt.action_attempt_id)
+    serving.clock.advance(serving.settings.action_attempt_timeout_seconds + 1)
+    expired = _json(await action_attempts.served(serving, WORKSPACE_1,
+                                                 attempt.action_attempt_id))
+    assert expired["status"] == "error"
+    assert expired["error"]["type"] == "action_attempt_expired"
+
+
+async def test_a_code_changed_elsewhere_is_served_changed(two: Any) -> None:
+    serving, writing, ids = two
+    code, _ = await access_codes.create(writing, WORKSPACE_1, ids["august_device_1"],
+                                        access_codes.CodeRequest(name="Guest", code="4821"))
+    first = _json(await access_codes.served_access_code(serving, WORKSPACE_1,
+                                                        code.access_code_id))
+    assert first["name"] == "Guest"
+    async with writing.db.write() as conn:
+        await conn.execute(update(t.access_codes).where(
+            t.access_codes.c.access_code_id == code.access_code_id).values(name="Host"))
+    second = _json(await access_codes.served_access_code(serving, WORKSPACE_1,
+                                                         code.access_code_id))
+    assert second["name"] == "Host"
+
+
+async def test_a_key_revoked_elsewhere_is_refused_on_the_next_request(two: Any) -> None:
+    serving, writing, _ = two
+    principal = await authenticate(serving, KEY, "workspace")
+    assert principal is not None and principal.workspace_id == WORKSPACE_1
+    assert await authenticate(serving, KEY, "workspace") == principal
+    async with writing.db.write() as conn:
+        assert await credentials.revoke_api_key(conn, "seam_apikey1_token")
+    with pytest.raises(Unauthorized):
+        await authenticate(serving, KEY, "workspace")
+
+
+async def test_a_process_behind_the_pruned_log_forgets_everything(two: Any) -> None:
+    serving, writing, ids = two
+    device_id = ids["august_device_1"]
+    await devices.served_device(serving, WORKSPACE_1, device_id, managed=True)
+    await devices.update_device(writing, WORKSPACE_1, device_id, managed=True, name="First")
+    await devices.update_device(writing, WORKSPACE_1, ids["august_device_2"], managed=True,
+                                name="Second")
+    async with writing.db.write() as conn:
+        assert await prune_row_changes(conn, keep=1) >= 1
+        left = (await conn.execute(select(func.count()).select_from(t.row_changes))).scalar()
+    assert left == 1  # only the rename of the other device is still logged
+    served = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
+    assert served["display_name"] == "First"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from litestar import Response
@@ -13,18 +13,25 @@ _encoder = msgspec.json.Encoder()
 JSON = "application/json"
 
 
-def json_response(body: dict[str, Any], status: int, request_id: str,
-                  headers: dict[str, str] | None = None) -> Response[bytes]:
+class Answer(NamedTuple):
+    """A response before any framework sees it: status, encoded body, extra headers."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def answer(body: dict[str, Any], status: int, request_id: str,
+           headers: dict[str, str] | None = None) -> Answer:
     all_headers = {"seam-request-id": request_id}
     if headers:
         all_headers.update(headers)
-    return Response(content=_encoder.encode(body), status_code=status, media_type=JSON,
-                    headers=all_headers)
+    return Answer(status, _encoder.encode(body), all_headers)
 
 
-def success(body: dict[str, Any], request_id: str) -> Response[bytes]:
+def success(body: dict[str, Any], request_id: str) -> Answer:
     body["ok"] = True
-    return json_response(body, 200, request_id)
+    return answer(body, 200, request_id)
 
 
 def error_body(exc: LockhubError, request_id: str) -> dict[str, Any]:
@@ -37,5 +44,11 @@ def error_body(exc: LockhubError, request_id: str) -> dict[str, Any]:
     return {"error": error, "ok": False}
 
 
-def failure(exc: LockhubError, request_id: str) -> Response[bytes]:
-    return json_response(error_body(exc, request_id), exc.status_code, request_id, exc.headers)
+def failure(exc: LockhubError, request_id: str) -> Answer:
+    return answer(error_body(exc, request_id), exc.status_code, request_id, exc.headers)
+
+
+def to_response(result: Answer) -> Response[bytes]:
+    """The Litestar response for pages and framework errors."""
+    return Response(content=result.body, status_code=result.status, media_type=JSON,
+                    headers=result.headers)

@@ -134,3 +134,13 @@ async def test_a_process_behind_the_pruned_log_forgets_everything(two: Any) -> N
     assert left == 1  # only the rename of the other device is still logged
     served = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
     assert served["display_name"] == "First"
+
+
+async def test_a_request_that_writes_then_reads_sees_its_write(two: Any) -> None:
+    serving, _, ids = two
+    device_id = ids["august_device_1"]
+    serving.db.read_model.start_request()
+    await devices.served_device(serving, WORKSPACE_1, device_id, managed=True)
+    await devices.update_device(serving, WORKSPACE_1, device_id, managed=True, name="Mine")
+    served = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
+    assert served["display_name"] == "Mine"

@@ -1,7 +1,7 @@
 """Who is calling: API key (`seam_…`) or personal access token (`seam_at…` + seam-workspace).
 
-A credential checked against the database is remembered in the read model (by the digest of
-the whole token and the seam-workspace header), which forgets every remembered credential as
+A credential checked against the database is remembered in the read model (by the whole
+token and the seam-workspace header), which forgets every remembered credential as
 soon as any process changes a key, token, membership or workspace: a revoked key, a deleted
 workspace or a suspended one is refused on the very next request, in every process sharing the
 database. Only credentials that were accepted are remembered.
@@ -46,8 +46,10 @@ async def _look_up(rt: Runtime, headers: Mapping[str, str]) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
     model = rt.db.read_model
-    sync_token = model.sync()
-    key = (credentials.digest(token), headers.get("seam-workspace"))
+    sync_token = model.request_token()
+    # The token itself is the key: str hashes are keyed per process (SipHash), so a lookup's
+    # timing says nothing useful about other remembered tokens.
+    key = (token, headers.get("seam-workspace"))
     remembered = model.principals.get(key) if sync_token is not None else None
     if remembered is not None:
         return remembered

@@ -4,7 +4,7 @@ against the route's Struct, run the handler, and shape its result as the route d
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +22,9 @@ _BODY_METHODS = ("POST", "PATCH", "PUT")
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, formatted without building a uuid.UUID."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, str],
@@ -38,6 +40,7 @@ async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, 
                     f'"application/json"', error_type="invalid_content_type")
         if not body.strip():
             body = b""
+        rt.db.read_model.start_request()
         principal = await authenticate(rt, headers, spec.auth)
         ctx = Ctx(rt=rt, principal=principal, request_id=request_id, route_path=spec.path)
         params = build_params(spec.params, query, body) if spec.params else None

@@ -19,8 +19,8 @@ from lockhub.errors import InvalidInput, NotFound
 from lockhub.providers.base import DeviceSnapshot
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
-from lockhub.services.served import Lookup
 from lockhub.services.sandbox_clock import workspace_clock
+from lockhub.services.served import Lookup
 from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes, devices
 

@@ -32,7 +32,7 @@ class Lookup:
 
     def __init__(self, model: ReadModel, table: str, key: str, workspace_id: str) -> None:
         self.model, self.table, self.key = model, table, key
-        self.token = model.sync()
+        self.token = model.request_token()
         entry = model.get(table, key) if self.token is not None else None
         self.hit: Served | None = entry if (entry is not None
                                             and entry.workspace_id == workspace_id) else None

@@ -166,6 +166,7 @@ class Database:
             raise unavailable from exc
         if self._wrote:
             self._write_failure = None
+        self.read_model.written()
 
     @asynccontextmanager
     async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:

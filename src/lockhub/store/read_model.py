@@ -24,6 +24,7 @@ database.
 from __future__ import annotations
 
 import sqlite3
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,10 @@ class BoundedCache(dict[Any, Any]):
         self[key] = value
         while len(self) > self.limit:
             del self[next(iter(self))]
+
+
+# The token of the sync a request made when it started (see ReadModel.request_token).
+_REQUEST_TOKEN: ContextVar[int | None] = ContextVar("read_model_request_token", default=None)
 
 
 class ReadModel:
@@ -88,6 +93,21 @@ class ReadModel:
             self._close()
             return None
         return self._seq
+
+    def start_request(self) -> None:
+        """Sync once for a request (each request runs in its own task and context): a change
+        committed before the request arrived is processed here, which is all a request needs to
+        read its writes; later reads in the request reuse this token."""
+        _REQUEST_TOKEN.set(self.sync())
+
+    def written(self) -> None:
+        """This task committed a write: its next read syncs again (and so sees the write)."""
+        _REQUEST_TOKEN.set(None)
+
+    def request_token(self) -> int | None:
+        """The request's token, or a fresh sync outside a request."""
+        token = _REQUEST_TOKEN.get()
+        return token if token is not None else self.sync()
 
     def _apply(self, watch: sqlite3.Connection) -> None:
         if self._version is None:  # first use: nothing cached yet, start at the log's end

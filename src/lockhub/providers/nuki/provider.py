@@ -29,9 +29,7 @@ from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
-    ConnectionReport,
     CredentialsRefused,
-    DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
     LockOperationReport,
@@ -120,33 +118,29 @@ class NukiProvider:
         there is nothing to refresh."""
         account_id = account.connected_account_id
         client = self._client(account.credentials)
-        interval = poll_seconds()
+        reported = polling.ReportedDevices()
         seen = self._seen_logs.setdefault(account_id, {})
         # Entries from before the account's first connection are history, not events.
-        since = self._log_since.setdefault(account_id, datetime.now(UTC))
-        try:
-            locks = await self._call(client.list_smartlocks())
+        self._log_since.setdefault(account_id, datetime.now(UTC))
+
+        async def connected(locks: list[Smartlock]) -> None:
             self.live.add(account_id)
-            await sink(ConnectionReport(connected=True))
-            listed = [mapping.snapshot(lock) for lock in locks]
-            reported = {s.provider_device_id: s for s in listed}
-            await sink(DeviceListReport(devices=listed))
-            first = True
-            while True:
-                if not first:
-                    await asyncio.sleep(interval)
-                    locks = await self._call(client.list_smartlocks())
-                    for report in self._changes(locks, reported):
-                        await sink(report)
-                first = False
-                polled_at = datetime.now(UTC)
-                for lock in locks:
-                    for report in await self._logs(client, lock.smartlock_id, since, seen):
-                        await sink(report)
-                since = polled_at - LOG_OVERLAP
-                self._log_since[account_id] = since
-                for entry_id in [i for i, at in seen.items() if at < since]:
-                    del seen[entry_id]
+
+        async def logs(locks: list[Smartlock]) -> list[Report]:
+            since = self._log_since[account_id]
+            polled_at = datetime.now(UTC)
+            reports = [report for lock in locks
+                       for report in await self._logs(client, lock.smartlock_id, since, seen)]
+            since = self._log_since[account_id] = polled_at - LOG_OVERLAP
+            for entry_id in [i for i, at in seen.items() if at < since]:
+                del seen[entry_id]
+            return reports
+
+        try:
+            await polling.poll_account(
+                sink, interval=poll_seconds(), listing=client.list_smartlocks,
+                changes=lambda locks: reported.changes([mapping.snapshot(x) for x in locks]),
+                events=logs, on_connect=connected)
         finally:
             self.live.discard(account_id)
             await client.aclose()
@@ -157,13 +151,9 @@ class NukiProvider:
         except ProviderError as exc:
             raise _refused_is_final(exc) from exc
 
-    def _changes(self, locks: list[Smartlock],
-                 reported: dict[str, DeviceSnapshot]) -> list[Report]:
-        return polling.snapshot_changes([mapping.snapshot(lock) for lock in locks], reported)
-
     async def _logs(self, client: NukiClient, smartlock_id: int, since: datetime,
                     seen: dict[str, datetime]) -> list[Report]:
-        entries = [e for e in await self._call(client.list_log(smartlock_id, since=since))
+        entries = [e for e in await client.list_log(smartlock_id, since=since)
                    if e.id not in seen]
         reports: list[Report] = []
         for entry in sorted(entries, key=lambda e: e.date):

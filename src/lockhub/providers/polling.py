@@ -77,6 +77,14 @@ class ReportedDevices:
             return [DeviceListReport(devices=snapshots)]
         return snapshot_changes(snapshots, self.snapshots)
 
+    def state(self, snapshot: DeviceSnapshot) -> list[Report]:
+        """One device's state as the brand pushed it: a report if it changed."""
+        if self.snapshots is None or snapshot.provider_device_id not in self.snapshots or \
+                self.snapshots[snapshot.provider_device_id] == snapshot:
+            return []
+        self.snapshots[snapshot.provider_device_id] = snapshot
+        return [DeviceStateReport(snapshot=snapshot)]
+
 
 def snapshot_changes(snapshots: list[DeviceSnapshot],
                      reported: dict[str, DeviceSnapshot]) -> list[Report]:

@@ -222,6 +222,9 @@ class LiveProvider(Provider, Protocol):
     The engine runs `maintain` in exactly one process per account (a leased row) and restarts it
     with backoff when it raises; commands (lock, set_code, ...) go over that connection and may
     only run in the process that holds it (`holds(account_id)`).
+
+    A provider that registers something at the brand for an account (a webhook) also has
+    `async forget(account: AccountRef)`, called when the account is deleted, to remove it.
     """
 
     async def maintain(self, account: AccountRef, sink: ReportSink) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -21,7 +23,7 @@ from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.errors import LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.providers.base import AccountRef, DeviceSnapshot, ProviderError
-from lockhub.providers.refs import device_ref
+from lockhub.providers.refs import account_ref, device_ref
 from lockhub.secret_box import seal_credentials
 from lockhub.services import devices as device_service
 from lockhub.services import events
@@ -30,6 +32,9 @@ from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes, connected_accounts, devices, jobs, workspaces
+
+log = logging.getLogger("lockhub.connected_accounts")
+FORGET_TIMEOUT_SECONDS = 10.0
 
 
 def stable_device_id(workspace_id: str, provider_device_id: str) -> str:
@@ -276,6 +281,20 @@ async def delete_account(rt: Runtime, workspace_id: str, connected_account_id: s
                             event_type="connected_account.deleted",
                             connected_account_id=connected_account_id,
                             connected_account_type=row.account_type)
+    await _forget_at_provider(rt, row)
+
+
+async def _forget_at_provider(rt: Runtime, row: Any) -> None:
+    """Let the provider undo what it registered at the brand for the account (a webhook),
+    best effort: the account is gone from lockhub either way."""
+    forget = getattr(rt.providers.get(row.provider), "forget", None)
+    if forget is None:
+        return
+    try:
+        await asyncio.wait_for(forget(account_ref(rt.settings, row)), FORGET_TIMEOUT_SECONDS)
+    except Exception as exc:  # a brand's failure must not fail the deletion
+        log.warning("%s kept what it registered for deleted account %s: %s", row.provider,
+                    row.connected_account_id, exc)
 
 
 async def simulate_disconnect(rt: Runtime, workspace_id: str, connected_account_id: str) -> None:

@@ -1,6 +1,7 @@
 """Brands' push endpoints (not part of Seam's API, unauthenticated: the brand calls them).
 
-TTLock POSTs lock records to the application's callback URL and expects the body `success`.
+TTLock POSTs lock records to the application's callback URL and expects the body `success`;
+Nuki POSTs signed JSON deliveries to the URL of each account's decentral webhook.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
 from lockhub.errors import InvalidInput
+from lockhub.providers.nuki import callbacks as nuki
+from lockhub.providers.nuki.webhooks import PATH as NUKI_PATH
 from lockhub.providers.ttlock import callbacks as ttlock
 from lockhub.services.runtime import Runtime
 
@@ -28,4 +31,13 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
             raise InvalidInput(f"Not a TTLock callback: {exc}") from None
         return Response("success", media_type="text/plain")
 
-    return [ttlock_callback]
+    @post(f"{NUKI_PATH}/{{key:str}}", name="nuki_callback", status_code=200)
+    async def nuki_callback(request: Request[Any, Any, Any], key: str) -> Response[str]:
+        try:
+            await nuki.receive(rt, key, await request.body(),
+                               request.headers.get("X-Nuki-Signature-SHA256", ""))
+        except ValueError as exc:
+            raise InvalidInput(f"Not a Nuki webhook delivery: {exc}") from None
+        return Response("", media_type="text/plain")
+
+    return [ttlock_callback, nuki_callback]

@@ -35,16 +35,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lockhub.providers import polling
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
-    ConnectionReport,
-    CredentialsRefused,
     DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
     ProviderError,
+    Report,
     ReportSink,
 )
 from lockhub.providers.igloohome import mapping
@@ -72,7 +72,7 @@ POLL_ENV = "LOCKHUB_IGLOOHOME_POLL_SECONDS"
 DEFAULT_POLL_SECONDS = 120.0
 COMMAND_TIMEOUT_SECONDS = 60.0
 ABANDONED_JOB_SECONDS = 300.0  # a job expires ~5 min after creation
-REFUSED = {"account_disconnected", "invalid_credentials"}
+REFUSED = frozenset({"account_disconnected", "invalid_credentials"})
 PIN_REF_PREFIX = "pin:"  # a PIN whose create job named no key id (see `_ref`)
 
 
@@ -157,66 +157,56 @@ class IgloohomeProvider:
     async def maintain(self, account: AccountRef, sink: ReportSink) -> None:
         client = self._client(account.credentials)
         account_id = account.connected_account_id
-        self._live.add(account_id)
         listed: list[DeviceSnapshot] | None = None
         hub_changes = -1
+
+        async def locks() -> list[Device]:
+            return [d for d in await client.list_devices() if mapping.is_lock(d)]
+
+        def changes(devices: list[Device]) -> list[Report]:
+            """The device list when it changed, or when a bridge went down or came back since
+            the last report (a failed command may have stored the bridge down meanwhile)."""
+            nonlocal listed, hub_changes
+            snapshots, changed = self._snapshots(devices), self._hub_changes
+            unchanged = snapshots == listed and changed == hub_changes
+            listed, hub_changes = snapshots, changed
+            return [] if unchanged else [DeviceListReport(devices=snapshots)]
+
+        async def logs(devices: list[Device]) -> list[Report]:
+            reports = [report for device in devices
+                       for report in await self._read_log(client, device)]
+            return reports + changes(devices)  # a job refused on the way shows its bridge down
+
+        self._live.add(account_id)
         try:
-            while True:
-                try:
-                    devices = await client.list_devices()
-                except ProviderError as exc:
-                    if exc.error_type in REFUSED:
-                        raise CredentialsRefused(exc.message) from None
-                    raise
-                if listed is None:
-                    await sink(ConnectionReport(connected=True))
-                locks = [d for d in devices if mapping.is_lock(d)]
-                listed, hub_changes = await self._report_list(locks, listed, hub_changes, sink)
-                for device in locks:
-                    await self._read_log(client, device, sink)
-                # A job refused on the way shows its bridge down at once.
-                listed, hub_changes = await self._report_list(locks, listed, hub_changes, sink)
-                await asyncio.sleep(self.poll_seconds)
+            await polling.poll_account(sink, interval=self.poll_seconds, listing=locks,
+                                       changes=changes, events=logs, refused=REFUSED)
         finally:
             self._live.discard(account_id)
 
-    async def _report_list(self, locks: list[Device], listed: list[DeviceSnapshot] | None,
-                           hub_changes: int, sink: ReportSink
-                           ) -> tuple[list[DeviceSnapshot], int]:
-        """The device list when it changed, or when a bridge went down or came back since the
-        last report (a failed command may have stored the bridge down meanwhile)."""
-        snapshots = self._snapshots(locks)
-        changes = self._hub_changes
-        if snapshots != listed or changes != hub_changes:
-            await sink(DeviceListReport(devices=snapshots))
-        return snapshots, changes
-
-    async def _read_log(self, client: IgloohomeClient, device: Device,
-                        sink: ReportSink) -> None:
-        """Report the lock's activity-log entries newer than the last reported (on first
-        sight of a lock, only those from now on)."""
+    async def _read_log(self, client: IgloohomeClient, device: Device) -> list[Report]:
+        """The lock's activity-log entries newer than the last reported (on first sight of a
+        lock, only those from now on)."""
         bridge = device.bridge_id
         since = self._log_since.get(device.device_id)
         if since is None:
             self._log_since[device.device_id] = datetime.now(UTC)
-            return
+            return []
         if bridge is None:
-            return
+            return []
         try:
             status = await self._run(client, device.device_id, bridge, JOB_ACTIVITY_LOGS)
         except ProviderError as exc:
             if exc.error_type in REFUSED:
-                raise CredentialsRefused(exc.message) from None
+                raise
             log.info("igloohome activity log of %s not read: %s", device.device_id, exc.message)
-            return
+            return []
         entries = sorted((e for e in log_entries(status) if e.occurred_at > since),
                          key=lambda e: e.occurred_at)
-        for entry in entries:
-            report = mapping.log_report(device.device_id, entry)
-            if report is not None:
-                await sink(report)
         if entries:
             self._log_since[device.device_id] = entries[-1].occurred_at
+        return [report for entry in entries
+                if (report := mapping.log_report(device.device_id, entry)) is not None]
 
     # --- bridge jobs -------------------------------------------------------------------------
 

@@ -4,10 +4,15 @@ A connected account is one Nuki Web account: the credential kept (sealed) is its
 which does not expire (Nuki destroys it when the account's password changes, which shows as a
 refused token). The account is named by Nuki's `accountId`.
 
-Nuki's webhooks need its "Advanced API" (granted on application), so the live connection
-(`maintain`) polls: the lock list every `LOCKHUB_NUKI_POLL_SECONDS` (state, battery, door,
-serverState) and each lock's log since the last poll (keypad, manual, automatic and app
-operations). Nuki publishes no rate limit, only abuse protection; the default is 30 s.
+The live connection (`maintain`) polls: the lock list (state, battery, door, serverState) and
+each lock's log since the last poll (keypad, manual, automatic and app operations), every
+`LOCKHUB_NUKI_POLL_SECONDS` (Nuki publishes no rate limit, only abuse protection; the default
+is 30 s). Where the account has Nuki's "Advanced API" (granted on application; Nuki answers 403
+without it) and lockhub has a public URL, it also registers a decentral webhook
+(`webhooks.py`): Nuki then posts state changes, log entries and keypad-code changes as they
+happen (`webhook_reports`), and the poll slows to `LOCKHUB_NUKI_WEBHOOK_POLL_SECONDS` (15 min),
+a safety net for lost deliveries. Its secret is kept sealed with the token; the webhook is
+reused across reconnects, and deleted at Nuki when the account is removed (`forget`).
 
 Nuki answers 204 to every change before the lock has applied it ("usually in some seconds"),
 so lock/unlock succeed only once `GET /smartlock/{id}` shows the new state, and a keypad code is
@@ -24,14 +29,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lockhub.config import Settings
 from lockhub.providers import polling
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
-    ConnectionReport,
+    CodesChangedReport,
     CredentialsRefused,
-    DeviceListReport,
+    CredentialsReport,
     DeviceRef,
     DeviceSnapshot,
     LockOperationReport,
@@ -39,12 +45,13 @@ from lockhub.providers.base import (
     Report,
     ReportSink,
 )
-from lockhub.providers.nuki import mapping
-from lockhub.providers.nuki.client import NukiClient, Smartlock
+from lockhub.providers.nuki import mapping, webhooks
+from lockhub.providers.nuki.client import LogEntry, NukiClient, Smartlock
 
 log = logging.getLogger("lockhub.providers.nuki")
 
 DEFAULT_POLL_SECONDS = 30.0
+DEFAULT_WEBHOOK_POLL_SECONDS = 900.0
 DEFAULT_COMMAND_TIMEOUT = 20.0
 # The log is asked for from a little before the last poll (entries reach Nuki's servers late
 # through a bridge); entries already seen are skipped.
@@ -56,6 +63,11 @@ UNNAMED_CODE = "lockhub"  # Nuki requires a name; the digits never go into it
 
 def poll_seconds() -> float:
     return polling.poll_seconds("LOCKHUB_NUKI_POLL_SECONDS", DEFAULT_POLL_SECONDS)
+
+
+def webhook_poll_seconds() -> float:
+    """The safety poll while Nuki's webhook delivers changes."""
+    return polling.poll_seconds("LOCKHUB_NUKI_WEBHOOK_POLL_SECONDS", DEFAULT_WEBHOOK_POLL_SECONDS)
 
 
 def _check_interval() -> float:
@@ -73,9 +85,13 @@ class NukiProvider:
     name = "nuki_cloud"
     sandbox = False
 
-    def __init__(self, command_timeout: float = DEFAULT_COMMAND_TIMEOUT) -> None:
+    def __init__(self, command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+                 settings: Settings | None = None) -> None:
         self.command_timeout = command_timeout
+        self.settings = settings  # its public URL is where Nuki's webhooks reach lockhub
         self.live: set[str] = set()
+        self._reported: dict[str, polling.ReportedDevices] = {}  # per account, while live
+        self._locks: dict[str, Smartlock] = {}  # each lock as last listed
         self._own: dict[str, list[tuple[bool, float]]] = {}  # lockhub's own remote commands
         self._seen_logs: dict[str, dict[str, datetime]] = {}  # log entries reported, per account
         self._log_since: dict[str, datetime] = {}
@@ -115,41 +131,113 @@ class NukiProvider:
     # --- the live connection ---------------------------------------------------------------
 
     async def maintain(self, account: AccountRef, sink: ReportSink) -> None:
-        """Poll the lock list and the logs until cancelled; raise when Nuki is unreachable
-        (ProviderError) or refuses the token (CredentialsRefused). Tokens do not expire, so
-        there is nothing to refresh."""
+        """Register the webhook where Nuki and lockhub allow it, then poll the lock list and
+        the logs until cancelled; raise when Nuki is unreachable (ProviderError) or refuses the
+        token (CredentialsRefused). Tokens do not expire, so there is nothing to refresh."""
         account_id = account.connected_account_id
         client = self._client(account.credentials)
-        interval = poll_seconds()
+        reported = self._reported[account_id] = polling.ReportedDevices()
         seen = self._seen_logs.setdefault(account_id, {})
         # Entries from before the account's first connection are history, not events.
-        since = self._log_since.setdefault(account_id, datetime.now(UTC))
-        try:
-            locks = await self._call(client.list_smartlocks())
+        self._log_since.setdefault(account_id, datetime.now(UTC))
+
+        def changes(locks: list[Smartlock]) -> list[Report]:
+            self._locks.update({mapping.provider_device_id(x.smartlock_id): x for x in locks})
+            return reported.changes([mapping.snapshot(x) for x in locks])
+
+        async def connected(locks: list[Smartlock]) -> None:
             self.live.add(account_id)
-            await sink(ConnectionReport(connected=True))
-            listed = [mapping.snapshot(lock) for lock in locks]
-            reported = {s.provider_device_id: s for s in listed}
-            await sink(DeviceListReport(devices=listed))
-            first = True
-            while True:
-                if not first:
-                    await asyncio.sleep(interval)
-                    locks = await self._call(client.list_smartlocks())
-                    for report in self._changes(locks, reported):
-                        await sink(report)
-                first = False
-                polled_at = datetime.now(UTC)
-                for lock in locks:
-                    for report in await self._logs(client, lock.smartlock_id, since, seen):
-                        await sink(report)
-                since = polled_at - LOG_OVERLAP
-                self._log_since[account_id] = since
-                for entry_id in [i for i, at in seen.items() if at < since]:
-                    del seen[entry_id]
+
+        async def logs(locks: list[Smartlock]) -> list[Report]:
+            since = self._log_since[account_id]
+            polled_at = datetime.now(UTC)
+            reports = [report for lock in locks
+                       for report in await self._logs(client, account_id, lock.smartlock_id,
+                                                      since)]
+            since = self._log_since[account_id] = polled_at - LOG_OVERLAP
+            for entry_id in [i for i, at in seen.items() if at < since]:
+                del seen[entry_id]
+            return reports
+
+        try:
+            hooked = await self._register_webhook(client, account, sink)
+            await polling.poll_account(
+                sink, interval=webhook_poll_seconds() if hooked else poll_seconds(),
+                listing=client.list_smartlocks, changes=changes, events=logs,
+                on_connect=connected)
         finally:
             self.live.discard(account_id)
+            if self._reported.get(account_id) is reported:
+                del self._reported[account_id]
             await client.aclose()
+
+    # --- the webhook -----------------------------------------------------------------------
+
+    async def _register_webhook(self, client: NukiClient, account: AccountRef,
+                                sink: ReportSink) -> bool:
+        """Keep exactly one webhook of this account at Nuki: the stored one if Nuki still has
+        it, else a new one (its secret stored sealed); lockhub's other webhooks of the account
+        (secret lost) are deleted. False where webhooks cannot be had: then lockhub polls."""
+        account_id = account.connected_account_id
+        url = webhooks.callback_url(self.settings, account_id) if self.settings else None
+        if url is None:
+            return False
+        key = url.rsplit("/", 1)[1]
+        stored = account.credentials.get("webhook") or {}
+        try:
+            hooks = await self._call(client.list_webhooks())
+            kept = None
+            for hook in hooks:
+                if not webhooks.is_ours(hook.url, key):
+                    continue
+                if kept is None and hook.id == stored.get("id") and hook.url == url and \
+                        set(webhooks.FEATURES) <= set(hook.features):
+                    kept = hook
+                else:
+                    await self._call(client.delete_webhook(hook.id))
+            if kept is None:
+                created = await self._call(client.create_webhook(url, webhooks.FEATURES))
+                credentials = {k: v for k, v in account.credentials.items()
+                               if k != "account_login"}
+                credentials["webhook"] = {"id": created.id, "secret": created.secret}
+                await sink(CredentialsReport(credentials=credentials))
+        except CredentialsRefused:
+            raise
+        except ProviderError as exc:
+            log.info("no Nuki webhook for %s (%s); polling", account_id, exc.message)
+            return False
+        return True
+
+    def webhook_reports(self, account_id: str, payload: dict[str, Any]) -> list[Report]:
+        """A verified delivery as the reports the poll would have made of the same change."""
+        feature = payload.get("feature")
+        if feature == "DEVICE_LOGS" and isinstance(payload.get("smartlockLog"), dict):
+            report = self._entry_report(account_id, LogEntry.from_json(payload["smartlockLog"]))
+            return [report] if report is not None else []
+        if "smartlockId" not in payload:
+            return []
+        pdid = mapping.provider_device_id(int(payload["smartlockId"]))
+        if feature == "DEVICE_AUTHS":
+            return [CodesChangedReport(provider_device_id=pdid)]
+        listed, reported = self._locks.get(pdid), self._reported.get(account_id)
+        if feature != "DEVICE_STATUS" or listed is None or reported is None:
+            return []  # a status is applied by the process that has listed the lock
+        lock = Smartlock.from_json({
+            **listed.raw, "state": {**(listed.raw.get("state") or {}),
+                                    **(payload.get("state") or {})},
+            "serverState": payload.get("serverState", listed.server_state)})
+        self._locks[pdid] = lock
+        return reported.state(mapping.snapshot(lock))
+
+    async def forget(self, account: AccountRef) -> None:
+        """The account is removed from lockhub: delete its webhook at Nuki."""
+        if self.settings is None:
+            return
+        key = webhooks.callback_key(self.settings, account.connected_account_id)
+        async with self._client(account.credentials) as client:
+            for hook in await client.list_webhooks():
+                if webhooks.is_ours(hook.url, key):
+                    await client.delete_webhook(hook.id)
 
     async def _call(self, call: Any) -> Any:
         try:
@@ -157,24 +245,24 @@ class NukiProvider:
         except ProviderError as exc:
             raise _refused_is_final(exc) from exc
 
-    def _changes(self, locks: list[Smartlock],
-                 reported: dict[str, DeviceSnapshot]) -> list[Report]:
-        return polling.snapshot_changes([mapping.snapshot(lock) for lock in locks], reported)
+    async def _logs(self, client: NukiClient, account_id: str, smartlock_id: int,
+                    since: datetime) -> list[Report]:
+        entries = await client.list_log(smartlock_id, since=since)
+        return [report for entry in sorted(entries, key=lambda e: e.date)
+                if (report := self._entry_report(account_id, entry)) is not None]
 
-    async def _logs(self, client: NukiClient, smartlock_id: int, since: datetime,
-                    seen: dict[str, datetime]) -> list[Report]:
-        entries = [e for e in await self._call(client.list_log(smartlock_id, since=since))
-                   if e.id not in seen]
-        reports: list[Report] = []
-        for entry in sorted(entries, key=lambda e: e.date):
-            seen[entry.id] = entry.date
-            report = mapping.log_report(entry)
-            if isinstance(report, LockOperationReport) and report.method == "remote" and \
-                    self._own_echo(report.provider_device_id, report.locked):
-                continue
-            if report is not None:
-                reports.append(report)
-        return reports
+    def _entry_report(self, account_id: str, entry: LogEntry) -> Report | None:
+        """A log entry as a report, once (the poll and the webhook may both bring it), unless
+        it is the trace of lockhub's own remote command."""
+        seen = self._seen_logs.setdefault(account_id, {})
+        if entry.id in seen:
+            return None
+        seen[entry.id] = entry.date
+        report = mapping.log_report(entry)
+        if isinstance(report, LockOperationReport) and report.method == "remote" and \
+                self._own_echo(report.provider_device_id, report.locked):
+            return None
+        return report
 
     def _own_echo(self, pdid: str, locked: bool) -> bool:
         now = time.monotonic()

@@ -19,20 +19,18 @@ lockhub remembers the PINs it set (per process), and reports any other slot's PI
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
+from lockhub.providers import polling
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
     CodesChangedReport,
-    ConnectionReport,
-    CredentialsRefused,
     CredentialsReport,
     DeviceListReport,
     DeviceRef,
@@ -173,46 +171,48 @@ class SmartThingsProvider:
 
         client = SmartThingsClient(mapping.tokens(account.credentials), client_id=client_id,
                                    client_secret=secret, on_tokens=store, clock=self.clock)
+        seen: dict[str, tuple[int, set[str]]] = {}  # device -> (newest epoch, keys at it)
+        reported: dict[str, DeviceSnapshot] = {}
+        listed: list[DeviceSnapshot] | None = None
+
+        async def locks() -> list[tuple[LockDevice, DeviceSnapshot]]:
+            devices = await client.list_locks()
+            return list(zip(devices, await self._snapshots(client, devices), strict=True))
+
+        async def connected(items: list[tuple[LockDevice, DeviceSnapshot]]) -> None:
+            self.live[account_id] = client
+            for device, _ in items:  # what happened before the connection is history
+                seen[device.device_id] = _newest(await client.list_events(
+                    device.device_id, limit=HISTORY_LIMIT))
+
+        def changes(items: list[tuple[LockDevice, DeviceSnapshot]]) -> list[Report]:
+            """The list when a lock came, went or was renamed; each changed state."""
+            nonlocal listed
+            snapshots = [snap for _, snap in items]
+            reports: list[Report] = []
+            if listed is None or _identities(snapshots) != _identities(listed):
+                listed = snapshots
+                reports.append(DeviceListReport(devices=snapshots))
+            for snap in snapshots:
+                if reported.get(snap.provider_device_id) != snap:
+                    reported[snap.provider_device_id] = snap
+                    reports.append(DeviceStateReport(snapshot=snap))
+            return reports
+
+        async def events(items: list[tuple[LockDevice, DeviceSnapshot]]) -> list[Report]:
+            reports: list[Report] = []
+            for device, _ in items:
+                seen.setdefault(device.device_id, (0, set()))
+                reports += await self._events(client, device.device_id, seen)
+            return reports
+
         try:
-            try:
-                await self._poll(account_id, client, sink)
-            except ProviderError as exc:
-                if exc.error_type == "account_disconnected" and not exc.retryable:
-                    raise CredentialsRefused(exc.message) from exc
-                raise
+            await polling.poll_account(sink, interval=self.poll_seconds, listing=locks,
+                                       changes=changes, events=events, on_connect=connected)
         finally:
             if self.live.get(account_id) is client:
                 del self.live[account_id]
             await client.aclose()
-
-    async def _poll(self, account_id: str, client: SmartThingsClient,
-                    sink: ReportSink) -> None:
-        locks = await client.list_locks()
-        self.live[account_id] = client
-        await sink(ConnectionReport(connected=True))
-        listed: list[DeviceSnapshot] | None = None
-        reported: dict[str, DeviceSnapshot] = {}
-        seen: dict[str, tuple[int, set[str]]] = {}  # device -> (newest epoch, keys at it)
-        for device in locks:
-            seen[device.device_id] = _newest(await client.list_events(device.device_id,
-                                                                       limit=HISTORY_LIMIT))
-        while True:
-            snapshots = await self._snapshots(client, locks)
-            identities = [(s.provider_device_id, s.name) for s in snapshots]
-            if listed is None or identities != [(s.provider_device_id, s.name) for s in listed]:
-                listed = snapshots
-                await sink(DeviceListReport(devices=snapshots))
-            for snap in snapshots:
-                if reported.get(snap.provider_device_id) != snap:
-                    reported[snap.provider_device_id] = snap
-                    await sink(DeviceStateReport(snapshot=snap))
-            for device in locks:
-                for report in await self._events(client, device.device_id, seen):
-                    await sink(report)
-            await asyncio.sleep(self.poll_seconds)
-            locks = await client.list_locks()
-            for device in locks:
-                seen.setdefault(device.device_id, (0, set()))
 
     async def _events(self, client: SmartThingsClient, device_id: str,
                       seen: dict[str, tuple[int, set[str]]]) -> list[Report]:
@@ -321,3 +321,7 @@ def _newest(rows: list[st.HistoryEvent]) -> tuple[int, set[str]]:
         return 0, set()
     top = max(e.epoch_ms for e in rows)
     return top, {mapping.event_key(e) for e in rows if e.epoch_ms == top}
+
+
+def _identities(snapshots: list[DeviceSnapshot]) -> list[tuple[str, str]]:
+    return [(s.provider_device_id, s.name) for s in snapshots]

@@ -20,7 +20,6 @@ itself (native scheduling); their ref is TTLock's `keyboardPwdId`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -33,10 +32,8 @@ from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
-    ConnectionReport,
     CredentialsRefused,
     CredentialsReport,
-    DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
     LockOperationReport,
@@ -198,42 +195,29 @@ class TTLockProvider:
                               str(credentials.get("client_secret", "")),
                               tokens=self._tokens.get(account_id) or _tokens_of(credentials),
                               timeout=self.command_timeout, on_tokens=keep)
-        interval = poll_seconds()
-        reported: dict[str, DeviceSnapshot] = {}
+        reported = polling.ReportedDevices()
         since = datetime.now(UTC) - RECORD_OVERLAP
-        try:
-            locks = await self._refused_is_final(client.list_locks())
+
+        async def connected(locks: list[Lock]) -> None:
             await self._initial_states(client, locks)
             self.live.add(account_id)
-            await sink(ConnectionReport(connected=True))
-            listed = [self._snapshot(lock) for lock in locks]
-            reported = {s.provider_device_id: s for s in listed}
-            await sink(DeviceListReport(devices=listed))
-            first = True
-            while True:
-                if not first:
-                    await asyncio.sleep(interval)
-                    locks = await self._refused_is_final(client.list_locks())
-                    for report in self._changes(locks, reported):
-                        await sink(report)
-                first = False
-                polled_at = datetime.now(UTC)
-                for lock in locks:
-                    for report in await self._records(client, account_id, lock.lock_id,
-                                                      since):
-                        await sink(report)
-                since = polled_at - RECORD_OVERLAP
+
+        async def records(locks: list[Lock]) -> list[Report]:
+            nonlocal since
+            polled_at = datetime.now(UTC)
+            reports = [report for lock in locks
+                       for report in await self._records(client, account_id, lock.lock_id, since)]
+            since = polled_at - RECORD_OVERLAP
+            return reports
+
+        try:
+            await polling.poll_account(
+                sink, interval=poll_seconds(), listing=client.list_locks,
+                changes=lambda locks: reported.changes([self._snapshot(x) for x in locks]),
+                events=records, on_connect=connected)
         finally:
             self.live.discard(account_id)
             await client.aclose()
-
-    async def _refused_is_final(self, call: Any) -> Any:
-        try:
-            return await call
-        except ProviderError as exc:
-            if exc.error_type == "account_disconnected":
-                raise CredentialsRefused(exc.message) from exc
-            raise
 
     async def _initial_states(self, client: TTLockClient, locks: list[Lock]) -> None:
         """The bolt of each lock a gateway reaches, once per connection (a gateway command:
@@ -251,20 +235,16 @@ class TTLockProvider:
             if state is not None:
                 self._locked[pdid] = state
 
-    def _changes(self, locks: list[Lock],
-                 reported: dict[str, DeviceSnapshot]) -> list[Report]:
-        return polling.snapshot_changes([self._snapshot(lock) for lock in locks], reported)
-
     async def _records(self, client: TTLockClient, account_id: str, lock_id: int,
                        since: datetime) -> list[Report]:
-        records = [r for r in await self._refused_is_final(
-            client.list_records(lock_id, since=since)) if not self._was_reported(account_id, r)]
+        records = [r for r in await client.list_records(lock_id, since=since)
+                   if not self._was_reported(account_id, r)]
         if not records:
             return []
         records.sort(key=lambda r: (r.lock_date or r.server_date, r.server_date))
         code_refs: dict[str, str] = {}
         if any(r.record_type == mapping.PASSCODE_UNLOCK for r in records):
-            passcodes = await self._refused_is_final(client.list_passcodes(lock_id))
+            passcodes = await client.list_passcodes(lock_id)
             code_refs = {p.keyboard_pwd: str(p.keyboard_pwd_id) for p in passcodes}
         return [report for record in records
                 if (report := self.record_report(account_id, record, code_refs)) is not None]

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from lockhub.clock import iso
 from lockhub.domain import access_codes as rules
 from lockhub.engine.jobs import Job, backoff, finish, reschedule
-from lockhub.providers.base import CodeOnDevice, ProviderError
+from lockhub.providers.base import CodeOnDevice, CodesNotListable, ProviderError
 from lockhub.providers.refs import device_ref
 from lockhub.services import access_codes as code_service
 from lockhub.services import devices as device_service
@@ -106,7 +106,7 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
             else:
                 await _steady(ctx)
         elif row.device_ref is not None:
-            await asyncio.wait_for(ctx.provider.remove_code(ctx.ref, row.device_ref),
+            await asyncio.wait_for(ctx.provider.remove_code(ctx.ref, _written(row)),
                                    PROVIDER_TIMEOUT_SECONDS)
             await _removed(ctx)
         else:
@@ -120,15 +120,20 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
 
 async def _set_or_adopt(ctx: Context, desired: CodeOnDevice) -> CodeOnDevice:
     """Program the code; if the lock already holds this very PIN where no other code owns it
-    (a previous run wrote it and crashed before recording), adopt that place instead."""
+    (a previous run wrote it and crashed before recording), adopt that place instead. A lock
+    whose PINs cannot be listed cannot show that: the duplicate stands."""
+    replacing = _written(ctx.row) if desired.ref is not None else None
     try:
-        return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, desired),
+        return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, desired, replacing),
                                       PROVIDER_TIMEOUT_SECONDS)
     except ProviderError as exc:
         if exc.error_type != "duplicate_code_on_device" or desired.ref is not None:
             raise
-        on_lock = await asyncio.wait_for(ctx.provider.list_codes(ctx.ref),
-                                         PROVIDER_TIMEOUT_SECONDS)
+        try:
+            on_lock = await asyncio.wait_for(ctx.provider.list_codes(ctx.ref),
+                                             PROVIDER_TIMEOUT_SECONDS)
+        except CodesNotListable:
+            raise exc from None
         async with ctx.rt.db.read() as conn:
             owned = {r.device_ref for r in (await conn.execute(select(A.c.device_ref).where(
                 A.c.device_id == ctx.device.device_id, A.c.device_ref.is_not(None)))).all()}
@@ -136,8 +141,21 @@ async def _set_or_adopt(ctx: Context, desired: CodeOnDevice) -> CodeOnDevice:
         if mine is None:
             raise
         adopted = msgspec.structs.replace(desired, ref=mine.ref)
-        return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, adopted),
+        return await asyncio.wait_for(ctx.provider.set_code(ctx.ref, adopted, mine),
                                       PROVIDER_TIMEOUT_SECONDS)
+
+
+def _written(row: Any) -> CodeOnDevice:
+    """The PIN as lockhub last wrote it to the lock (or found it there), under its reference:
+    what a provider is handed to rewrite or remove it."""
+    written = row.on_device or {}
+    return CodeOnDevice(code=written.get("code"), name=written.get("name"), ref=row.device_ref,
+                        starts_at=_instant(written.get("starts_at")),
+                        ends_at=_instant(written.get("ends_at")))
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _device_name(ctx: Context) -> str | None:

@@ -2,6 +2,9 @@
 changed or removed at the lock are flagged (and restored unless external changes are allowed),
 unmanaged codes that vanished are dropped.
 
+A lock whose brand cannot list its PINs (CodesNotListable) is never compared: lockhub trusts the
+PINs it set as set and finds no unmanaged ones, rather than concluding that codes vanished.
+
 Runs per device (serialised with that device's code operations), on demand and periodically.
 """
 
@@ -17,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.clock import iso
 from lockhub.engine.jobs import Job, backoff, ensure, finish, reschedule
 from lockhub.ids import new_id
-from lockhub.providers.base import CodeOnDevice, ProviderError
+from lockhub.providers.base import CodeOnDevice, CodesNotListable, ProviderError
 from lockhub.providers.refs import device_ref
 from lockhub.services import access_codes as code_service
 from lockhub.services import events
@@ -59,6 +62,10 @@ async def sync_device_codes(rt: Runtime, job: Job) -> None:
     ref = device_ref(rt.settings, device, account)
     try:
         on_lock = await asyncio.wait_for(provider.list_codes(ref), PROVIDER_TIMEOUT_SECONDS)
+    except CodesNotListable:
+        async with rt.db.write() as conn:
+            await finish(conn, job)
+        return
     except (ProviderError, TimeoutError):
         async with rt.db.write() as conn:
             await reschedule(conn, job, clock.real_now + timedelta(

@@ -24,12 +24,20 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
-def slot_number(ref: str) -> int:
+def slot_number(ref: str | None) -> int:
     """The slot a slot-based provider's code reference names ("3" is slot 3)."""
-    if not (ref.isascii() and ref.isdigit()):
+    if ref is None or not (ref.isascii() and ref.isdigit()):
         raise ProviderError("invalid_code_reference",
                             f"{ref!r} is not a PIN slot number on this lock.")
     return int(ref)
+
+
+class CodesNotListable(ProviderError):
+    """The brand has no way to list the PINs on a lock (`list_codes`): lockhub trusts the PINs
+    it set as set, and cannot see PINs added, changed or removed elsewhere."""
+
+    def __init__(self, message: str = "This brand cannot list the PINs on a lock.") -> None:
+        super().__init__("codes_not_listable", message)
 
 
 class CredentialsRefused(ProviderError):
@@ -113,7 +121,10 @@ class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
     """A PIN as the lock stores it (`ref` is None before it is set).
 
     `ref` is the provider's own reference to the stored PIN: the slot number for slot-based
-    locks, the brand's id for cloud locks; opaque to lockhub, which only stores and compares it.
+    locks, the brand's id for cloud locks (what its activity reports name the PIN by); opaque to
+    lockhub, which only stores and compares it. When lockhub asks a provider to rewrite or
+    remove a PIN it wrote, it hands back that PIN as written (ref, digits, name, window), so a
+    brand that deletes a PIN by its digits needs no record of its own.
     `starts_at` / `ends_at` are present only when the lock enforces the window itself
     (native scheduling).
     """
@@ -206,13 +217,19 @@ class Provider(Protocol):
 
     async def unlock(self, device: DeviceRef) -> DeviceSnapshot: ...
 
-    async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]: ...
-
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
-        """Write `code` where `code.ref` points (a new place when None); returns it with its ref."""
+    async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]:
+        """The PINs on the lock now; raises CodesNotListable when the brand cannot list them."""
         ...
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None: ...
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
+        """Write `code` where `code.ref` points (a new place when None); returns it with its ref.
+        `replacing` is the PIN at `code.ref` as lockhub wrote it or the lock listed it."""
+        ...
+
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
+        """Take off the lock the PIN at `code.ref` (as lockhub wrote it or the lock listed it)."""
+        ...
 
 
 class LiveProvider(Provider, Protocol):

@@ -63,6 +63,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
                                   Zigbee2MQTTProvider(settings.radio_command_timeout_seconds),
                                   TTLockProvider(settings.radio_command_timeout_seconds),
                                   SmartThingsProvider(settings),
-                                  IgloohomeProvider(db, settings.radio_command_timeout_seconds),
+                                  IgloohomeProvider(settings.radio_command_timeout_seconds),
                                   NukiProvider(settings.radio_command_timeout_seconds, settings)])
     return Runtime(settings=settings, db=db, clock=clock, providers=providers)

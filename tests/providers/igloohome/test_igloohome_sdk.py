@@ -17,6 +17,7 @@ from seam.exceptions import SeamActionAttemptFailedError
 
 from tests.conformance.helpers import wait_until
 from tests.fakes.igloohome.conftest import BACK_DOOR, BRIDGE, FRONT_DOOR, KEYBOX, KEYPAD
+from tests.fakes.igloohome.jobs import JOB_CREATE_PIN, JOB_DELETE_PIN
 from tests.fakes.igloohome.server import IgloohomeCloud
 from tests.providers.webview import events_of, lock_named, production_clock, production_seam
 from tests.providers.webview import submit as submit_form
@@ -78,8 +79,23 @@ def pins(cloud: IgloohomeCloud, lock_id: str) -> dict[str, Any]:
         return {p.pin: p for p in cloud.world.locks[lock_id].pins}
 
 
+def pin_jobs(cloud: IgloohomeCloud, lock_id: str, job_type: int) -> list[dict[str, Any]]:
+    """The data of every PIN job of this type the bridge was given for the lock."""
+    with cloud.jobs.lock:
+        return [dict(j.data) for j in cloud.jobs.jobs.values()
+                if j.lock_id == lock_id and j.job_type == job_type]
+
+
 def code_status(seam: Seam, access_code_id: str) -> str:
     return seam.access_codes.get(access_code_id=access_code_id).status
+
+
+def code_set(seam: Seam, device_id: str, name: str, pin: str) -> Any:
+    """A new ongoing code, once lockhub has set it on the lock."""
+    code = seam.access_codes.create(device_id=device_id, name=name, code=pin)
+    wait_until(lambda: code_status(seam, code.access_code_id) == "set", timeout=30,
+               message=f"the code {name} set")
+    return code
 
 
 def test_a_wrong_secret_shows_on_the_form_and_stores_nothing(
@@ -158,9 +174,7 @@ def test_a_bridge_gone_offline_shows_when_a_job_is_refused(
 def test_an_ongoing_code_is_set_used_at_the_keypad_and_removed(
         seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
     device = lock_named(seam, account, "Back Door")
-    code = seam.access_codes.create(device_id=device.device_id, name="Guest", code="246810")
-    wait_until(lambda: code_status(seam, code.access_code_id) == "set", timeout=30,
-               message="the code set")
+    code = code_set(seam, device.device_id, "Guest", "246810")
     stored = pins(cloud, BACK_DOOR)["246810"]
     assert (stored.name, stored.starts_at, stored.ends_at) == ("Guest", None, None)
     assert cloud.world.enter_pin(BACK_DOOR, "246810")
@@ -175,6 +189,60 @@ def test_an_ongoing_code_is_set_used_at_the_keypad_and_removed(
     seam.access_codes.delete(access_code_id=code.access_code_id)
     wait_until(lambda: "246810" not in pins(cloud, BACK_DOOR), timeout=30,
                message="the code removed from the lock")
+
+
+def test_a_changed_pin_replaces_the_old_one_by_its_digits_and_keypad_use_names_the_code(
+        seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
+    device = lock_named(seam, account, "Back Door")
+    code = code_set(seam, device.device_id, "Cleaner", "135790")
+    seam.access_codes.update(access_code_id=code.access_code_id, code="864200")
+    wait_until(lambda: "864200" in pins(cloud, BACK_DOOR), timeout=30,
+               message="the new PIN on the lock")
+    assert "135790" not in pins(cloud, BACK_DOOR)
+    assert {"pin": "135790"} in pin_jobs(cloud, BACK_DOOR, JOB_DELETE_PIN)
+    wait_until(lambda: code_status(seam, code.access_code_id) == "set", timeout=30,
+               message="the changed code set")
+    assert cloud.world.enter_pin(BACK_DOOR, "864200")
+    keyed = wait_until(lambda: [e for e in events_of(seam, device.device_id, "lock.unlocked")
+                                if e.method == "keycode"
+                                and e.access_code_id == code.access_code_id], timeout=30,
+                       message="the keypad event naming the code")
+    assert keyed[0].access_code_is_managed
+    cloud.world.turn_by_hand(BACK_DOOR, locked=True)
+    seam.access_codes.delete(access_code_id=code.access_code_id)
+    wait_until(lambda: "864200" not in pins(cloud, BACK_DOOR), timeout=30,
+               message="the code removed from the lock")
+    assert {"pin": "864200"} in pin_jobs(cloud, BACK_DOOR, JOB_DELETE_PIN)
+
+
+def test_lockhub_trusts_the_pins_it_set_and_lists_none_it_cannot_see(
+        seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
+    """igloohome lists no PINs: a read-back neither rewrites lockhub's codes, nor reports a PIN
+    removed in the igloohome app, nor turns a PIN added there into an unmanaged code."""
+    device = lock_named(seam, account, "Front Door")
+    kept = code_set(seam, device.device_id, "Kept", "112233")
+    gone = code_set(seam, device.device_id, "Gone", "445566")
+    with cloud.world.lock:
+        lock = cloud.world.locks[FRONT_DOOR]
+        lock.pins.remove(lock.find_pin("445566"))  # removed in the igloohome app
+        cloud.world.add_pin(lock, pin="778899", name="From the app", kind="custom")
+    seam.connected_accounts.sync(connected_account_id=account)
+    # A device's jobs run in order: once a code made after the sync is set, the read-back ran.
+    later = code_set(seam, device.device_id, "Later", "990011")
+    for code in (kept, gone):
+        served = seam.access_codes.get(access_code_id=code.access_code_id)
+        assert (served.status, served.errors) == ("set", [])
+    assert seam.access_codes.unmanaged.list(device_id=device.device_id) == []
+    assert not events_of(seam, device.device_id, "access_code.deleted_external_to_seam")
+    assert not events_of(seam, device.device_id, "access_code.unmanaged.created")
+    created = [j["pin"] for j in pin_jobs(cloud, FRONT_DOOR, JOB_CREATE_PIN)]
+    assert created.count("112233") == 1 and created.count("445566") == 1
+    for code in (kept, gone, later):
+        seam.access_codes.delete(access_code_id=code.access_code_id)
+    wait_until(lambda: not {"112233", "990011"} & set(pins(cloud, FRONT_DOOR)), timeout=30,
+               message="the codes removed")
+    wait_until(lambda: not seam.access_codes.list(device_id=device.device_id), timeout=30,
+               message="the codes deleted, the one already gone too")
 
 
 def test_a_time_bound_code_goes_to_the_lock_with_its_window_and_leaves_at_its_end(

@@ -232,7 +232,7 @@ async def test_pins_are_set_listed_and_removed_by_reading_slots_back(
     with pytest.raises(ProviderError) as error:
         await p.set_code(ref, CodeOnDevice(code="0123"))
     assert error.value.error_type == "duplicate_code_on_device"
-    await p.remove_code(ref, "1")
+    await p.remove_code(ref, placed)
     assert 1 not in z2m_bridge.codes(BACK_DOOR)
     # A fresh provider (another process) reads the slots from the lock.
     assert [(c.ref, c.code) for c in await provider().list_codes(ref)] == [("4", "555666")]
@@ -259,7 +259,7 @@ async def test_a_reference_that_is_no_slot_number_is_refused(
             await p.set_code(ref, CodeOnDevice(code="0123", ref=bad))
         assert error.value.error_type == "invalid_code_reference"
         with pytest.raises(ProviderError) as error:
-            await p.remove_code(ref, bad)
+            await p.remove_code(ref, CodeOnDevice(code="0123", ref=bad))
         assert error.value.error_type == "invalid_code_reference"
     assert z2m_bridge.codes(BACK_DOOR) == {}
 

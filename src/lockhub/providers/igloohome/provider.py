@@ -9,11 +9,11 @@ minute, so the default interval is generous.
 What igloohome cannot tell, and how lockhub copes:
 - The bolt position: no endpoint reports it. Snapshots omit `locked`; lockhub keeps the last
   known one (its own commands, the activity log).
-- The PINs on a lock: no endpoint lists them. The PINs this provider set are lockhub's own
-  record: `access_codes.device_ref` (the key id the create job confirmed) and `on_device` (the
-  PIN). That record is durable and seen by every process, and holds no credentials; the activity
-  log cannot rebuild it (it names key ids, never the PIN, and only of PINs that were used).
-  `list_codes` returns it, so codes set or removed in the igloohome app go unnoticed.
+- The PINs on a lock: no endpoint lists them, so `list_codes` raises CodesNotListable (the
+  activity log cannot stand in: it names key ids, never the PIN, and only of PINs that were
+  used). lockhub trusts the PINs it set as set; PINs added, changed or removed in the igloohome
+  app go unnoticed. A PIN's reference is the key id the create job gave it (what keypad entries
+  name); a PIN is deleted by its digits, which lockhub hands back with the reference.
 - A bridge gone offline: it shows only when a job is refused (`hub_disconnected`); the next job
   that goes through clears it.
 - Lock/unlock/PIN jobs are accepted before they are done: a command succeeds when its job
@@ -33,13 +33,12 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from lockhub.providers import polling
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
+    CodesNotListable,
     DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
@@ -63,8 +62,6 @@ from lockhub.providers.igloohome.client import (
     error_for,
     log_entries,
 )
-from lockhub.store.db import Database
-from lockhub.store.tables import access_codes
 
 log = logging.getLogger("lockhub.providers.igloohome")
 
@@ -80,9 +77,8 @@ class IgloohomeProvider:
     name = "igloohome_cloud"
     sandbox = False
 
-    def __init__(self, db: Database, command_timeout: float = COMMAND_TIMEOUT_SECONDS,
+    def __init__(self, command_timeout: float = COMMAND_TIMEOUT_SECONDS,
                  poll_seconds: float | None = None) -> None:
-        self.db = db
         self.command_timeout = command_timeout
         self.poll_seconds = poll_seconds if poll_seconds is not None \
             else float(os.environ.get(POLL_ENV) or DEFAULT_POLL_SECONDS)
@@ -302,37 +298,15 @@ class IgloohomeProvider:
     # --- PINs ----------------------------------------------------------------------------
 
     async def list_codes(self, device: DeviceRef) -> list[CodeOnDevice]:
-        """The PINs this provider set on the lock, as lockhub recorded them (see the module
-        docstring: igloohome lists no PINs)."""
-        A = access_codes
-        async with self.db.read() as conn:
-            rows = (await conn.execute(select(A.c.device_ref, A.c.on_device).where(
-                A.c.device_id == device.device_id, A.c.device_ref.is_not(None),
-                A.c.is_offline_access_code.is_(False)))).all()
-        codes = []
-        for row in rows:
-            written = row.on_device or {}
-            if not written.get("code"):
-                continue
-            codes.append(CodeOnDevice(code=str(written["code"]), name=written.get("name"),
-                                      ref=row.device_ref,
-                                      starts_at=_when(written.get("starts_at")),
-                                      ends_at=_when(written.get("ends_at"))))
-        return codes
+        raise CodesNotListable("igloohome has no way to list the PINs on a lock.")
 
-    async def _written_pin(self, device: DeviceRef, ref: str) -> str | None:
-        if ref.startswith(PIN_REF_PREFIX):
-            return ref[len(PIN_REF_PREFIX):]
-        return next((c.code for c in await self.list_codes(device) if c.ref == ref), None)
-
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         """A custom PIN through the bridge (job 4), with its window when it has one (the lock
         enforces it); a rewrite takes the old PIN off first (igloohome edits no PIN)."""
         client, found, bridge = await self._lock_device(device)
-        if code.ref is not None:
-            old = await self._written_pin(device, code.ref)
-            if old is not None:
-                await self._delete(client, found.device_id, bridge, old)
+        if replacing is not None and replacing.code is not None:
+            await self._delete(client, found.device_id, bridge, replacing.code)
         data: dict[str, Any] = {"accessName": code.name or "lockhub", "pin": code.code}
         if code.starts_at is not None and code.ends_at is not None:
             data.update(pinType=PIN_TYPE_DURATION,
@@ -345,12 +319,12 @@ class IgloohomeProvider:
                             starts_at=code.starts_at if "startDate" in data else None,
                             ends_at=code.ends_at if "endDate" in data else None)
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
-        pin = await self._written_pin(device, ref)
-        if pin is None:
-            return  # lockhub never wrote a PIN under this reference
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
+        """igloohome deletes a PIN by its digits (job 5), as lockhub wrote them."""
+        if code.code is None:
+            return  # no digits were ever written under this reference
         client, found, bridge = await self._lock_device(device)
-        await self._delete(client, found.device_id, bridge, pin)
+        await self._delete(client, found.device_id, bridge, code.code)
 
     async def _delete(self, client: IgloohomeClient, lock_id: str, bridge: str,
                       pin: str) -> None:
@@ -363,12 +337,6 @@ class IgloohomeProvider:
 
 def _ref(status: JobStatus, pin: str) -> str:
     """The key id the lock gave the PIN (its activity-log entries name it); without one, the
-    PIN itself, so it can still be removed (keypad entries then name no access code)."""
+    PIN itself, which names it on the lock as well (keypad entries then name no access code)."""
     return mapping.key_ref(status.response.get("keyId")) or f"{PIN_REF_PREFIX}{pin}"
 
-
-def _when(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None

@@ -317,7 +317,8 @@ class NukiProvider:
             codes = await self._call(client.list_keypad_codes(smartlock_id))
         return [mapping.code_on_device(c) for c in codes]
 
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         """Create (or update) the keypad code, then wait until the lock has applied it; a
         retry after a timeout finds the code created by the earlier attempt."""
         smartlock_id = mapping.smartlock_id_of(device.provider_device_id)
@@ -364,8 +365,11 @@ class NukiProvider:
                 return None
             await asyncio.sleep(_check_interval())
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
         """Delete, then wait until the lock's list no longer has it."""
+        ref = code.ref
+        if ref is None:
+            return  # never placed
         smartlock_id = mapping.smartlock_id_of(device.provider_device_id)
         async with self._client(device.credentials) as client:
             if not await self._call(client.delete_keypad_code(smartlock_id, ref)):

@@ -268,7 +268,8 @@ class SandboxProvider:
         return [CodeOnDevice(code=r.code, name=r.name, ref=str(r.slot), starts_at=r.starts_at,
                              ends_at=r.ends_at) for r in rows]
 
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         row = await self._operate(device, "set_code")
         model = catalogue_model(row.brand, row.model)
         if not model.online_access_codes:
@@ -303,8 +304,8 @@ class SandboxProvider:
         return CodeOnDevice(code=code.code, name=code.name, ref=str(slot),
                             starts_at=code.starts_at, ends_at=code.ends_at)
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
-        slot = slot_number(ref)
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
+        slot = slot_number(code.ref)
         row = await self._operate(device, "remove_code")
         await self._latency(row)
         async with self.db.write() as conn:

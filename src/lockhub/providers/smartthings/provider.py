@@ -286,7 +286,8 @@ class SmartThingsProvider:
         return [CodeOnDevice(code=self._pins.get((pdid, slot)), name=name, ref=str(slot))
                 for slot, name in sorted(codes.items())]
 
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         pdid = device.provider_device_id
         async with self._client(device.connected_account_id, device.credentials) as client:
             before = await client.get_status(pdid)
@@ -302,9 +303,9 @@ class SmartThingsProvider:
             self._pins[(pdid, slot)] = code.code
             return CodeOnDevice(code=code.code, name=code.name, ref=str(slot))
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
         pdid = device.provider_device_id
-        slot = slot_number(ref)
+        slot = slot_number(code.ref)
         async with self._client(device.connected_account_id, device.credentials) as client:
             before = await client.get_status(pdid)
             if slot in before.codes:

@@ -327,7 +327,8 @@ class TTLockProvider:
             passcodes = await client.list_passcodes(lock_id)
         return [c for c in map(mapping.code_on_device, passcodes) if c is not None]
 
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         """A custom passcode through the gateway, with its window when it has one. TTLock
         cannot edit the digits in place here: a changed code is deleted, then added anew."""
         lock_id = mapping.lock_id_of(device.provider_device_id)
@@ -340,10 +341,10 @@ class TTLockProvider:
         return CodeOnDevice(code=code.code, name=code.name, ref=str(passcode_id),
                             starts_at=code.starts_at, ends_at=code.ends_at)
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
         """TTLock answers success even for ids it never had: the list says whether it is gone."""
         lock_id = mapping.lock_id_of(device.provider_device_id)
-        passcode_id = _passcode_id(ref)
+        passcode_id = _passcode_id(code.ref)
         async with self._client(device.connected_account_id, device.credentials) as client:
             await client.delete_passcode(lock_id, passcode_id)
             left = await client.list_passcodes(lock_id)
@@ -352,7 +353,7 @@ class TTLockProvider:
                                 "TTLock still lists the passcode.", retryable=True)
 
 
-def _passcode_id(ref: str) -> int:
-    if not (ref.isascii() and ref.isdigit()):
+def _passcode_id(ref: str | None) -> int:
+    if ref is None or not (ref.isascii() and ref.isdigit()):
         raise ProviderError("invalid_code_reference", f"{ref!r} is not a TTLock passcode id.")
     return int(ref)

@@ -461,7 +461,8 @@ class Zigbee2MQTTProvider:
                     codes.append(CodeOnDevice(code=pin, ref=str(slot)))
             return codes
 
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         async with self._device(device) as (conn, entry):
             count = self._pin_slots(entry)
             ieee = device.provider_device_id
@@ -492,8 +493,8 @@ class Zigbee2MQTTProvider:
             self._own_pins[(ieee, slot)] = code.code
             return CodeOnDevice(code=code.code, name=code.name, ref=str(slot))
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
-        slot = slot_number(ref)
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
+        slot = slot_number(code.ref)
         async with self._device(device) as (conn, entry):
             self._pin_slots(entry)
             await self._program(conn, entry, slot, None)

@@ -377,7 +377,8 @@ class ZWaveJSProvider:
                     codes.append(CodeOnDevice(code=code, ref=str(slot)))
             return codes
 
-    async def set_code(self, device: DeviceRef, code: CodeOnDevice) -> CodeOnDevice:
+    async def set_code(self, device: DeviceRef, code: CodeOnDevice,
+                       replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         async with self._node(device) as (_, node):
             count = mapping.slot_count(node_dict(node))
             cached = self._cached_slots(node)
@@ -403,8 +404,8 @@ class ZWaveJSProvider:
                                     "The lock did not store the PIN.", retryable=True)
             return CodeOnDevice(code=code.code, ref=str(slot))
 
-    async def remove_code(self, device: DeviceRef, ref: str) -> None:
-        slot = slot_number(ref)
+    async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
+        slot = slot_number(code.ref)
         async with self._node(device) as (_, node):
             status, _ = await self._write_slot(device, node, slot, "clear")
             if status in OCCUPIED:

@@ -43,9 +43,12 @@ def _insert(url: str, table: Any, rows: Iterator[dict[str, Any]]) -> None:
         engine.dispose()
 
 
-def add_codes(url: str, device_ids: list[str], per_device: int, *, prefix: str = "bench") -> None:
-    """`per_device` codes on each device; created_at steps by 1 ms so pages have a stable order."""
+def add_codes(url: str, device_ids: list[str], per_device: int, *, prefix: str = "bench",
+              ids: list[str] | None = None) -> None:
+    """`per_device` codes on each device; created_at steps by 1 ms so pages have a stable order.
+    `ids`, if given, are the codes' ids in order (callers that need them pick them)."""
     start = datetime.now(UTC) - timedelta(days=30)
+    given = iter(ids or [])
 
     def rows() -> Iterator[dict[str, Any]]:
         n = 0
@@ -53,7 +56,7 @@ def add_codes(url: str, device_ids: list[str], per_device: int, *, prefix: str =
             for i in range(per_device):
                 n += 1
                 yield dict(
-                    access_code_id=str(uuid.uuid4()), workspace_id=WORKSPACE,
+                    access_code_id=next(given, None) or str(uuid.uuid4()), workspace_id=WORKSPACE,
                     device_id=device_id, is_managed=True, name=f"{prefix} code {i}",
                     code=f"{i % 900_000 + 100_000}", status="set", deleting=False,
                     is_external_modification_allowed=False, is_one_time_use=False,

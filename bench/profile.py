@@ -15,9 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 from bench import api, servers
-from bench.load import wrk
+from bench.load import Load, wrk
 
 PROFILES = Path(__file__).parent / "profiles"
+SUPPLY_PER_SECOND = 2000
 
 
 def _frame_name(frame: str) -> str:
@@ -43,20 +44,23 @@ def summarise(collapsed: Path, top: int) -> tuple[int, list[tuple[str, int]], li
 
 
 def profile(path: str, seconds: int, top: int) -> None:
-    body, writes = next((b, w) for p, b, w in api.ROUTES if p == path)
+    route = api.route(path)
     with tempfile.TemporaryDirectory(prefix="lockhub-profile-") as tmp:
         work = Path(tmp)
-        server, code_id = api._start("lockhub", work, work / "unused.db")
+        server, code_id = api.start("lockhub", work, work / "unused.db")
         try:
             ids = api._ids(server.url, code_id)
+            # Updates and deletes: a generous supply of codes (bench/api.py sizes it by rate).
+            supply = (api.add_supply("lockhub", server, work, SUPPLY_PER_SECOND * seconds)
+                      if route.supply else None)
             out = PROFILES / f"{path.strip('/').replace('/', '.')}.txt"
             spy = subprocess.Popen(
                 ["taskset", "-c", servers.LOAD_CPU, str(Path(os.sys.executable).parent / "py-spy"),
                  "record", "--pid", str(server.pid), "--duration", str(seconds), "--rate", "250",
                  "--format", "raw", "--nonblocking", "--output", str(out)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            result = wrk(server.url, path, api._fill(body, ids), seconds=seconds,
-                         connections=16, unique=writes)
+            result = wrk(server.url, path, api._fill(route.body, ids), seconds=seconds,
+                         connections=Load.connections, unique=route.kind == "write", ids=supply)
             spy.wait()
         finally:
             server.stop()

@@ -1,6 +1,8 @@
 -- One route under load. The request comes from the environment (set by bench/load.py):
---   BENCH_PATH, BENCH_BODY (JSON), BENCH_TOKEN, and BENCH_UNIQUE=1 to make every body unique
---   (creates: "__N__" in the body becomes BENCH_PREFIX-counter, so names never repeat).
+--   BENCH_PATH, BENCH_BODY (JSON), BENCH_TOKEN, and BENCH_UNIQUE=1 to make every body unique:
+--   "__N__" in the body becomes BENCH_PREFIX-counter (creates: names never repeat), and
+--   "__ID__" becomes the next line of BENCH_IDS_FILE (updates and deletes: each request its own
+--   existing code; past the last line it starts over, which bench/load.py reports).
 -- done() prints one JSON line with throughput, latency percentiles and non-2xx counts.
 local path = os.getenv("BENCH_PATH")
 local body = os.getenv("BENCH_BODY") or "{}"
@@ -12,6 +14,11 @@ local headers = {
 local fixed = nil -- built on first use: wrk.format needs the Host header set at start-up
 local counter = 0
 local prefix = os.getenv("BENCH_PREFIX") or "run"
+local ids = {}
+local ids_file = os.getenv("BENCH_IDS_FILE")
+if ids_file and ids_file ~= "" then
+  for line in io.lines(ids_file) do ids[#ids + 1] = line end
+end
 
 request = function()
   if not unique then
@@ -20,6 +27,9 @@ request = function()
   end
   counter = counter + 1
   local text = body:gsub("__N__", prefix .. "-" .. counter)
+  if #ids > 0 then
+    text = text:gsub("__ID__", ids[(counter - 1) % #ids + 1])
+  end
   return wrk.format("POST", path, headers, text)
 end
 

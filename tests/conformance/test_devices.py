@@ -284,6 +284,15 @@ def test_locks_get_matches_devices_get(seam: Seam, ids: dict[str, str]) -> None:
     assert seam.locks.get(name="Bathroom Door").device_id == ids["schlage_device_1"]
 
 
+def test_locks_get_answers_under_device_and_lock(server: LockhubServer,
+                                                 ids: dict[str, str]) -> None:
+    # Seam's spec requires both keys; the Python SDK reads one, other clients the other.
+    with raw(server) as http:
+        body = http.post("/locks/get", json={"device_id": ids["yale_device_1"]}).json()
+    assert body["lock"] == body["device"]
+    assert body["device"]["device_id"] == ids["yale_device_1"]
+
+
 # ------------------------------------------------------------------------- device providers
 
 

@@ -11,7 +11,7 @@ from msgspec import UNSET, Meta, UnsetType
 from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
-from lockhub.api.routing import Page, route
+from lockhub.api.routing import Extra, Page, route
 from lockhub.domain.enums import (
     DeviceType,
     LockDeviceType,
@@ -179,9 +179,11 @@ async def get_device(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
 
 @route("/locks/get", alias="GET", params=GetDeviceParams, response_key="device",
        response=Device)
-async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
-    """Get a lock by id or name (deprecated alias of /devices/get)."""
-    return await _get(ctx, params, managed=True)
+async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Extra:
+    """Get a lock by id or name (deprecated alias of /devices/get); Seam answers it under both
+    `device` and `lock`."""
+    device = await _get(ctx, params, managed=True)
+    return Extra(value=device, extra={"lock": device})
 
 
 @route("/devices/unmanaged/get", alias="GET", params=GetDeviceParams, response_key="device",

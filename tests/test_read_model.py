@@ -144,3 +144,28 @@ async def test_a_request_that_writes_then_reads_sees_its_write(two: Any) -> None
     await devices.update_device(serving, WORKSPACE_1, device_id, managed=True, name="Mine")
     served = _json(await devices.served_device(serving, WORKSPACE_1, device_id, managed=True))
     assert served["display_name"] == "Mine"
+
+
+async def test_lists_serve_rows_changed_elsewhere_as_changed(two: Any) -> None:
+    serving, writing, ids = two
+    device_id = ids["august_device_1"]
+    code, _ = await access_codes.create(writing, WORKSPACE_1, device_id,
+                                        access_codes.CodeRequest(name="Guest", code="4821"))
+
+    async def listed() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with serving.db.read() as conn:
+            found, _ = await devices.list_devices(
+                serving, conn, WORKSPACE_1, devices.DeviceFilters(device_ids=[device_id]))
+            codes, _ = await access_codes.list_served(serving, conn, WORKSPACE_1,
+                                                      device_id=device_id)
+        return _json(found[0]), next(c for c in map(_json, codes)
+                                     if c["access_code_id"] == code.access_code_id)
+
+    device, listed_code = await listed()
+    assert (device["display_name"], listed_code["name"]) != ("Renamed", "Host")
+    await devices.update_device(writing, WORKSPACE_1, device_id, managed=True, name="Renamed")
+    async with writing.db.write() as conn:
+        await conn.execute(update(t.access_codes).where(
+            t.access_codes.c.access_code_id == code.access_code_id).values(name="Host"))
+    device, listed_code = await listed()
+    assert (device["display_name"], listed_code["name"]) == ("Renamed", "Host")

@@ -238,11 +238,11 @@ async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
     if any(f is not UNSET for f in grant_filters):
         return Page(items=[], next_after=None)  # no access grants exist in lockhub yet
     async with ctx.rt.db.read() as conn:
-        rows, next_after = await service.list_rows(
-            conn, ctx.workspace_id, managed=True, device_id=given(params.device_id),
+        items, next_after = await service.list_served(
+            ctx.rt, conn, ctx.workspace_id, device_id=given(params.device_id),
             access_code_ids=given(params.access_code_ids), search=given(params.search),
             after=after, limit=page_limit(params.limit))
-    return Page(items=[service.to_access_code(r) for r in rows], next_after=next_after)
+    return Page(items=items, next_after=next_after)
 
 
 @route("/access_codes/update", alias=("PATCH", "PUT"), params=UpdateAccessCodeParams)

@@ -132,7 +132,7 @@ async def _page(ctx: Ctx, params: Any, managed: bool) -> Page:
     after = decode_cursor(ctx, params)
     async with ctx.rt.db.read() as conn:
         items, next_after = await devices.list_devices(
-            conn, ctx.workspace_id, _filters(params), managed=managed, after=after,
+            ctx.rt, conn, ctx.workspace_id, _filters(params), managed=managed, after=after,
             limit=page_limit(params.limit))
     return Page(items=items, next_after=next_after)
 
@@ -153,10 +153,10 @@ async def list_unmanaged_devices(ctx: Ctx, params: ListUnmanagedDevicesParams) -
 
 @route("/locks/list", alias="GET", params=ListLocksParams, response_key="devices",
        response=list[Device])
-async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[Device]:
+async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[msgspec.Raw]:
     """List managed locks."""
     async with ctx.rt.db.read() as conn:
-        items, _ = await devices.list_devices(conn, ctx.workspace_id, _filters(params))
+        items, _ = await devices.list_devices(ctx.rt, conn, ctx.workspace_id, _filters(params))
     return items
 
 

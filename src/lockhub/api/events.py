@@ -91,7 +91,7 @@ def _ids(single: Any, many: Any) -> list[str] | None:
 
 @route("/events/list", alias="GET", params=ListEventsParams, response_key="events",
        response=list[Event])
-async def list_events(ctx: Ctx, params: ListEventsParams) -> list[dict[str, Any]]:
+async def list_events(ctx: Ctx, params: ListEventsParams) -> list[Any]:
     """List events, newest first, from `since` or within `between`."""
     if params.since is UNSET and params.between is UNSET:
         raise InvalidInput.from_issues([([], "Must specify either since or between")])

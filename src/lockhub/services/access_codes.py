@@ -27,7 +27,7 @@ from lockhub.services import devices as device_service
 from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
-from lockhub.services.served import Lookup
+from lockhub.services.served import Lookup, served_rows
 from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes
 from lockhub.store.tables import devices as devices_table
@@ -106,10 +106,26 @@ async def get_row(conn: AsyncConnection, workspace_id: str, *, managed: bool,
     return row
 
 
+async def list_served(rt: Runtime, conn: AsyncConnection, workspace_id: str, *,
+                      device_id: str | None = None, access_code_ids: list[str] | None = None,
+                      search: str | None = None, after: tuple[datetime, str] | None = None,
+                      limit: int = 100) -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
+    """A page of managed codes as their JSON (from the read model where it has them)."""
+    positions, next_after = await list_rows(
+        conn, workspace_id, managed=True, device_id=device_id, access_code_ids=access_code_ids,
+        search=search, after=after, limit=limit,
+        columns=(A.c.access_code_id, A.c.created_at))
+    items = await served_rows(rt.db.read_model, conn, A, A.c.access_code_id,
+                              [p.access_code_id for p in positions], workspace_id,
+                              to_access_code)
+    return items, next_after
+
+
 async def list_rows(conn: AsyncConnection, workspace_id: str, *, managed: bool,
                     device_id: str | None = None, access_code_ids: list[str] | None = None,
                     search: str | None = None, after: tuple[datetime, str] | None = None,
-                    limit: int = 100) -> tuple[list[Any], tuple[str, str] | None]:
+                    limit: int = 100, columns: tuple[Any, ...] = (A,),
+                    ) -> tuple[list[Any], tuple[str, str] | None]:
     cond: list[Any] = [A.c.workspace_id == workspace_id, A.c.is_managed == managed,
                        # Backup codes waiting in the pool are not the user's codes.
                        or_(A.c.is_backup.is_(False), A.c.backup_for_access_code_id.is_not(None))]
@@ -121,8 +137,8 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, managed: bool,
         needle = f"%{search}%"
         cond.append(or_(A.c.name.ilike(needle), A.c.code.like(needle),
                         A.c.access_code_id.startswith(search)))
-    return await keyset_page(conn, select(A).where(*cond), A.c.created_at, A.c.access_code_id,
-                             after=after, limit=limit)
+    return await keyset_page(conn, select(*columns).where(*cond), A.c.created_at,
+                             A.c.access_code_id, after=after, limit=limit)
 
 
 async def _device_codes(conn: AsyncConnection, device_id: str,

@@ -20,7 +20,7 @@ from lockhub.providers.base import DeviceSnapshot
 from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
-from lockhub.services.served import Lookup
+from lockhub.services.served import Lookup, served_rows
 from lockhub.store.keyset import keyset_page
 from lockhub.store.tables import access_codes, devices
 
@@ -83,15 +83,20 @@ def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]
     return cond
 
 
-async def list_devices(conn: AsyncConnection, workspace_id: str, filters: DeviceFilters, *,
-                       managed: bool = True, after: tuple[datetime, str] | None = None,
-                       limit: int | None = None,
-                       ) -> tuple[list[Device], tuple[str, str] | None]:
-    """One page in (created_at, device_id) order, and the position after it if more follow."""
-    query = select(D).where(*_conditions(workspace_id, managed, filters))
-    rows, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
-                                         after=after, limit=limit)
-    return [to_device(r) for r in rows], next_after
+async def list_devices(rt: Runtime, conn: AsyncConnection, workspace_id: str,
+                       filters: DeviceFilters, *, managed: bool = True,
+                       after: tuple[datetime, str] | None = None, limit: int | None = None,
+                       ) -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
+    """One page in (created_at, device_id) order as the devices' JSON (from the read model
+    where it has them), and the position after it if more follow."""
+    query = select(D.c.device_id, D.c.created_at).where(
+        *_conditions(workspace_id, managed, filters))
+    positions, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
+                                              after=after, limit=limit)
+    items = await served_rows(rt.db.read_model, conn, D, D.c.device_id,
+                              [p.device_id for p in positions], workspace_id, to_device,
+                              facts=lambda row: row.is_managed)
+    return items, next_after
 
 
 async def get_row(conn: AsyncConnection, workspace_id: str, *, device_id: str | None = None,

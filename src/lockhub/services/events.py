@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+import msgspec
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.clock import iso
@@ -74,8 +75,13 @@ async def get_event(conn: AsyncConnection, workspace_id: str, *, event_id: str |
 async def list_events(conn: AsyncConnection, workspace_id: str, *, since: datetime | None,
                       between: tuple[datetime, datetime] | None, filters: dict[str, list[str]],
                       event_types: list[str] | None, limit: int,
-                      offset: int) -> list[dict[str, Any]]:
-    query = select(events.c.body).where(events.c.workspace_id == workspace_id)
+                      offset: int) -> list[Any]:
+    """Newest first. On SQLite each event is served as the very JSON text stored for it
+    (msgspec wrote it, so it is byte for byte what encoding the object gives), without
+    decoding and encoding it again; events never change once written."""
+    stored_text = conn.dialect.name == "sqlite"
+    body = type_coerce(events.c.body, Text).label("body") if stored_text else events.c.body
+    query = select(body).where(events.c.workspace_id == workspace_id)
     if since is not None:
         query = query.where(events.c.created_at >= since)
     if between is not None:
@@ -86,4 +92,7 @@ async def list_events(conn: AsyncConnection, workspace_id: str, *, since: dateti
         query = query.where(events.c.event_type.in_(event_types))
     # Event ids are time-ordered, so ties within a millisecond break newest first too.
     query = query.order_by(events.c.created_at.desc(), events.c.event_id.desc()).offset(offset)
-    return [row.body for row in (await conn.execute(query.limit(limit))).all()]
+    rows = (await conn.execute(query.limit(limit))).all()
+    if stored_text:
+        return [msgspec.Raw(row.body.encode()) for row in rows]
+    return [row.body for row in rows]

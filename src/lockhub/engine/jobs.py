@@ -40,11 +40,14 @@ class Job(msgspec.Struct):
 async def enqueue(conn: AsyncConnection, *, now: datetime, workspace_id: str, kind: str,
                   key: str, payload: dict[str, Any], run_at: datetime | None = None) -> str:
     job_id = new_id()
-    await conn.execute(jobs.insert().values(
+    await conn.execute(_INSERT, dict(
         job_id=job_id, workspace_id=workspace_id, kind=kind, key=key, payload=payload,
         run_at=run_at or now, attempts=0, created_at=now,
     ))
     return job_id
+
+
+_INSERT = jobs.insert()  # built once; the values go as parameters
 
 
 async def ensure(conn: AsyncConnection, *, job_id: str, now: datetime, workspace_id: str,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel, with_facts
@@ -99,8 +99,24 @@ async def list_devices(rt: Runtime, conn: AsyncConnection, workspace_id: str,
     return items, next_after
 
 
+# Prebuilt (values are parameters): looking a device up by id is on every hot write path, and
+# building the statement anew costs more than running it.
+_BY_ID = select(D).where(D.c.workspace_id == bindparam("workspace_id"),
+                         D.c.device_id == bindparam("device_id"))
+_MANAGED_BY_ID = _BY_ID.where(D.c.is_managed == bindparam("managed"))
+
+
 async def get_row(conn: AsyncConnection, workspace_id: str, *, device_id: str | None = None,
                   name: str | None = None, managed: bool | None = True) -> Any:
+    if device_id is not None and name is None:
+        params = {"workspace_id": workspace_id, "device_id": device_id}
+        if managed is None:
+            row = (await conn.execute(_BY_ID, params)).first()
+        else:
+            row = (await conn.execute(_MANAGED_BY_ID, {**params, "managed": managed})).first()
+        if row is None:
+            raise NotFound("device", {"device_id": device_id})
+        return row
     cond: list[Any] = [D.c.workspace_id == workspace_id]
     if managed is not None:
         cond.append(D.c.is_managed == managed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.devices import capability_flags
@@ -15,6 +15,7 @@ from lockhub.errors import LockhubError, RateLimited
 from lockhub.services import action_attempts, devices
 from lockhub.services.runtime import Runtime
 from lockhub.store.tables import action_attempts as attempts_table
+from lockhub.store.types import UtcDateTime
 
 ACTION_KIND = "action_attempt"
 _CAPABILITY = {"LOCK_DOOR": "can_remotely_lock", "UNLOCK_DOOR": "can_remotely_unlock"}
@@ -47,6 +48,12 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
     return attempt
 
 
+_RECENT = select(func.count(), func.min(attempts_table.c.created_at)).where(
+    attempts_table.c.device_id == bindparam("device_id"),
+    attempts_table.c.action_type == bindparam("action_type"),
+    attempts_table.c.created_at > bindparam("window_start", type_=UtcDateTime()))
+
+
 async def enforce_rate_limit(conn: AsyncConnection, device_id: str, action_type: str,
                              now: datetime) -> None:
     """Count this device's recent attempts of the type; over the limit is a 429.
@@ -57,11 +64,8 @@ async def enforce_rate_limit(conn: AsyncConnection, device_id: str, action_type:
     if limit is None:
         return
     window_start = now - timedelta(seconds=WINDOW_SECONDS)
-    recent = (await conn.execute(select(func.count(), func.min(attempts_table.c.created_at)).where(
-        attempts_table.c.device_id == device_id,
-        attempts_table.c.action_type == action_type,
-        attempts_table.c.created_at > window_start,
-    ))).one()
+    recent = (await conn.execute(_RECENT, {"device_id": device_id, "action_type": action_type,
+                                           "window_start": window_start})).one()
     if recent[0] >= limit:
         retry_after = max(1, int((recent[1] - window_start).total_seconds()) + 1)
         raise RateLimited(

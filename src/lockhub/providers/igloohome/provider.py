@@ -20,8 +20,13 @@ What igloohome cannot tell, and how lockhub copes:
   reports done and fails with `device_communication_timeout` after the command timeout; the
   abandoned job is still polled in the background, since an unpolled job holds the bridge.
 
-Offline algoPINs are not offered yet (the Provider protocol has no hook for them); the client
-can create them.
+Offline codes are algoPINs (`create_offline_code`): the cloud derives the PIN at once, no
+bridge needed, and nothing reaches the lock until the PIN is typed. The kind follows the
+request: one-time, permanent (no end), daily (a day-bound window) or hourly. A slot's few PINs
+are told apart by `variance`, counted here from the offline codes already issued for the same
+window. An algoPIN cannot be revoked remotely (Bluetooth only). Its ref is igloohome's `pinId`;
+activity-log entries name key ids, never pinIds, so a keypad entry of an algoPIN names no
+access code.
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ from lockhub.providers.base import (
     DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
+    OfflineCodeRequest,
     ProviderError,
     ReportSink,
 )
 from lockhub.providers.igloohome import mapping
 from lockhub.providers.igloohome.client import (
+    ALGOPIN_VARIANCES,
     DEFAULT_JOB_POLL_INTERVAL,
     JOB_ACTIVITY_LOGS,
     JOB_CREATE_PIN,
@@ -369,6 +376,45 @@ class IgloohomeProvider:
         except ProviderError as exc:
             if exc.error_type != "access_code_not_found":  # gone already
                 raise
+
+    # --- offline algoPINs --------------------------------------------------------------------
+
+    async def create_offline_code(self, device: DeviceRef,
+                                  request: OfflineCodeRequest) -> CodeOnDevice:
+        kind = "onetime" if request.one_time_use else "permanent" if request.ends_at is None \
+            else "daily" if request.rounding == "day" else "hourly"
+        variance = len(await self._issued_for(device, request)) + 1
+        if variance > ALGOPIN_VARIANCES[kind]:
+            raise ProviderError(
+                "code_constraints_violated",
+                f"igloohome issues at most {ALGOPIN_VARIANCES[kind]} {kind} algoPINs for the "
+                "same window on a lock; choose another start hour.")
+        try:
+            issued = await self._client(device.credentials).create_algopin(
+                device.provider_device_id, kind, starts_at=request.starts_at,
+                ends_at=request.ends_at if kind in ("hourly", "daily") else None,
+                name=request.name or "lockhub", variance=variance)
+        except ValueError as exc:
+            raise ProviderError("code_constraints_violated", str(exc)) from None
+        return CodeOnDevice(code=issued.pin, name=request.name,
+                            ref=issued.pin_id or f"{PIN_REF_PREFIX}{issued.pin}",
+                            starts_at=request.starts_at, ends_at=request.ends_at)
+
+    async def _issued_for(self, device: DeviceRef, request: OfflineCodeRequest) -> list[str]:
+        """The algoPINs already issued on this lock for the same window and kind."""
+        A = access_codes
+        async with self.db.read() as conn:
+            rows = (await conn.execute(select(A.c.on_device, A.c.is_one_time_use).where(
+                A.c.device_id == device.device_id, A.c.device_ref.is_not(None),
+                A.c.is_offline_access_code.is_(True)))).all()
+        wanted = (_iso(request.starts_at), _iso(request.ends_at), request.one_time_use)
+        return [str(r.on_device.get("code")) for r in rows if r.on_device and (
+            r.on_device.get("starts_at"), r.on_device.get("ends_at"),
+            bool(r.is_one_time_use)) == wanted]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _ref(status: JobStatus, pin: str) -> str:

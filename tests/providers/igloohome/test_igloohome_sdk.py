@@ -18,7 +18,13 @@ from seam.exceptions import SeamActionAttemptFailedError
 from tests.conformance.helpers import wait_until
 from tests.fakes.igloohome.conftest import BACK_DOOR, BRIDGE, FRONT_DOOR, KEYBOX, KEYPAD
 from tests.fakes.igloohome.server import IgloohomeCloud
-from tests.providers.webview import events_of, lock_named, production_clock, production_seam
+from tests.providers.webview import (
+    disconnected_by_outage,
+    events_of,
+    lock_named,
+    production_clock,
+    production_seam,
+)
 from tests.providers.webview import submit as submit_form
 from tests.server import LockhubServer, start_server
 
@@ -213,15 +219,9 @@ def test_a_time_bound_code_goes_to_the_lock_with_its_window_and_leaves_at_its_en
 def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
         seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    cloud.outage(True)
-    try:
-        wait_until(lambda: any(e["error_code"] == "account_disconnected" for e in
-                               seam.connected_accounts.get(connected_account_id=account).errors),
-                   timeout=30, message="account_disconnected")
+    with disconnected_by_outage(seam, account, cloud.outage):
         code = seam.access_codes.create(device_id=device.device_id, name="While down",
                                         code="9753")
-    finally:
-        cloud.outage(False)
     wait_until(lambda: not seam.connected_accounts.get(connected_account_id=account).errors,
                timeout=60, message="the account reconnected")
     wait_until(lambda: code_status(seam, code.access_code_id) == "set", timeout=60,
@@ -346,16 +346,10 @@ def test_algopin_windows_igloohome_cannot_issue_are_refused(seam: Seam, account:
 def test_an_outage_delays_an_algopin_until_igloohome_answers_again(
         seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
     device = lock_named(seam, account, "Keybox")
-    cloud.outage(True)
-    try:
-        wait_until(lambda: any(e["error_code"] == "account_disconnected" for e in
-                               seam.connected_accounts.get(connected_account_id=account).errors),
-                   timeout=30, message="account_disconnected")
+    with disconnected_by_outage(seam, account, cloud.outage):
         created = seam.access_codes.create(device_id=device.device_id, name="Late",
                                            is_offline_access_code=True)
         assert seam.access_codes.get(access_code_id=created.access_code_id).code is None
-    finally:
-        cloud.outage(False)
     code = wait_until(lambda: (c := seam.access_codes.get(
         access_code_id=created.access_code_id)).status == "set" and c, timeout=60,
         message="the algoPIN issued once igloohome is back")

@@ -25,6 +25,7 @@ from tests.fakes.ttlock.fixtures import CLIENT_ID, CLIENT_SECRET, USERNAME, Seed
 from tests.fakes.ttlock.world import FEATURE_LOCK_REMOTELY, md5_hex
 from tests.providers.webview import (
     account_errors,
+    disconnected_by_outage,
     events_of,
     lock_named,
     production_clock,
@@ -228,14 +229,9 @@ def test_a_time_bound_code_is_written_with_its_window_and_removed_at_its_end(
 def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
         seam: Seam, account: str, cloud: SeededCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    cloud.set_outage(True)
-    try:
-        wait_until(lambda: "account_disconnected" in account_errors(seam, account),
-                   timeout=30, message="account_disconnected")
+    with disconnected_by_outage(seam, account, cloud.set_outage):
         code = seam.access_codes.create(device_id=device.device_id, name="While down",
                                         code="8642")
-    finally:
-        cloud.set_outage(False)
     wait_until(lambda: not account_errors(seam, account), timeout=60,
                message="the account reconnected")
     wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
@@ -426,15 +422,10 @@ def test_offline_code_windows_follow_ttlocks_rules(seam: Seam, account: str,
 def test_an_outage_delays_registration_until_ttlock_answers_again(
         seam: Seam, account: str, cloud: SeededCloud) -> None:
     device = lock_named(seam, account, "Back Door")
-    cloud.set_outage(True)
-    try:
-        wait_until(lambda: "account_disconnected" in account_errors(seam, account),
-                   timeout=30, message="account_disconnected")
+    with disconnected_by_outage(seam, account, cloud.set_outage):
         created = seam.access_codes.create(device_id=device.device_id, name="Late",
                                            is_offline_access_code=True)
         assert seam.access_codes.get(access_code_id=created.access_code_id).code is None
-    finally:
-        cloud.set_outage(False)
     code = wait_until(lambda: (c := seam.access_codes.get(
         access_code_id=created.access_code_id)).status == "set" and c, timeout=60,
         message="the code registered once TTLock is back")

@@ -35,7 +35,7 @@ MODEL_KEYS = {
     "max_active_codes_supported", "code_slots", "supports_backup_access_code_pool",
     "has_native_entry_events", "door_sensor", "auto_lock", "latency_ms", "can_simulate",
 }
-OPTIONAL_MODEL_KEYS = {"notes"}
+OPTIONAL_MODEL_KEYS = {"notes", "offline_code_rules"}
 SIMULATIONS = {
     "connection", "disconnection", "removal", "hub_connection", "hub_disconnection",
     "paid_subscription",

@@ -3,8 +3,10 @@ Connect Webview form POST a user's browser makes, and event look-ups."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ from seam import Seam
 
 from lockhub.config import Settings
 from lockhub.secret_box import open_credentials
-from tests.conformance.helpers import EPOCH, OTHER_KEY
+from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
 from tests.server import LockhubServer
 
 
@@ -44,6 +46,20 @@ def lock_named(seam: Seam, account: str, name: str) -> Any:
 def account_errors(seam: Seam, account: str) -> set[str]:
     return {e["error_code"] for e in seam.connected_accounts.get(
         connected_account_id=account).errors}
+
+
+@contextlib.contextmanager
+def disconnected_by_outage(seam: Seam, account: str,
+                           outage: Callable[[bool], None]) -> Iterator[None]:
+    """The brand's fake cloud is down (`outage(True)`) until the block ends; inside it, the
+    account shows account_disconnected."""
+    outage(True)
+    try:
+        wait_until(lambda: "account_disconnected" in account_errors(seam, account),
+                   timeout=30, message="account_disconnected")
+        yield
+    finally:
+        outage(False)
 
 
 def stored_credentials(server: LockhubServer, account: str, secret_key: str) -> dict[str, Any]:

@@ -196,7 +196,8 @@ async def create_access_code(ctx: Ctx, params: CreateAccessCodeParams) -> Extra:
                                          params.request(
                                              common_code_key=given(params.common_code_key),
                                              is_offline_access_code=offline,
-                                             is_one_time_use=params.is_one_time_use))
+                                             is_one_time_use=params.is_one_time_use,
+                                             max_time_rounding=given(params.max_time_rounding)))
     return Extra(value=code, extra={"action_attempt": attempt})
 
 

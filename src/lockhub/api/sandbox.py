@@ -19,7 +19,7 @@ from lockhub.services import sandbox
 from lockhub.services.sandbox_clock import WorkspaceClock
 
 PREFIX = "/_lockhub/sandbox"
-Operation = Literal["lock", "unlock", "set_code", "remove_code", "list_codes"]
+Operation = Literal["lock", "unlock", "set_code", "remove_code", "list_codes", "create_offline_code"]
 
 
 class SandboxClock(msgspec.Struct):

@@ -35,6 +35,8 @@ class DeviceModel(msgspec.Struct, frozen=True):
     latency_ms: int
     can_simulate: list[str]
     notes: str = ""
+    # What the maker's server accepts for generated (offline) codes: domain/offline_codes.py.
+    offline_code_rules: dict[str, Any] | None = None
 
 
 class Logo(msgspec.Struct, frozen=True):

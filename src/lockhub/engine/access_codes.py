@@ -17,8 +17,15 @@ from sqlalchemy import select, update
 
 from lockhub.clock import iso
 from lockhub.domain import access_codes as rules
+from lockhub.domain import offline_codes
 from lockhub.engine.jobs import Job, backoff, finish, reschedule
-from lockhub.providers.base import CodeOnDevice, CodesNotListable, ProviderError
+from lockhub.providers.base import (
+    CodeOnDevice,
+    CodesNotListable,
+    OfflineCodeRequest,
+    ProviderError,
+    makes_offline_codes,
+)
 from lockhub.providers.refs import device_ref
 from lockhub.services import access_codes as code_service
 from lockhub.services import devices as device_service
@@ -220,13 +227,14 @@ async def _record(conn: Any, ctx: Context, event_type: str, **fields: Any) -> No
                         event_type=event_type, **ctx.common(), **fields)
 
 
-async def _mark_setting(ctx: Context) -> None:
+async def _mark_setting(ctx: Context,
+                        message: str = "The code is being set on the device.") -> None:
     async with ctx.rt.db.write() as conn:
         await conn.execute(update(A).where(A.c.access_code_id == ctx.row.access_code_id,
                                            A.c.status == "unset").values(
             status="setting",
             pending_mutations=[{"mutation_code": "creating", "created_at": iso(ctx.clock.real_now),
-                                "message": "The code is being set on the device."}]))
+                                "message": message}]))
 
 
 async def _programmed(ctx: Context, placed: CodeOnDevice) -> None:
@@ -394,18 +402,102 @@ async def _failed(ctx: Context, error_type: str, message: str, *, permanent: boo
 
 
 async def _offline(ctx: Context) -> None:
-    """Algorithmic codes never touch the lock: valid inside the window, gone at its end."""
+    """An offline code is registered with the lock maker's server (its "setting" step), which
+    issues the PIN; nothing is ever written to the lock. Once registered it is valid inside its
+    window and gone at its end: it cannot be revoked (the API refuses to delete it)."""
     row, now = ctx.row, ctx.clock.now
-    async with ctx.rt.db.write() as conn:
-        if row.deleting or (row.ends_at is not None and now >= row.ends_at):
+    if row.deleting or (row.ends_at is not None and now >= row.ends_at):
+        async with ctx.rt.db.write() as conn:
             await code_service.remove_row(conn, ctx.clock, row)
             await finish(conn, ctx.job)
+        return
+    if row.device_ref is not None:
+        await _offline_window(ctx)
+        return
+    try:
+        issued = await _register(ctx)
+    except ProviderError as exc:
+        await _failed(ctx, exc.error_type, exc.message,
+                      permanent=exc.error_type in PERMANENT or not exc.retryable)
+        return
+    except TimeoutError:
+        await _failed(ctx, "provider_timeout", "The lock maker's server did not answer in time.",
+                      permanent=False)
+        return
+    await _registered(ctx, issued)
+
+
+async def _register(ctx: Context) -> CodeOnDevice:
+    if not makes_offline_codes(ctx.provider):
+        raise ProviderError("access_codes_not_supported",
+                            "This lock's provider cannot issue offline access codes.")
+    row = ctx.row
+    await _mark_setting(ctx, "The code is being registered with the lock maker's server.")
+    starts_at = offline_codes.issue_start(row.starts_at, ctx.clock.now)
+    request = OfflineCodeRequest(
+        starts_at=starts_at, ends_at=row.ends_at,
+        name=_device_name(ctx), one_time_use=row.is_one_time_use,
+        rounding=offline_codes.rounding_of(offline_codes.rules_for(ctx.model), row.starts_at,
+                                           row.ends_at),
+        issued_for_window=await _issued_for_window(ctx, starts_at))
+    return await asyncio.wait_for(ctx.provider.create_offline_code(ctx.ref, request),
+                                  PROVIDER_TIMEOUT_SECONDS)
+
+
+async def _issued_for_window(ctx: Context, starts_at: datetime) -> int:
+    """The offline codes already issued on this lock for the same window and kind."""
+    async with ctx.rt.db.read() as conn:
+        rows = (await conn.execute(select(A.c.on_device, A.c.is_one_time_use).where(
+            A.c.device_id == ctx.device.device_id, A.c.device_ref.is_not(None),
+            A.c.is_offline_access_code.is_(True)))).all()
+    wanted = (starts_at.isoformat(),
+              ctx.row.ends_at.isoformat() if ctx.row.ends_at is not None else None,
+              ctx.row.is_one_time_use)
+    return sum(1 for r in rows if r.on_device and (
+        r.on_device.get("starts_at"), r.on_device.get("ends_at"),
+        bool(r.is_one_time_use)) == wanted)
+
+
+async def _registered(ctx: Context, issued: CodeOnDevice) -> None:
+    row = ctx.row
+    status = "set" if rules.is_active(ctx.schedule, ctx.clock.now) else "unset"
+    async with ctx.rt.db.write() as conn:
+        current = await _current_or_finish(conn, ctx)
+        if current is None:
             return
-        status = "set" if rules.is_active(ctx.schedule, now) else "unset"
+        if current.deleting:  # deleted while the server issued it: the PIN was never shown
+            await code_service.remove_row(conn, ctx.clock, current)
+            await finish(conn, ctx.job)
+            return
+        await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id).values(
+            code=issued.code, device_ref=issued.ref,
+            on_device=_snapshot(issued), status=status,
+            pending_mutations=[], errors=[], failures=0,
+            warnings=[w for w in current.warnings
+                      if w["warning_code"] != "delay_in_setting_on_device"]))
+        if status == "set":
+            await _record(conn, ctx, "access_code.set_on_device", code=issued.code)
+        await _offline_next_run(ctx, conn)
+
+
+async def _offline_window(ctx: Context) -> None:
+    """Registered: set inside its window, unset before it."""
+    row = ctx.row
+    async with ctx.rt.db.write() as conn:
+        status = "set" if rules.is_active(ctx.schedule, ctx.clock.now) else "unset"
         if status != row.status:
             await conn.execute(update(A).where(A.c.access_code_id == row.access_code_id)
                                .values(status=status, pending_mutations=[]))
             if status == "set":
                 await _record(conn, ctx, "access_code.set_on_device", code=row.code)
-        boundary = next(i for i in (row.starts_at, row.ends_at) if i is not None and i > now)
+        await _offline_next_run(ctx, conn)
+
+
+async def _offline_next_run(ctx: Context, conn: Any) -> None:
+    now = ctx.clock.now
+    boundary = next((i for i in (ctx.row.starts_at, ctx.row.ends_at)
+                     if i is not None and i > now), None)
+    if boundary is None:
+        await finish(conn, ctx.job)
+    else:
         await reschedule(conn, ctx.job, ctx.clock.to_real(boundary))

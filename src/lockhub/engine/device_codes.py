@@ -99,6 +99,10 @@ async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
         A.c.device_id == device.device_id, A.c.device_ref.is_not(None),
         A.c.is_offline_access_code.is_(False)))).all()
     by_ref = {r.device_ref: r for r in rows}
+    # Offline codes are never on the lock, though some makers list the PINs they issued.
+    issued = set((await conn.execute(select(A.c.device_ref).where(
+        A.c.device_id == device.device_id, A.c.device_ref.is_not(None),
+        A.c.is_offline_access_code.is_(True)))).scalars())
     seen: set[str] = set()
     common = {"device_id": device.device_id, "connected_account_id": device.connected_account_id}
     now = clock.real_now
@@ -109,7 +113,7 @@ async def _compare(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
                             **fields)
 
     for found in on_lock:
-        if found.ref is None:
+        if found.ref is None or found.ref in issued:
             continue
         seen.add(found.ref)
         row = by_ref.get(found.ref)

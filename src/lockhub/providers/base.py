@@ -136,6 +136,24 @@ class CodeOnDevice(msgspec.Struct, frozen=True, omit_defaults=True):
     ends_at: datetime | None = None
 
 
+class OfflineCodeRequest(msgspec.Struct, frozen=True):
+    """A generated (offline) code to register with the lock maker's server.
+
+    The window is already what the maker accepts (whole hours, see domain/offline_codes.py);
+    `ends_at` is None for a permanent code. `rounding` "day" asks for a day-bound code (the same
+    time of day at both ends) where the maker distinguishes one."""
+
+    starts_at: datetime
+    ends_at: datetime | None
+    name: str | None = None
+    one_time_use: bool = False
+    rounding: Literal["hour", "day"] = "hour"
+    # How many offline codes lockhub already had issued on this lock for the same window and
+    # kind (makers that derive PINs from the window tell them apart by a counter: igloohome's
+    # `variance`).
+    issued_for_window: int = 0
+
+
 # --- what a live connection reports, as the device says it --------------------------------
 
 LockMethod = Literal["keycode", "manual", "automatic", "remote", "unknown"]
@@ -230,6 +248,29 @@ class Provider(Protocol):
     async def remove_code(self, device: DeviceRef, code: CodeOnDevice) -> None:
         """Take off the lock the PIN at `code.ref` (as lockhub wrote it or the lock listed it)."""
         ...
+
+
+class OfflineCodeProvider(Provider, Protocol):
+    """A provider whose lock maker's server issues generated ("offline") PINs: TTLock
+    keyboardPwd/get, igloohome algoPINs. A provider without `create_offline_code` cannot make
+    offline codes.
+
+    An offline code is registered with the maker's server, which derives the PIN from the
+    lock's secret and the window; nothing is written to the lock, which recognises the PIN by
+    itself (no gateway or bridge needed). So the PIN is known only once registered, and the code
+    cannot be revoked remotely: it works until its end.
+    """
+
+    async def create_offline_code(self, device: DeviceRef,
+                                  request: OfflineCodeRequest) -> CodeOnDevice:
+        """Register the code; returns the PIN and the maker's reference to it (`ref`), which the
+        lock's records name when the PIN is used. Raise ProviderError (retryable when the
+        maker's server may accept it later)."""
+        ...
+
+
+def makes_offline_codes(provider: Any) -> bool:
+    return callable(getattr(provider, "create_offline_code", None))
 
 
 class LiveProvider(Provider, Protocol):

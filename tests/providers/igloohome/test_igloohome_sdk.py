@@ -12,14 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
-from seam import Seam
+from seam import Seam, SeamHttpInvalidInputError
 from seam.exceptions import SeamActionAttemptFailedError
 
 from tests.conformance.helpers import wait_until
 from tests.fakes.igloohome.conftest import BACK_DOOR, BRIDGE, FRONT_DOOR, KEYBOX, KEYPAD
 from tests.fakes.igloohome.jobs import JOB_CREATE_PIN, JOB_DELETE_PIN
 from tests.fakes.igloohome.server import IgloohomeCloud
-from tests.providers.webview import events_of, lock_named, production_clock, production_seam
+from tests.providers.webview import (
+    disconnected_by_outage,
+    events_of,
+    lock_named,
+    production_clock,
+    production_seam,
+)
 from tests.providers.webview import submit as submit_form
 from tests.server import LockhubServer, start_server
 
@@ -119,7 +125,7 @@ def test_connecting_lists_the_locks_with_battery_and_bridge(seam: Seam, account:
     assert front.properties.model.display_name == "igloohome Smart Deadbolt 2S"
     assert keybox.properties.model.display_name == "igloohome Smart Keybox 3"
     assert front.can_program_online_access_codes
-    assert not front.can_program_offline_access_codes  # algoPINs: not offered yet
+    assert front.can_program_offline_access_codes and keybox.can_program_offline_access_codes
     assert not any(e["error_code"] == "hub_disconnected" for e in front.errors)
     assert any(e["error_code"] == "hub_disconnected" for e in keybox.errors)  # no bridge
     identity = seam.connected_accounts.get(connected_account_id=account).user_identifier
@@ -281,15 +287,9 @@ def test_a_time_bound_code_goes_to_the_lock_with_its_window_and_leaves_at_its_en
 def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
         seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    cloud.outage(True)
-    try:
-        wait_until(lambda: any(e["error_code"] == "account_disconnected" for e in
-                               seam.connected_accounts.get(connected_account_id=account).errors),
-                   timeout=30, message="account_disconnected")
+    with disconnected_by_outage(seam, account, cloud.outage):
         code = seam.access_codes.create(device_id=device.device_id, name="While down",
                                         code="9753")
-    finally:
-        cloud.outage(False)
     wait_until(lambda: not seam.connected_accounts.get(connected_account_id=account).errors,
                timeout=60, message="the account reconnected")
     wait_until(lambda: code_status(seam, code.access_code_id) == "set", timeout=60,
@@ -317,3 +317,108 @@ def test_a_revoked_api_key_disconnects_and_a_new_sign_in_restores_the_account(
                timeout=30, message="the account reconnected")
     device = lock_named(seam, account, "Front Door")
     assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+
+
+# --- offline algoPINs ---------------------------------------------------------------------
+
+
+def whole_hour(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
+
+
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def issued(seam: Seam, access_code_id: str) -> Any:
+    """The code once igloohome issued its PIN."""
+    return wait_until(lambda: (c := seam.access_codes.get(access_code_id=access_code_id)).code
+                      and c, timeout=30, message="the algoPIN issued")
+
+
+def test_an_offline_code_is_an_algopin_without_a_bridge(
+        seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
+    device = lock_named(seam, account, "Keybox")  # no bridge: algoPINs need none
+    now = datetime.now(UTC)
+    created = seam.access_codes.create(
+        device_id=device.device_id, name="Courier", is_offline_access_code=True,
+        starts_at=now.isoformat(), ends_at=(now + timedelta(hours=3)).isoformat())
+    assert created.code is None and created.is_waiting_for_code_assignment
+    code = wait_until(lambda: (c := seam.access_codes.get(
+        access_code_id=created.access_code_id)).status == "set" and c, timeout=30,
+        message="the algoPIN set")
+    algopin = pins(cloud, KEYBOX)[code.code]
+    assert (algopin.kind, algopin.name, algopin.variance) == ("hourly", "Courier", 1)
+    assert (algopin.starts_at, algopin.ends_at) == (whole_hour(now),
+                                                    whole_hour(now) + timedelta(hours=4))
+    assert [w.warning_code for w in code.warnings] == [
+        "offline_access_code_cannot_be_removed_remotely"]
+    # A second guest with the same window gets the slot's next PIN.
+    again = seam.access_codes.create(
+        device_id=device.device_id, name="Second", is_offline_access_code=True,
+        starts_at=now.isoformat(), ends_at=(now + timedelta(hours=3)).isoformat())
+    other = issued(seam, again.access_code_id)
+    assert other.code != code.code and pins(cloud, KEYBOX)[other.code].variance == 2
+    assert cloud.world.enter_pin(KEYBOX, code.code)  # the lock knows it by itself
+
+
+def test_day_rounding_issues_a_daily_algopin_that_must_be_used_within_24_hours(
+        seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
+    device = lock_named(seam, account, "Front Door")
+    start = whole_hour(datetime.now(UTC)) + timedelta(hours=2, minutes=15)
+    created = seam.access_codes.create(
+        device_id=device.device_id, name="Tenant", is_offline_access_code=True,
+        max_time_rounding="1day", starts_at=start.isoformat(),
+        ends_at=(start + timedelta(days=45)).isoformat())
+    assert [w.warning_code for w in created.warnings] == [
+        "igloo_algopin_must_be_used_within_24_hours",
+        "offline_access_code_cannot_be_removed_remotely"]
+    code = issued(seam, created.access_code_id)
+    assert code.status == "unset"  # issued ahead of its window
+    algopin = pins(cloud, FRONT_DOOR)[code.code]
+    assert algopin.kind == "daily"
+    assert (algopin.starts_at, algopin.ends_at) == (when(code.starts_at), when(code.ends_at))
+    assert algopin.ends_at - algopin.starts_at == timedelta(days=46)
+
+
+def test_one_time_and_permanent_algopins(seam: Seam, account: str,
+                                         cloud: IgloohomeCloud) -> None:
+    device = lock_named(seam, account, "Back Door")
+    start = whole_hour(datetime.now(UTC)) + timedelta(hours=5)
+    once = seam.access_codes.create(device_id=device.device_id, name="Once",
+                                    is_offline_access_code=True, is_one_time_use=True,
+                                    starts_at=start.isoformat())
+    assert when(once.ends_at) - when(once.starts_at) == timedelta(hours=24)
+    forever = seam.access_codes.create(device_id=device.device_id, name="Owner",
+                                       is_offline_access_code=True)
+    assert forever.type == "ongoing"
+    issued_pins = [issued(seam, c.access_code_id).code for c in (once, forever)]
+    assert [pins(cloud, BACK_DOOR)[pin].kind for pin in issued_pins] == ["onetime", "permanent"]
+
+
+def test_algopin_windows_igloohome_cannot_issue_are_refused(seam: Seam, account: str) -> None:
+    device = lock_named(seam, account, "Front Door")
+    start = whole_hour(datetime.now(UTC)) + timedelta(hours=1)
+    with pytest.raises(SeamHttpInvalidInputError) as refused:
+        seam.access_codes.create(device_id=device.device_id, is_offline_access_code=True,
+                                 starts_at=start.isoformat(),
+                                 ends_at=(start + timedelta(days=30)).isoformat())
+    assert "at most 672 hours" in str(refused.value) and "1d" in str(refused.value)
+    with pytest.raises(SeamHttpInvalidInputError) as refused:
+        seam.access_codes.create(device_id=device.device_id, is_offline_access_code=True,
+                                 max_time_rounding="1d", starts_at=start.isoformat(),
+                                 ends_at=(start + timedelta(days=400)).isoformat())
+    assert "29-367 days" in str(refused.value)
+
+
+def test_an_outage_delays_an_algopin_until_igloohome_answers_again(
+        seam: Seam, account: str, cloud: IgloohomeCloud) -> None:
+    device = lock_named(seam, account, "Keybox")
+    with disconnected_by_outage(seam, account, cloud.outage):
+        created = seam.access_codes.create(device_id=device.device_id, name="Late",
+                                           is_offline_access_code=True)
+        assert seam.access_codes.get(access_code_id=created.access_code_id).code is None
+    code = wait_until(lambda: (c := seam.access_codes.get(
+        access_code_id=created.access_code_id)).status == "set" and c, timeout=60,
+        message="the algoPIN issued once igloohome is back")
+    assert pins(cloud, KEYBOX)[code.code].kind == "permanent"

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from seam import Seam
+from seam import Seam, SeamHttpApiError, SeamHttpInvalidInputError
 from seam.exceptions import SeamActionAttemptFailedError
 
 from tests.conformance.helpers import wait_until
@@ -25,6 +25,7 @@ from tests.fakes.ttlock.fixtures import CLIENT_ID, CLIENT_SECRET, USERNAME, Seed
 from tests.fakes.ttlock.world import FEATURE_LOCK_REMOTELY, md5_hex
 from tests.providers.webview import (
     account_errors,
+    disconnected_by_outage,
     events_of,
     lock_named,
     production_clock,
@@ -35,6 +36,7 @@ from tests.providers.webview import submit as submit_form
 from tests.server import LockhubServer, start_server
 
 PASSWORD = "correct-horse-battery-7"
+EPOCH_ISO = "1970-01-01T00:00:00Z"
 SECRET_KEY = Fernet.generate_key().decode()
 
 
@@ -120,7 +122,7 @@ def test_signing_in_stores_only_the_password_hash_and_lists_the_locks(
     assert (front.device_type, front.properties.manufacturer) == ("ttlock_lock", "ttlock")
     assert front.properties.online and front.properties.battery_level == 0.9
     assert front.can_remotely_unlock and front.can_program_online_access_codes
-    assert not front.can_program_offline_access_codes
+    assert front.can_program_offline_access_codes  # generated passcodes
     assert front.properties.supported_code_lengths == [4, 5, 6, 7, 8, 9]
     assert front.properties.ttlock_metadata.lock_id == cloud.front
     assert not front.errors
@@ -129,6 +131,7 @@ def test_signing_in_stores_only_the_password_hash_and_lists_the_locks(
     assert {e["error_code"] for e in back.errors} == {"hub_disconnected"}
     office = lock_named(seam, account, "Office")
     assert not office.can_program_online_access_codes  # passcode version 3: no custom codes
+    assert office.can_program_offline_access_codes  # ... but generated ones
 
 
 def test_unlock_and_lock_through_the_gateway(seam: Seam, account: str,
@@ -226,14 +229,9 @@ def test_a_time_bound_code_is_written_with_its_window_and_removed_at_its_end(
 def test_an_outage_disconnects_the_account_and_a_code_made_meanwhile_converges(
         seam: Seam, account: str, cloud: SeededCloud) -> None:
     device = lock_named(seam, account, "Front Door")
-    cloud.set_outage(True)
-    try:
-        wait_until(lambda: "account_disconnected" in account_errors(seam, account),
-                   timeout=30, message="account_disconnected")
+    with disconnected_by_outage(seam, account, cloud.set_outage):
         code = seam.access_codes.create(device_id=device.device_id, name="While down",
                                         code="8642")
-    finally:
-        cloud.set_outage(False)
     wait_until(lambda: not account_errors(seam, account), timeout=60,
                message="the account reconnected")
     wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set",
@@ -342,3 +340,94 @@ def test_a_push_for_another_application_or_not_from_ttlock_is_not_applied(
             if e.method == "automatic"]
     bad = httpx.post(callback_url(server), data={"notifyType": "1"}, timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_input"
+
+
+# --- offline (generated) passcodes ------------------------------------------------------
+
+
+def whole_hour(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
+
+
+def ms(value: str) -> int:
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def issued_code(seam: Seam, access_code_id: str) -> Any:
+    return wait_until(lambda: (c := seam.access_codes.get(access_code_id=access_code_id))
+                      and c.status == "set" and c, timeout=30,
+                      message="the offline code registered with TTLock and set")
+
+
+def generated(cloud: SeededCloud, lock_id: int, pin: str) -> list[Any]:
+    return [p for p in cloud.lock(lock_id).passcodes.values() if p.code == pin]
+
+
+def test_an_offline_code_is_a_generated_passcode_and_a_keypad_unlock_names_it(
+        seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Back Door")  # no gateway: generated codes need none
+    assert device.can_program_offline_access_codes
+    now = datetime.now(UTC)
+    created = seam.access_codes.create(
+        device_id=device.device_id, name="Cleaner", is_offline_access_code=True,
+        starts_at=now.isoformat(), ends_at=(now + timedelta(hours=2, minutes=10)).isoformat())
+    assert created.code is None  # TTLock picks it
+    assert datetime.fromisoformat(created.starts_at.replace("Z", "+00:00")) == whole_hour(now)
+    code = issued_code(seam, created.access_code_id)
+    [passcode] = generated(cloud, cloud.back, code.code)
+    assert (passcode.is_custom, passcode.type, passcode.name) == (False, 3, "Cleaner")
+    assert (passcode.start_ms, passcode.end_ms) == (ms(code.starts_at), ms(code.ends_at))
+    assert [w.warning_code for w in code.warnings] == [
+        "offline_access_code_cannot_be_removed_remotely"]
+    [event] = seam.events.list(access_code_id=created.access_code_id, since=EPOCH_ISO,
+                               event_types=["access_code.set_on_device"])
+    assert event.code == code.code
+
+    assert cloud.enter_pin(cloud.back, code.code) is not None
+    keyed = wait_until(lambda: keycode_events(seam, device.device_id, created.access_code_id),
+                       message="the keypad unlock naming the offline code")
+    assert len(keyed) == 1
+
+
+def test_offline_code_windows_follow_ttlocks_rules(seam: Seam, account: str,
+                                                   cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Office")  # passcode version 3: generated codes only
+    start = whole_hour(datetime.now(UTC)) + timedelta(hours=2)
+    stay = seam.access_codes.create(device_id=device.device_id, is_offline_access_code=True,
+                                    starts_at=start.isoformat(),
+                                    ends_at=(start + timedelta(days=3)).isoformat())
+    assert [w.warning_code for w in stay.warnings] == [
+        "ttlock_offline_code_must_be_used_within_24_hours",
+        "offline_access_code_cannot_be_removed_remotely"]
+    once = seam.access_codes.create(device_id=device.device_id, is_offline_access_code=True,
+                                    is_one_time_use=True, starts_at=start.isoformat())
+    assert ms(once.ends_at) - ms(once.starts_at) == 6 * 3_600_000
+    for created, kind in ((stay, 3), (once, 1)):
+        issued = wait_until(lambda c=created: seam.access_codes.get(
+            access_code_id=c.access_code_id).code, timeout=30, message="the PIN issued")
+        assert seam.access_codes.get(access_code_id=created.access_code_id).status == "unset"
+        [passcode] = generated(cloud, cloud.office, issued)
+        assert (passcode.type, passcode.version) == (kind, 3)
+        assert passcode.start_ms == int(start.timestamp() * 1000)
+    with pytest.raises(SeamHttpInvalidInputError) as refused:
+        seam.access_codes.create(device_id=device.device_id, is_offline_access_code=True,
+                                 is_one_time_use=True, starts_at=start.isoformat(),
+                                 ends_at=(start + timedelta(hours=12)).isoformat())
+    assert "within 6 hours" in str(refused.value)
+    with pytest.raises(SeamHttpApiError) as not_deleted:
+        seam.access_codes.delete(access_code_id=stay.access_code_id)
+    assert not_deleted.value.code == "offline_access_code_cannot_be_deleted"
+
+
+def test_an_outage_delays_registration_until_ttlock_answers_again(
+        seam: Seam, account: str, cloud: SeededCloud) -> None:
+    device = lock_named(seam, account, "Back Door")
+    with disconnected_by_outage(seam, account, cloud.set_outage):
+        created = seam.access_codes.create(device_id=device.device_id, name="Late",
+                                           is_offline_access_code=True)
+        assert seam.access_codes.get(access_code_id=created.access_code_id).code is None
+    code = wait_until(lambda: (c := seam.access_codes.get(
+        access_code_id=created.access_code_id)).status == "set" and c, timeout=60,
+        message="the code registered once TTLock is back")
+    [passcode] = generated(cloud, cloud.back, code.code)
+    assert (passcode.type, passcode.end_ms) == (2, 0)  # permanent

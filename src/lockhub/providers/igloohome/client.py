@@ -70,6 +70,8 @@ JOB_STATUS_DONE, JOB_STATUS_FAILED = 0, 2
 # code; 1 for a PIN without end is unverified.
 PIN_TYPE_PERMANENT, PIN_TYPE_DURATION = 1, 4
 ALGOPIN_KINDS = ("hourly", "daily", "permanent", "onetime")
+# How many different PINs igloohome derives for one window (picked by `variance`).
+ALGOPIN_VARIANCES = {"hourly": 3, "daily": 3, "permanent": 3, "onetime": 5}
 
 # --- igloohome's errors → Seam error types: the one mapping table ------------------------------
 # (HTTP status or None for a failed job, pattern on igloohome's message, error type, retryable).

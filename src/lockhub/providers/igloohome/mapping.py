@@ -28,7 +28,8 @@ DEFAULT_MODEL = "deadbolt_2s"
 MODEL_PREFIXES = {"EK": "keybox_3"}
 # igloohome's documented limits (Seam's igloohome guide): 199 PINs per lock, online and offline
 # together; custom PINs of 4-10 digits (the bridge refuses others); the lock enforces a custom
-# PIN's start and end itself. Offline algoPINs need a protocol hook lockhub does not have yet.
+# PIN's start and end itself. Offline algoPINs need no bridge (the provider's
+# `create_offline_code`; their rules are the catalogue's `offline_code_rules`).
 MAX_PINS = 199
 CODE_LENGTHS = list(range(4, 11))
 
@@ -58,7 +59,7 @@ def model_of(device: Device) -> str:
 def model_facts() -> dict[str, Any]:
     return {"code_slots": MAX_PINS, "max_active_codes_supported": MAX_PINS,
             "supported_code_lengths": CODE_LENGTHS, "native_scheduling": True,
-            "offline_access_codes": False}
+            "offline_access_codes": True}
 
 
 def snapshot(device: Device, *, hub_online: bool | None = None,

@@ -20,8 +20,13 @@ What igloohome cannot tell, and how lockhub copes:
   reports done and fails with `device_communication_timeout` after the command timeout; the
   abandoned job is still polled in the background, since an unpolled job holds the bridge.
 
-Offline algoPINs are not offered yet (the Provider protocol has no hook for them); the client
-can create them.
+Offline codes are algoPINs (`create_offline_code`): the cloud derives the PIN at once, no
+bridge needed, and nothing reaches the lock until the PIN is typed. The kind follows the
+request: one-time, permanent (no end), daily (a day-bound window) or hourly. A slot's few PINs
+are told apart by `variance`, counted here from the offline codes already issued for the same
+window. An algoPIN cannot be revoked remotely (Bluetooth only). Its ref is igloohome's `pinId`;
+activity-log entries name key ids, never pinIds, so a keypad entry of an algoPIN names no
+access code.
 """
 
 from __future__ import annotations
@@ -42,12 +47,14 @@ from lockhub.providers.base import (
     DeviceListReport,
     DeviceRef,
     DeviceSnapshot,
+    OfflineCodeRequest,
     ProviderError,
     Report,
     ReportSink,
 )
 from lockhub.providers.igloohome import mapping
 from lockhub.providers.igloohome.client import (
+    ALGOPIN_VARIANCES,
     DEFAULT_JOB_POLL_INTERVAL,
     JOB_ACTIVITY_LOGS,
     JOB_CREATE_PIN,
@@ -333,6 +340,29 @@ class IgloohomeProvider:
         except ProviderError as exc:
             if exc.error_type != "access_code_not_found":  # gone already
                 raise
+
+    # --- offline algoPINs --------------------------------------------------------------------
+
+    async def create_offline_code(self, device: DeviceRef,
+                                  request: OfflineCodeRequest) -> CodeOnDevice:
+        kind = "onetime" if request.one_time_use else "permanent" if request.ends_at is None \
+            else "daily" if request.rounding == "day" else "hourly"
+        variance = request.issued_for_window + 1
+        if variance > ALGOPIN_VARIANCES[kind]:
+            raise ProviderError(
+                "code_constraints_violated",
+                f"igloohome issues at most {ALGOPIN_VARIANCES[kind]} {kind} algoPINs for the "
+                "same window on a lock; choose another start hour.")
+        try:
+            issued = await self._client(device.credentials).create_algopin(
+                device.provider_device_id, kind, starts_at=request.starts_at,
+                ends_at=request.ends_at if kind in ("hourly", "daily") else None,
+                name=request.name or "lockhub", variance=variance)
+        except ValueError as exc:
+            raise ProviderError("code_constraints_violated", str(exc)) from None
+        return CodeOnDevice(code=issued.pin, name=request.name,
+                            ref=issued.pin_id or f"{PIN_REF_PREFIX}{issued.pin}",
+                            starts_at=request.starts_at, ends_at=request.ends_at)
 
 
 def _ref(status: JobStatus, pin: str) -> str:

@@ -22,12 +22,14 @@ from lockhub.catalogue import brands as catalogue_brands
 from lockhub.catalogue import credential_kinds
 from lockhub.catalogue import model as catalogue_model
 from lockhub.clock import Clock
+from lockhub.domain.access_codes import generate_pin
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
     CodeOnDevice,
     DeviceRef,
     DeviceSnapshot,
+    OfflineCodeRequest,
     ProviderError,
     SecondFactorRequired,
     slot_number,
@@ -311,6 +313,22 @@ class SandboxProvider:
         async with self.db.write() as conn:
             await conn.execute(delete(C).where(
                 C.c.sandbox_device_id == device.provider_device_id, C.c.slot == slot))
+
+    async def create_offline_code(self, device: DeviceRef,
+                                  request: OfflineCodeRequest) -> CodeOnDevice:
+        """The maker's server, played at once: a PIN the model accepts, under a fresh reference.
+        Nothing reaches the virtual lock (so the lock's reachability does not matter), but an
+        injected fault for `create_offline_code` fails the registration."""
+        row = await self._row(device)
+        if row.faults.get("failures"):
+            await self._consume_fault(device, "create_offline_code")
+        model = catalogue_model(row.brand, row.model)
+        if not model.offline_access_codes:
+            raise ProviderError("access_codes_not_supported",
+                                "This lock's maker issues no offline codes.", retryable=False)
+        return CodeOnDevice(code=generate_pin(model), name=request.name,
+                            ref=f"offline:{uuid.uuid4()}", starts_at=request.starts_at,
+                            ends_at=request.ends_at)
 
     # --- the physical world (sandbox only) ------------------------------------------------
 

@@ -172,6 +172,12 @@ class Lock(msgspec.Struct, rename="camel", frozen=True):
     def supports_custom_passcodes(self) -> bool:
         return self.keyboard_pwd_version == 4
 
+    @property
+    def supports_generated_passcodes(self) -> bool:
+        """keyboardPwd/get works for every passcode version (1-4); 0 is a lock without
+        keypad passcodes."""
+        return 1 <= self.keyboard_pwd_version <= 4
+
 
 class Passcode(msgspec.Struct, rename="camel", frozen=True):
     """A `lock/listKeyboardPwd` item; TTLock returns the digits, so codes are readable."""

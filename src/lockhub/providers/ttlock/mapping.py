@@ -5,7 +5,8 @@ gateway is bound (`hasGateway`), the feature bits and the passcode version; it n
 bolt's position (only `queryOpenState`, a gateway command, does), so snapshots built from it
 leave `locked` unknown and the last known position stands. The lock's records
 (`lockRecord/list`, or a callback push) say how it moved: a passcode unlock names the digits
-typed, which lockhub maps to the passcode's `keyboardPwdId`, the ref `set_code` returned.
+typed, which lockhub maps to the passcode's `keyboardPwdId`, the ref `set_code` (a custom
+passcode) or `create_offline_code` (a generated one, which TTLock lists too) returned.
 
 Models (catalogue `ttlock`): a Wi-Fi lock is its own gateway (`wifi_keypad_lock`); any other
 lock needs a G2/G3 gateway for remote operations and custom passcodes (`keypad_deadbolt`,
@@ -98,10 +99,11 @@ def snapshot(lock: Lock, *, locked: bool | None = None) -> DeviceSnapshot:
 
 def model_facts(lock: Lock) -> dict[str, Any]:
     """What TTLock says this lock can do: custom passcodes only on V4-passcode locks, 4-9
-    digits, 150 of them, with a native window; remote lock only with its feature bit. Generated
-    ("offline") passcodes are not offered yet."""
+    digits, 150 of them, with a native window; generated ("offline") passcodes on every lock
+    with a passcode version; remote lock only with its feature bit."""
     custom = lock.supports_custom_passcodes
-    return {"online_access_codes": custom, "offline_access_codes": False,
+    return {"online_access_codes": custom,
+            "offline_access_codes": lock.supports_generated_passcodes,
             "native_scheduling": custom, "supported_code_lengths": CODE_LENGTHS,
             "max_active_codes_supported": MAX_CUSTOM_PASSCODES if custom else 0,
             "code_slots": MAX_CUSTOM_PASSCODES if custom else 0,

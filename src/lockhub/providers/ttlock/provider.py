@@ -16,6 +16,13 @@ Lock and unlock go through the lock's gateway; TTLock answers once the lock acte
 or with the reason it could not (-2012 no gateway, -4043 not supported...). Custom passcodes
 (V4-passcode locks) are written through the gateway with their window, which the lock enforces
 itself (native scheduling); their ref is TTLock's `keyboardPwdId`.
+
+Offline codes are TTLock's generated ("random") passcodes (`keyboardPwd/get`, any lock with a
+passcode version, no gateway): TTLock computes a PIN the lock accepts by itself, for a window
+of whole hours in the lock's time zone; a permanent or period code must be entered once within
+24 h of its start, a one-time code within 6 h. Their ref is the `keyboardPwdId` too, so a
+keypad record names them like custom passcodes. TTLock can cancel one only through a gateway
+(`keyboardPwd/delete`, deleteType 2); lockhub follows Seam and does not delete offline codes.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from lockhub.providers.base import (
     DeviceRef,
     DeviceSnapshot,
     LockOperationReport,
+    OfflineCodeRequest,
     ProviderError,
     Report,
     ReportSink,
@@ -45,6 +53,7 @@ from lockhub.providers.ttlock import mapping
 from lockhub.providers.ttlock.client import (
     DEFAULT_TIMEOUT_SECONDS,
     Lock,
+    OfflineKind,
     Record,
     Tokens,
     TTLockClient,
@@ -351,6 +360,34 @@ class TTLockProvider:
         if any(p.keyboard_pwd_id == passcode_id and p.status == 1 for p in left):
             raise ProviderError("failed_to_remove_from_device",
                                 "TTLock still lists the passcode.", retryable=True)
+
+    async def create_offline_code(self, device: DeviceRef,
+                                  request: OfflineCodeRequest) -> CodeOnDevice:
+        """A generated passcode (keyboardPwd/get): one-time, permanent (no end) or period,
+        for the lock's passcode version and time zone (lock/detail)."""
+        lock_id = mapping.lock_id_of(device.provider_device_id)
+        kind = OfflineKind.ONE_TIME if request.one_time_use else (
+            OfflineKind.PERMANENT if request.ends_at is None else OfflineKind.PERIOD)
+        async with self._client(device.connected_account_id, device.credentials) as client:
+            lock = await self._lock(client, lock_id)
+            if not lock.supports_generated_passcodes:
+                raise ProviderError("access_codes_not_supported",
+                                    "This lock has no keypad passcodes TTLock can generate.")
+            try:
+                issued = await client.get_offline_passcode(
+                    lock_id, kind, starts_at=request.starts_at,
+                    ends_at=request.ends_at if kind == OfflineKind.PERIOD else None,
+                    name=request.name or "", keyboard_pwd_version=lock.keyboard_pwd_version,
+                    tz_offset_ms=lock.timezone_raw_offset)
+            except ValueError:
+                offset = timedelta(milliseconds=lock.timezone_raw_offset)
+                raise ProviderError(
+                    "code_constraints_violated",
+                    f"TTLock generates codes for whole hours of the lock's time zone (UTC "
+                    f"offset {offset}); this window does not start and end on one.") from None
+        return CodeOnDevice(code=issued.keyboard_pwd, name=request.name,
+                            ref=str(issued.keyboard_pwd_id), starts_at=request.starts_at,
+                            ends_at=request.ends_at)
 
 
 def _passcode_id(ref: str | None) -> int:

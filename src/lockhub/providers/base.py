@@ -278,8 +278,10 @@ class LiveProvider(Provider, Protocol):
     MQTT broker) and learns of changes when the device reports them.
 
     The engine runs `maintain` in exactly one process per account (a leased row) and restarts it
-    with backoff when it raises; commands (lock, set_code, ...) go over that connection and may
-    only run in the process that holds it (`holds(account_id)`).
+    with backoff when it raises. Commands (lock, set_code, ...) run wherever the engine claims
+    the job: over that connection when this process holds it (`holds(account_id)`), otherwise
+    over a short connection of their own; a provider's memory of its own recent commands is
+    therefore per process.
 
     A provider that registers something at the brand for an account (a webhook) also has
     `async forget(account: AccountRef)`, called when the account is deleted, to remove it.

@@ -8,10 +8,11 @@ what the lock holds and moves `status` along unset → setting → set → remov
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel
@@ -29,7 +30,7 @@ from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
 from lockhub.services.served import Lookup, served_rows
-from lockhub.store.keyset import keyset_page
+from lockhub.store.keyset import keyset_page, page_statement, run_page
 from lockhub.store.tables import access_codes
 from lockhub.store.tables import devices as devices_table
 
@@ -124,11 +125,33 @@ async def list_served(rt: Runtime, conn: AsyncConnection, workspace_id: str, *,
     return items, next_after
 
 
+@cache
+def _list_statement(columns: tuple[Any, ...], by_device: bool, by_ids: bool, with_after: bool,
+                    with_limit: bool) -> Select[Any]:
+    """The code list's statement for one combination of filters, built once."""
+    cond: list[Any] = [A.c.workspace_id == bindparam("workspace_id"),
+                       A.c.is_managed == bindparam("managed"),
+                       or_(A.c.is_backup.is_(False), A.c.backup_for_access_code_id.is_not(None))]
+    if by_device:
+        cond.append(A.c.device_id == bindparam("device_id"))
+    if by_ids:
+        cond.append(A.c.access_code_id.in_(bindparam("access_code_ids", expanding=True)))
+    return page_statement(select(*columns).where(*cond), A.c.created_at, A.c.access_code_id,
+                          with_after=with_after, with_limit=with_limit)
+
+
 async def list_rows(conn: AsyncConnection, workspace_id: str, *, managed: bool,
                     device_id: str | None = None, access_code_ids: list[str] | None = None,
                     search: str | None = None, after: tuple[datetime, str] | None = None,
                     limit: int = 100, columns: tuple[Any, ...] = (A,),
                     ) -> tuple[list[Any], tuple[str, str] | None]:
+    if not search:
+        statement = _list_statement(columns, device_id is not None, access_code_ids is not None,
+                                    after is not None, limit is not None)
+        params = {"workspace_id": workspace_id, "managed": managed, "device_id": device_id,
+                  "access_code_ids": access_code_ids}
+        return await run_page(conn, statement, params, A.c.created_at, A.c.access_code_id,
+                              after=after, limit=limit)
     cond: list[Any] = [A.c.workspace_id == workspace_id, A.c.is_managed == managed,
                        # Backup codes waiting in the pool are not the user's codes.
                        or_(A.c.is_backup.is_(False), A.c.backup_for_access_code_id.is_not(None))]

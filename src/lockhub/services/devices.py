@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, bindparam, cast, func, or_, select, update
+from sqlalchemy import Select, String, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel, with_facts
@@ -21,7 +22,7 @@ from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.services.served import Lookup, served_rows
-from lockhub.store.keyset import keyset_page
+from lockhub.store.keyset import keyset_page, page_statement, run_page
 from lockhub.store.tables import access_codes, devices
 
 D = devices
@@ -83,16 +84,50 @@ def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]
     return cond
 
 
+# The filters a list statement takes as parameters (the others change its text).
+_BOUND_FILTERS = ("device_ids", "device_types", "manufacturer", "connected_account_ids",
+                  "created_before")
+
+
+@cache
+def _list_statement(present: frozenset[str], with_after: bool,
+                    with_limit: bool) -> Select[Any]:
+    """The device list's statement for one combination of filters, built once."""
+    cond: list[Any] = [D.c.workspace_id == bindparam("workspace_id"),
+                       D.c.is_managed == bindparam("managed")]
+    if "device_ids" in present:
+        cond.append(D.c.device_id.in_(bindparam("device_ids", expanding=True)))
+    if "device_types" in present:
+        cond.append(D.c.device_type.in_(bindparam("device_types", expanding=True)))
+    if "manufacturer" in present:
+        cond.append(D.c.manufacturer == bindparam("manufacturer"))
+    if "connected_account_ids" in present:
+        cond.append(D.c.connected_account_id.in_(
+            bindparam("connected_account_ids", expanding=True)))
+    if "created_before" in present:
+        cond.append(D.c.created_at < bindparam("created_before", type_=D.c.created_at.type))
+    return page_statement(select(D.c.device_id, D.c.created_at).where(*cond), D.c.created_at,
+                          D.c.device_id, with_after=with_after, with_limit=with_limit)
+
+
 async def list_devices(rt: Runtime, conn: AsyncConnection, workspace_id: str,
                        filters: DeviceFilters, *, managed: bool = True,
                        after: tuple[datetime, str] | None = None, limit: int | None = None,
                        ) -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
     """One page in (created_at, device_id) order as the devices' JSON (from the read model
     where it has them), and the position after it if more follow."""
-    query = select(D.c.device_id, D.c.created_at).where(
-        *_conditions(workspace_id, managed, filters))
-    positions, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
-                                              after=after, limit=limit)
+    if filters.custom_metadata_has or filters.search:
+        query = select(D.c.device_id, D.c.created_at).where(
+            *_conditions(workspace_id, managed, filters))
+        positions, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
+                                                  after=after, limit=limit)
+    else:
+        values = {name: getattr(filters, name) for name in _BOUND_FILTERS
+                  if getattr(filters, name) is not None}
+        statement = _list_statement(frozenset(values), after is not None, limit is not None)
+        positions, next_after = await run_page(
+            conn, statement, {"workspace_id": workspace_id, "managed": managed, **values},
+            D.c.created_at, D.c.device_id, after=after, limit=limit)
     items = await served_rows(rt.db.read_model, conn, D, D.c.device_id,
                               [p.device_id for p in positions], workspace_id, to_device,
                               facts=lambda row: row.is_managed)

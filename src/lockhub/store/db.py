@@ -14,6 +14,12 @@ lock. The writer is taken in turn through an asyncio lock, so waiting for it nev
 loop, and BEGIN IMMEDIATE does not wait inside SQLite (busy_timeout 0): if another process holds
 the write lock, it is retried after an asyncio sleep, for up to the busy timeout.
 
+Group commit: a COMMIT costs more than most transactions' statements, so writers that take their
+turn while a transaction is open share it. Each writer's changes sit in a savepoint (a writer
+that fails takes back only its own), the transaction is committed once the turn is free (or when
+it carries _MAX_GROUP writers), and every writer in it returns only after that COMMIT: nothing
+is acknowledged before it is committed, and a failed COMMIT fails every writer in the group.
+
 A database that cannot take a request (busy past the busy timeout, read-only, full, unreachable,
 or its file deleted) raises ServiceUnavailable, which the API answers with a 503 and Retry-After.
 """
@@ -98,6 +104,21 @@ class InlineConnection:
         return self._conn.exec_driver_sql(statement, parameters)
 
 
+# Writers whose changes one COMMIT may carry at most (group commit, see Database.write).
+_MAX_GROUP = 32
+
+
+class _Group:
+    """One SQLite write transaction shared by the writers that took their turn while it was
+    open; each writer's changes sit in their own savepoint."""
+
+    def __init__(self, conn: Connection, done: asyncio.Future[None]) -> None:
+        self.conn = conn
+        self.done = done
+        self.members = 0
+        self.failed: BaseException | None = None
+
+
 class Database:
     def __init__(self, url: str, *, busy_timeout_seconds: float = 5.0) -> None:
         self.url = url
@@ -124,6 +145,7 @@ class Database:
                                     query={"mode": "rw", "uri": "true"})
             sync_target = target.render_as_string(hide_password=False)
             self._write_turn = asyncio.Lock()
+            self._group: _Group | None = None
             self._inline_writer = create_engine(sync_target, pool_size=1, max_overflow=0,
                                                 connect_args={"check_same_thread": False},
                                                 hide_parameters=True, **_JSON_CODEC)
@@ -182,22 +204,80 @@ class Database:
                 await self._write_turn.acquire()
         except TimeoutError:
             raise ServiceUnavailable(_BUSY) from None
+        group: _Group | None = None
         try:
-            with self._inline_writer.connect() as sync_conn:
-                await _begin(sync_conn, deadline)
-                dbapi = sync_conn.connection.dbapi_connection
-                changes = dbapi.total_changes  # type: ignore[union-attr]
-                try:
-                    yield InlineConnection(sync_conn)  # type: ignore[misc]
-                    self._check_file()
-                except BaseException:
-                    sync_conn.rollback()
-                    raise
-                sync_conn.commit()
-                # A transaction that changed nothing writes nothing: it proves no recovery.
-                self._wrote = dbapi.total_changes != changes  # type: ignore[union-attr]
+            group = self._group
+            if group is None:
+                group = await self._open_group(deadline)
+            group.members += 1
+            conn = group.conn
+            dbapi = conn.connection.dbapi_connection
+            changes = dbapi.total_changes  # type: ignore[union-attr]
+            conn.exec_driver_sql("SAVEPOINT lockhub_write")
+            try:
+                yield InlineConnection(conn)  # type: ignore[misc]
+            except BaseException:
+                self._undo_member(group)
+                raise
+            conn.exec_driver_sql("RELEASE lockhub_write")
+            # A transaction that changed nothing writes nothing: it proves no recovery.
+            wrote = dbapi.total_changes != changes  # type: ignore[union-attr]
         finally:
+            full = group is not None and group.members >= _MAX_GROUP
+            if full:
+                self._commit_group()
             self._write_turn.release()
+            if group is not None and not full:
+                # After the release: a writer it woke runs first and joins the group.
+                asyncio.get_running_loop().call_soon(self._flush_group)
+        await asyncio.shield(group.done)  # acknowledged only once committed
+        self._wrote = wrote
+
+    async def _open_group(self, deadline: float) -> _Group:
+        conn = self._inline_writer.connect()  # type: ignore[union-attr]
+        try:
+            await _begin(conn, deadline)
+        except BaseException:
+            conn.close()
+            raise
+        self._group = _Group(conn, asyncio.get_running_loop().create_future())
+        return self._group
+
+    def _undo_member(self, group: _Group) -> None:
+        """Take back one writer's changes; if SQLite already rolled back the whole transaction
+        (disk full, I/O error), the whole group fails."""
+        try:
+            group.conn.exec_driver_sql("ROLLBACK TO lockhub_write")
+            group.conn.exec_driver_sql("RELEASE lockhub_write")
+        except Exception as exc:
+            group.failed = exc
+
+    def _flush_group(self) -> None:
+        """Commit the open group unless a writer is in it now (that writer commits it or
+        schedules this again when it is done)."""
+        if self._group is not None and not self._write_turn.locked():
+            self._commit_group()
+
+    def _commit_group(self) -> None:
+        group, self._group = self._group, None
+        if group is None:
+            return
+        try:
+            if group.failed is not None:
+                raise group.failed
+            self._check_file()
+            group.conn.commit()
+        except BaseException as exc:
+            try:
+                group.conn.rollback()
+            except Exception:
+                pass
+            group.done.set_exception(exc)
+            group.done.exception()  # marked retrieved: each waiting writer re-raises it
+        else:
+            group.done.set_result(None)
+        finally:
+            group.conn.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Select, literal, tuple_
+from sqlalchemy import Column, Select, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Position = tuple[datetime, str]
@@ -21,13 +21,36 @@ async def keyset_page(conn: AsyncConnection, query: Select[Any], created_at: Col
                       limit: int | None) -> tuple[list[Any], tuple[str, str] | None]:
     """One page of `query` in (created_at, id) order, and the position after it if more rows
     follow (None: this was the last page). `limit` None reads every row."""
-    if after is not None:
+    statement = page_statement(query, created_at, row_id, with_after=after is not None,
+                               with_limit=limit is not None)
+    return await run_page(conn, statement, {}, created_at, row_id, after=after, limit=limit)
+
+
+def page_statement(query: Select[Any], created_at: Column[Any], row_id: Column[Any], *,
+                   with_after: bool, with_limit: bool) -> Select[Any]:
+    """`query` ordered and cut as a page, the position and limit left as parameters: a list
+    route can build this once per shape of its filters and bind the values per request
+    (building a statement costs more than running it)."""
+    if with_after:
         query = query.where(tuple_(created_at, row_id) > tuple_(
-            literal(after[0], created_at.type), literal(after[1], row_id.type)))
+            bindparam("page_after_created_at", type_=created_at.type),
+            bindparam("page_after_id", type_=row_id.type)))
     query = query.order_by(created_at, row_id)
+    if with_limit:
+        query = query.limit(bindparam("page_limit_plus_one"))
+    return query
+
+
+async def run_page(conn: AsyncConnection, statement: Select[Any], params: dict[str, Any],
+                   created_at: Column[Any], row_id: Column[Any], *, after: Position | None,
+                   limit: int | None) -> tuple[list[Any], tuple[str, str] | None]:
+    """Run a `page_statement` with its values; returns what `keyset_page` returns."""
+    params = dict(params)
+    if after is not None:
+        params["page_after_created_at"], params["page_after_id"] = after
     if limit is not None:
-        query = query.limit(limit + 1)
-    rows = list((await conn.execute(query)).all())
+        params["page_limit_plus_one"] = limit + 1
+    rows = list((await conn.execute(statement, params)).all())
     if limit is None or len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

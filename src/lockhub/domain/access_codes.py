@@ -42,12 +42,12 @@ def is_pin(code: str) -> bool:
     return _PIN.fullmatch(code) is not None
 
 
-def _constraint_types(model: DeviceModel) -> set[str]:
+def constraint_types(model: DeviceModel) -> set[str]:
     return {c["constraint_type"] for c in model.code_constraints}
 
 
 def device_assigns_pin(model: DeviceModel) -> bool:
-    return bool(_constraint_types(model) & {"cannot_specify_pin_code",
+    return bool(constraint_types(model) & {"cannot_specify_pin_code",
                                             "pin_code_matches_existing_set"})
 
 
@@ -76,7 +76,7 @@ def pin_violations(model: DeviceModel, code: str, other_codes: Iterable[str] = (
         found.append(RuleViolation(
             "invalid_code_length",
             f"The code must be {lengths} digits long on this device; got {len(code)}."))
-    types = _constraint_types(model)
+    types = constraint_types(model)
     checks = {
         "no_zeros": ("0" in code, "The code may not contain the digit 0."),
         "cannot_start_with_12": (code.startswith("12"), "The code may not start with 12."),
@@ -138,7 +138,7 @@ def generate_pin(model: DeviceModel, *, length: int | None = None,
     length = length or code_length_for(model, None)
     taken_set = set(taken)
     alphabet = "0123456789"
-    types = _constraint_types(model)
+    types = constraint_types(model)
     for banned, kinds in (("0789", {"cannot_contain_0789"}), ("089", {"cannot_contain_089"}),
                           ("0", {"no_zeros"})):
         if types & kinds:

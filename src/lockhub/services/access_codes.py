@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.catalogue import DeviceModel
@@ -266,15 +266,37 @@ def _require_capability(model: DeviceModel, device_id: str, offline: bool) -> No
             data={"device_id": device_id, "capability": f"can_program_{kind}_access_codes"})
 
 
+# Uniqueness on one device, each answered by one indexed look-up (ix_access_codes_device_code)
+# instead of reading every code of the device: a lock may hold thousands.
+_LIVE_ON_DEVICE = (A.c.device_id == bindparam("device_id"), A.c.deleting.is_(False),
+                   A.c.access_code_id != bindparam("exclude"))
+_PIN_OWNER = select(A.c.access_code_id, A.c.is_managed).where(
+    *_LIVE_ON_DEVICE, A.c.code == bindparam("code")).limit(1)
+_PREFIX_OWNER = select(A.c.access_code_id).where(
+    *_LIVE_ON_DEVICE, func.substr(A.c.code, 1, 4) == bindparam("prefix")).limit(1)
+_NAME_OWNER = select(A.c.access_code_id).where(
+    *_LIVE_ON_DEVICE, A.c.name == bindparam("name")).limit(1)
+# Random PINs tried (each checked with the look-ups above) before falling back to reading the
+# device's codes, which finds a free PIN however full the lock is.
+_GENERATE_TRIES = 20
+
+
+async def _pin_taken(conn: AsyncConnection, device_id: str, exclude: str | None,
+                     model: DeviceModel, code: str) -> list[str]:
+    """The PINs on the device (other than `exclude`'s) that make `code` not unique there:
+    the same PIN, or the same first four digits where the device requires them unique."""
+    params = {"device_id": device_id, "exclude": exclude or "", "code": code}
+    taken = [code] if (await conn.execute(_PIN_OWNER, params)).first() else []
+    if "unique_first_four_digits" in rules.constraint_types(model) and not taken and (
+            await conn.execute(_PREFIX_OWNER, {**params, "prefix": code[:4]})).first():
+        taken.append(code[:4])
+    return taken
+
+
 async def resolve_pin(conn: AsyncConnection, workspace_id: str, device_id: str,
-                      model: DeviceModel, req: CodeRequest, exclude: str | None = None,
-                      others: list[Any] | None = None) -> str:
+                      model: DeviceModel, req: CodeRequest, exclude: str | None = None) -> str:
     """The PIN this request will use on this device: the given one after every rule, a shared
-    one for a common_code_key, or a generated one that satisfies the device. `others` are the
-    device's other codes when the caller has read them already."""
-    if others is None:
-        others = await _device_codes(conn, device_id, exclude)
-    taken = [o.code for o in others if o.code]
+    one for a common_code_key, or a generated one that satisfies the device."""
     code = req.code
     if code is None and req.common_code_key:
         sibling = (await conn.execute(select(A.c.code).where(
@@ -283,10 +305,18 @@ async def resolve_pin(conn: AsyncConnection, workspace_id: str, device_id: str,
         code = sibling.code if sibling else None
     if code is None:
         length = rules.code_length_for(model, req.preferred_code_length)
+        for _ in range(_GENERATE_TRIES):
+            candidate = rules.generate_pin(model, length=length)
+            if not await _pin_taken(conn, device_id, exclude, model, candidate):
+                return candidate
+        taken = [o.code for o in await _device_codes(conn, device_id, exclude) if o.code]
         return rules.generate_pin(model, length=length, taken=taken)
-    for violation in rules.pin_violations(model, code, taken):
+    for violation in rules.pin_violations(model, code,
+                                          await _pin_taken(conn, device_id, exclude, model,
+                                                           code)):
         _raise_violation(violation, device_id)
-    duplicate = next((o for o in others if o.code == code), None)
+    duplicate = (await conn.execute(_PIN_OWNER, {"device_id": device_id, "code": code,
+                                                 "exclude": exclude or ""})).first()
     if duplicate is not None:
         raise LockhubError(
             f"Cannot set duplicate access code {code} on this device",
@@ -297,11 +327,13 @@ async def resolve_pin(conn: AsyncConnection, workspace_id: str, device_id: str,
 
 
 async def check_name(conn: AsyncConnection, device_id: str, model: DeviceModel,
-                     name: str | None, exclude: str | None = None,
-                     others: list[Any] | None = None) -> None:
-    if others is None:
-        others = await _device_codes(conn, device_id, exclude)
-    for violation in rules.name_violations(model, name, [o.name for o in others]):
+                     name: str | None, exclude: str | None = None) -> None:
+    taken: list[str | None] = []
+    if name is not None and "name_must_be_unique" in rules.constraint_types(model) and (
+            await conn.execute(_NAME_OWNER, {"device_id": device_id, "name": name,
+                                             "exclude": exclude or ""})).first():
+        taken.append(name)
+    for violation in rules.name_violations(model, name, taken):
         _raise_violation(violation, device_id)
 
 
@@ -382,10 +414,9 @@ async def create(rt: Runtime, workspace_id: str, device_id: str,
         else:
             check_time_frame(req, clock.now, model)
         await enforce_rate_limit(conn, device_id, "CREATE_ACCESS_CODE", clock.real_now)
-        others = await _device_codes(conn, device_id)
         pin = None if req.is_offline_access_code else await resolve_pin(
-            conn, workspace_id, device_id, model, req, others=others)
-        await check_name(conn, device_id, model, req.name, others=others)
+            conn, workspace_id, device_id, model, req)
+        await check_name(conn, device_id, model, req.name)
         if req.use_backup_access_code_pool:
             from lockhub.services import backup_pool  # builds on this module
 

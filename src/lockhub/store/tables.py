@@ -322,6 +322,8 @@ access_codes = Table(
     Index("ix_access_codes_common_key", "workspace_id", "common_code_key"),
     # The engine and the checks on a device's other codes look codes up by device alone.
     Index("ix_access_codes_device", "device_id", "device_ref"),
+    # PIN uniqueness on a device (services/access_codes._PIN_OWNER).
+    Index("ix_access_codes_device_code", "device_id", "code"),
 )
 
 # The PINs stored in each virtual lock, one row per slot.

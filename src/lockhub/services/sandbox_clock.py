@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.errors import InvalidInput, LockhubError, NotFound
@@ -44,11 +44,14 @@ class WorkspaceClock:
             return self.real_now if self.offset > timedelta(0) else FAR_FUTURE
 
 
+# Built once: every write that involves workspace time reads it.
+_CLOCK = select(workspaces.c.clock_offset_seconds, workspaces.c.clock_frozen_at).where(
+    workspaces.c.workspace_id == bindparam("workspace_id"))
+
+
 async def workspace_clock(conn: AsyncConnection, workspace_id: str,
                           real_now: datetime) -> WorkspaceClock:
-    row = (await conn.execute(select(
-        workspaces.c.clock_offset_seconds, workspaces.c.clock_frozen_at, workspaces.c.is_sandbox,
-    ).where(workspaces.c.workspace_id == workspace_id))).first()
+    row = (await conn.execute(_CLOCK, {"workspace_id": workspace_id})).first()
     if row is None:
         raise NotFound("workspace", {"workspace_id": workspace_id})
     # A production workspace's clock columns stay at real time unless a test suite moved them

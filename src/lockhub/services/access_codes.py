@@ -93,9 +93,21 @@ async def served_access_code(rt: Runtime, workspace_id: str, access_code_id: str
     return lookup.remember(workspace_id, to_access_code(row))
 
 
+# Built once: a code by id is read on every update, delete and uncached get.
+_BY_ID = select(A).where(A.c.workspace_id == bindparam("workspace_id"),
+                         A.c.is_managed == bindparam("managed"),
+                         A.c.access_code_id == bindparam("access_code_id"))
+
+
 async def get_row(conn: AsyncConnection, workspace_id: str, *, managed: bool,
                   access_code_id: str | None = None, device_id: str | None = None,
                   code: str | None = None) -> Any:
+    if access_code_id is not None and device_id is None and code is None:
+        row = (await conn.execute(_BY_ID, {"workspace_id": workspace_id, "managed": managed,
+                                           "access_code_id": access_code_id})).first()
+        if row is None:
+            raise NotFound("access_code", {"access_code_id": access_code_id})
+        return row
     cond: list[Any] = [A.c.workspace_id == workspace_id, A.c.is_managed == managed]
     if access_code_id is not None:
         cond.append(A.c.access_code_id == access_code_id)

@@ -30,7 +30,7 @@ from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
 from lockhub.services.served import Lookup, served_rows
-from lockhub.store.keyset import keyset_page, page_statement, run_page
+from lockhub.store.keyset import keyset_page, page_statement, position_columns, run_page
 from lockhub.store.tables import access_codes
 from lockhub.store.tables import devices as devices_table
 
@@ -130,10 +130,9 @@ async def list_served(rt: Runtime, conn: AsyncConnection, workspace_id: str, *,
     positions, next_after = await list_rows(
         conn, workspace_id, managed=True, device_id=device_id, access_code_ids=access_code_ids,
         search=search, after=after, limit=limit,
-        columns=(A.c.access_code_id, A.c.created_at))
+        columns=position_columns(A.c.created_at, A.c.access_code_id))
     items = await served_rows(rt.db.read_model, conn, A, A.c.access_code_id,
-                              [p.access_code_id for p in positions], workspace_id,
-                              to_access_code)
+                              [p[0] for p in positions], workspace_id, to_access_code)
     return items, next_after
 
 

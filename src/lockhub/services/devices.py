@@ -22,7 +22,7 @@ from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.services.served import Lookup, served_rows
-from lockhub.store.keyset import keyset_page, page_statement, run_page
+from lockhub.store.keyset import keyset_page, page_statement, position_columns, run_page
 from lockhub.store.tables import access_codes, devices
 
 D = devices
@@ -106,7 +106,7 @@ def _list_statement(present: frozenset[str], with_after: bool,
             bindparam("connected_account_ids", expanding=True)))
     if "created_before" in present:
         cond.append(D.c.created_at < bindparam("created_before", type_=D.c.created_at.type))
-    return page_statement(select(D.c.device_id, D.c.created_at).where(*cond), D.c.created_at,
+    return page_statement(select(*position_columns(D.c.created_at, D.c.device_id)).where(*cond), D.c.created_at,
                           D.c.device_id, with_after=with_after, with_limit=with_limit)
 
 
@@ -117,7 +117,7 @@ async def list_devices(rt: Runtime, conn: AsyncConnection, workspace_id: str,
     """One page in (created_at, device_id) order as the devices' JSON (from the read model
     where it has them), and the position after it if more follow."""
     if filters.custom_metadata_has or filters.search:
-        query = select(D.c.device_id, D.c.created_at).where(
+        query = select(*position_columns(D.c.created_at, D.c.device_id)).where(
             *_conditions(workspace_id, managed, filters))
         positions, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
                                                   after=after, limit=limit)
@@ -129,7 +129,7 @@ async def list_devices(rt: Runtime, conn: AsyncConnection, workspace_id: str,
             conn, statement, {"workspace_id": workspace_id, "managed": managed, **values},
             D.c.created_at, D.c.device_id, after=after, limit=limit)
     items = await served_rows(rt.db.read_model, conn, D, D.c.device_id,
-                              [p.device_id for p in positions], workspace_id, to_device,
+                              [p[0] for p in positions], workspace_id, to_device,
                               facts=lambda row: row.is_managed)
     return items, next_after
 

@@ -7,10 +7,10 @@ first page costs, however many rows come before it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Select, bindparam, tuple_
+from sqlalchemy import Column, Select, String, bindparam, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Position = tuple[datetime, str]
@@ -54,5 +54,19 @@ async def run_page(conn: AsyncConnection, statement: Select[Any], params: dict[s
     if limit is None or len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], (getattr(last, created_at.name).isoformat(),
+    return rows[:limit], (_instant(getattr(last, created_at.name)).isoformat(),
                           getattr(last, row_id.name))
+
+
+def position_columns(created_at: Column[Any], row_id: Column[Any]) -> tuple[Any, Any]:
+    """The columns a page of positions needs: the id, and created_at as the database returns
+    it (converting thousands of timestamps to datetimes cost more than the query; only the
+    last one becomes the next page's position)."""
+    return row_id, type_coerce(created_at, String).label(created_at.name)
+
+
+def _instant(value: Any) -> datetime:
+    """A created_at as stored (naive UTC), returned raw (SQLite text) or converted."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Select, Text, bindparam, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.clock import iso
@@ -80,19 +81,34 @@ async def list_events(conn: AsyncConnection, workspace_id: str, *, since: dateti
     (msgspec wrote it, so it is byte for byte what encoding the object gives), without
     decoding and encoding it again; events never change once written."""
     stored_text = conn.dialect.name == "sqlite"
-    body = type_coerce(events.c.body, Text).label("body") if stored_text else events.c.body
-    query = select(body).where(events.c.workspace_id == workspace_id)
-    if since is not None:
-        query = query.where(events.c.created_at >= since)
+    statement = _list_statement(frozenset(filters), bool(event_types), since is not None,
+                                between is not None, stored_text)
+    params: dict[str, Any] = {"workspace_id": workspace_id, "limit": limit, "offset": offset,
+                              "event_types": event_types, "since": since, **filters}
     if between is not None:
-        query = query.where(events.c.created_at > between[0], events.c.created_at < between[1])
-    for column, values in filters.items():
-        query = query.where(events.c[column].in_(values))
-    if event_types:
-        query = query.where(events.c.event_type.in_(event_types))
-    # Event ids are time-ordered, so ties within a millisecond break newest first too.
-    query = query.order_by(events.c.created_at.desc(), events.c.event_id.desc()).offset(offset)
-    rows = (await conn.execute(query.limit(limit))).all()
+        params["after"], params["before"] = between
+    rows = (await conn.execute(statement, params)).all()
     if stored_text:
-        return [msgspec.Raw(row.body.encode()) for row in rows]
-    return [row.body for row in rows]
+        return [msgspec.Raw(row[0].encode()) for row in rows]
+    return [row[0] for row in rows]
+
+
+@cache
+def _list_statement(filtered: frozenset[str], by_type: bool, with_since: bool,
+                    with_between: bool, stored_text: bool) -> Select[Any]:
+    """The event list's statement for one combination of filters, built once."""
+    body = type_coerce(events.c.body, Text).label("body") if stored_text else events.c.body
+    created = events.c.created_at
+    query = select(body).where(events.c.workspace_id == bindparam("workspace_id"))
+    if with_since:
+        query = query.where(created >= bindparam("since", type_=created.type))
+    if with_between:
+        query = query.where(created > bindparam("after", type_=created.type),
+                            created < bindparam("before", type_=created.type))
+    for column in sorted(filtered):
+        query = query.where(events.c[column].in_(bindparam(column, expanding=True)))
+    if by_type:
+        query = query.where(events.c.event_type.in_(bindparam("event_types", expanding=True)))
+    # Event ids are time-ordered, so ties within a millisecond break newest first too.
+    return (query.order_by(created.desc(), events.c.event_id.desc())
+            .offset(bindparam("offset")).limit(bindparam("limit")))

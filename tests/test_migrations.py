@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from lockhub.store.db import Database, async_url
 from lockhub.store.migrate import alembic_config
-from lockhub.store.tables import access_codes, connected_accounts, devices, workspaces
+from lockhub.store.tables import (access_codes, connected_accounts, devices, jobs,
+                                  webhook_deliveries, webhooks, workspaces)
 from lockhub.store.types import Json, UtcDateTime
 from tests.postgres import PostgresServer
 
@@ -38,7 +39,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'old.db'}"
     pg: PostgresServer = request.getfixturevalue("postgres")
-    return pg.url
+    # Each test starts from an empty database, at the revision it needs.
+    return pg.new_database(f"t_{request.node.name.partition('[')[0][-50:]}")
 
 
 async def _migrate(url: str, revision: str) -> None:
@@ -90,3 +92,46 @@ async def test_codes_keep_their_place_on_the_lock_as_a_reference(url: str) -> No
     assert indexes["ix_access_codes_device"] == ["device_id", "device_ref"]
     # The table's other indexes survive the rebuild SQLite needs to drop a column.
     assert {"ix_access_codes_device_created", "ix_access_codes_common_key"} <= set(indexes)
+
+
+async def test_delivery_jobs_become_one_job_per_webhook_with_pending_deliveries(
+    url: str,
+) -> None:
+    await _migrate(url, "0010")
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            await conn.execute(workspaces.insert().values(
+                workspace_id="ws", name="Old", company_name="Old", is_sandbox=True,
+                connect_webview_customization={}, created_at=T0))
+            for webhook_id in ("busy", "idle"):
+                await conn.execute(webhooks.insert().values(
+                    webhook_id=webhook_id, workspace_id="ws", url="https://example.com/",
+                    event_types=["*"], secret_encrypted="x", created_at=T0))
+            for delivery_id, webhook_id, status in (("d1", "busy", "pending"),
+                                                    ("d2", "busy", "pending"),
+                                                    ("d3", "idle", "delivered")):
+                await conn.execute(webhook_deliveries.insert().values(
+                    delivery_id=delivery_id, workspace_id="ws", webhook_id=webhook_id,
+                    event_id=f"e_{delivery_id}", event_type="lock.locked", payload="{}",
+                    status=status, attempt_count=0, attempts=[], created_at=T0))
+                if status == "pending":
+                    await conn.execute(jobs.insert().values(
+                        job_id=f"webhook_delivery:{delivery_id}", workspace_id="ws",
+                        kind="webhook_delivery", key=f"delivery:{delivery_id}",
+                        payload={"delivery_id": delivery_id}, run_at=T0, attempts=0,
+                        created_at=T0))
+    finally:
+        await db.dispose()
+
+    await _migrate(url, "head")
+
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.connect() as conn:
+            left = (await conn.execute(sa.select(jobs.c.job_id, jobs.c.key, jobs.c.payload)
+                                       .where(jobs.c.kind == "webhook_delivery"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in left] == [
+        ("webhook_delivery:busy", "webhook:busy", {"webhook_id": "busy"})]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.clock import iso
@@ -146,23 +146,28 @@ async def delete(rt: Runtime, workspace_id: str, webhook_id: str) -> None:
         await conn.execute(W.delete().where(W.c.webhook_id == webhook_id))
 
 
+# The hot path (every event): statements built once, values as parameters.
+_INTERESTED = select(W.c.webhook_id, W.c.event_types).where(
+    W.c.workspace_id == bindparam("workspace_id", type_=String))
+_INSERT = D.insert()
+
+
 async def enqueue_for_event(conn: AsyncConnection, *, now: datetime,
                             event: dict[str, Any]) -> None:
     """Write one delivery per interested webhook, in the transaction that records the event."""
-    rows = (await conn.execute(select(W.c.webhook_id, W.c.event_types).where(
-        W.c.workspace_id == event["workspace_id"]))).all()
-    interested = [r for r in rows if rules.wants(r.event_types, event["event_type"])]
+    workspace_id = event["workspace_id"]
+    rows = (await conn.execute(_INTERESTED, {"workspace_id": workspace_id})).all()
+    interested = [r.webhook_id for r in rows if rules.wants(r.event_types, event["event_type"])]
     if not interested:
         return
     payload = _encoder.encode(event).decode()
-    for row in interested:
-        await conn.execute(D.insert().values(
-            delivery_id=new_id(), workspace_id=event["workspace_id"],
-            webhook_id=row.webhook_id, event_id=event["event_id"],
-            event_type=event["event_type"], payload=payload, status="pending",
-            attempt_count=0, attempts=[], created_at=now))
-        await schedule_delivery(conn, now=now, workspace_id=event["workspace_id"],
-                                webhook_id=row.webhook_id)
+    await conn.execute(_INSERT, [dict(
+        delivery_id=new_id(), workspace_id=workspace_id, webhook_id=webhook_id,
+        event_id=event["event_id"], event_type=event["event_type"], payload=payload,
+        status="pending", attempt_count=0, attempts=[], next_attempt_at=None,
+        delivered_at=None, created_at=now) for webhook_id in interested])
+    for webhook_id in interested:
+        await schedule_delivery(conn, now=now, workspace_id=workspace_id, webhook_id=webhook_id)
 
 
 def to_delivery(row: Any) -> Delivery:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +262,31 @@ async def test_a_failing_webhooks_job_sleeps_until_the_next_retry_is_due(
         run_at = (await conn.execute(select(jobs.jobs.c.run_at).where(
             jobs.jobs.c.kind == service.DELIVERY_KIND))).scalar_one()
     assert iso(run_at) == delivery.next_attempt_at
+
+
+async def test_a_receivers_cookies_never_ride_on_later_deliveries(rt: Runtime) -> None:
+    seen: list[str | None] = []
+
+    class SetsCookies(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            seen.append(self.headers.get("cookie"))
+            self.send_response(204)
+            self.send_header("set-cookie", "session=of-the-first-workspace; Path=/")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        await service.create(rt, SANDBOX, f"http://127.0.0.1:{server.server_address[1]}/", ["*"])
+        for _ in range(2):
+            await _record_events(rt, 1)
+            [job] = await _claim_deliveries(rt)
+            await deliver_webhook(rt, job)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [None, None]

@@ -27,7 +27,7 @@ from lockhub.clock import iso
 from lockhub.domain import webhooks as rules
 from lockhub.domain.urls import InvalidUrl, parse_http_url
 from lockhub.engine.jobs import Job, finish, reschedule
-from lockhub.engine.webhook_transport import PRIVATE_ALLOWED, TargetRefused
+from lockhub.engine.webhook_transport import TargetRefused
 from lockhub.secret_box import decrypt
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
@@ -107,7 +107,7 @@ async def _post(rt: Runtime, hook: Any, secret: str, row: Any) -> Outcome:
         response = await rt.http().post(hook.url, content=row.payload.encode(),
                                         headers=headers,
                                         timeout=rt.settings.webhook_timeout_seconds,
-                                        extensions={PRIVATE_ALLOWED: bool(hook.is_sandbox)})
+                                        private_allowed=bool(hook.is_sandbox))
     except TargetRefused as exc:
         log.info("webhook %s: target refused: %s", hook.webhook_id, exc)
         return None, TARGET_REFUSED, True, 0.0

@@ -37,6 +37,12 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgresql://lockhub@127.0.0.1:{self.port}/lockhub"
 
+    def new_database(self, name: str) -> str:
+        """The URL of a new, empty database in this cluster."""
+        self._run(str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                  "-U", "lockhub", name)
+        return self.url.rpartition("/")[0] + f"/{name}"
+
     def _run(self, *args: str) -> None:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True)
 

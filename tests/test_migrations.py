@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from lockhub.store.db import Database, async_url
 from lockhub.store.migrate import alembic_config
-from lockhub.store.tables import access_codes, connected_accounts, devices, workspaces
+from lockhub.store.tables import (
+    access_codes,
+    connected_accounts,
+    devices,
+    jobs,
+    webhook_deliveries,
+    webhooks,
+    workspaces,
+)
 from lockhub.store.types import Json, UtcDateTime
 from tests.postgres import PostgresServer
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 
 # access_codes as revision 0008 left it (only the columns a row needs).
 codes_0008 = sa.Table(
@@ -38,7 +49,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'old.db'}"
     pg: PostgresServer = request.getfixturevalue("postgres")
-    return pg.url
+    # Each test starts from an empty database, at the revision it needs.
+    return pg.new_database(f"t_{request.node.name.partition('[')[0][-50:]}")
 
 
 async def _migrate(url: str, revision: str) -> None:
@@ -46,47 +58,92 @@ async def _migrate(url: str, revision: str) -> None:
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
 
 
-async def test_codes_keep_their_place_on_the_lock_as_a_reference(url: str) -> None:
-    await _migrate(url, "0008")
+async def _at(url: str, revision: str, rows: list[tuple[sa.Table, dict[str, Any]]]) -> None:
+    """A database at `revision` holding a workspace "ws" and then `rows`."""
+    await _migrate(url, revision)
     db = Database(url)
     try:
         async with db.write() as conn:
             await conn.execute(workspaces.insert().values(
                 workspace_id="ws", name="Old", company_name="Old", is_sandbox=True,
                 connect_webview_customization={}, created_at=T0))
-            await conn.execute(connected_accounts.insert().values(
-                connected_account_id="ca", workspace_id="ws", account_type="august",
-                provider="sandbox", user_identifier={}, credentials={}, custom_metadata={},
-                errors=[], warnings=[], created_at=T0))
-            await conn.execute(devices.insert().values(
-                device_id="dev", workspace_id="ws", connected_account_id="ca",
-                provider_device_id="p1", device_type="august_lock", manufacturer="august",
-                brand="august", model="m", display_name="Front", custom_metadata={},
-                state={}, errors=[], warnings=[], created_at=T0))
-            for access_code_id, slot in (("on_lock", 7), ("waiting", None)):
-                await conn.execute(codes_0008.insert().values(
-                    access_code_id=access_code_id, workspace_id="ws", device_id="dev",
-                    is_managed=True, code="1234", status="set", device_slot=slot, errors=[],
-                    warnings=[], pending_mutations=[], created_at=T0))
+            for table, values in rows:
+                await conn.execute(table.insert().values(**values))
     finally:
         await db.dispose()
 
-    await _migrate(url, "head")
 
+async def _upgraded(url: str, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Upgrade to the head revision, then what `read` reads."""
+    await _migrate(url, "head")
     engine = create_async_engine(async_url(url))
     try:
         async with engine.connect() as conn:
-            refs = dict((await conn.execute(sa.select(
-                access_codes.c.access_code_id, access_codes.c.device_ref))).all())
-            columns = await conn.run_sync(
-                lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("access_codes")})
-            indexes = await conn.run_sync(
-                lambda sync: {i["name"]: i["column_names"]
-                              for i in sa.inspect(sync).get_indexes("access_codes")})
+            return await read(conn)
     finally:
         await engine.dispose()
+
+
+async def test_codes_keep_their_place_on_the_lock_as_a_reference(url: str) -> None:
+    await _at(url, "0008", [
+        (connected_accounts, dict(
+            connected_account_id="ca", workspace_id="ws", account_type="august",
+            provider="sandbox", user_identifier={}, credentials={}, custom_metadata={},
+            errors=[], warnings=[], created_at=T0)),
+        (devices, dict(
+            device_id="dev", workspace_id="ws", connected_account_id="ca",
+            provider_device_id="p1", device_type="august_lock", manufacturer="august",
+            brand="august", model="m", display_name="Front", custom_metadata={},
+            state={}, errors=[], warnings=[], created_at=T0)),
+        *((codes_0008, dict(
+            access_code_id=access_code_id, workspace_id="ws", device_id="dev",
+            is_managed=True, code="1234", status="set", device_slot=slot, errors=[],
+            warnings=[], pending_mutations=[], created_at=T0))
+          for access_code_id, slot in (("on_lock", 7), ("waiting", None)))])
+
+    async def read(conn: AsyncConnection) -> tuple[Any, Any, Any]:
+        refs = dict((await conn.execute(sa.select(
+            access_codes.c.access_code_id, access_codes.c.device_ref))).all())
+        columns = await conn.run_sync(
+            lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("access_codes")})
+        indexes = await conn.run_sync(
+            lambda sync: {i["name"]: i["column_names"]
+                          for i in sa.inspect(sync).get_indexes("access_codes")})
+        return refs, columns, indexes
+
+    refs, columns, indexes = await _upgraded(url, read)
     assert refs == {"on_lock": "7", "waiting": None}
     assert "device_slot" not in columns
     assert indexes["ix_access_codes_device"] == ["device_id", "device_ref"]
     # The table's other indexes survive the rebuild SQLite needs to drop a column.
     assert {"ix_access_codes_device_created", "ix_access_codes_common_key"} <= set(indexes)
+
+
+async def test_delivery_jobs_become_one_job_per_webhook_with_pending_deliveries(
+    url: str,
+) -> None:
+    deliveries = (("d1", "busy", "pending"), ("d2", "busy", "pending"),
+                  ("d3", "idle", "delivered"))
+    await _at(url, "0010", [
+        *((webhooks, dict(webhook_id=webhook_id, workspace_id="ws", url="https://example.com/",
+                          event_types=["*"], secret_encrypted="x", created_at=T0))
+          for webhook_id in ("busy", "idle")),
+        *((webhook_deliveries, dict(
+            delivery_id=delivery_id, workspace_id="ws", webhook_id=webhook_id,
+            event_id=f"e_{delivery_id}", event_type="lock.locked", payload="{}",
+            status=status, attempt_count=0, attempts=[], created_at=T0))
+          for delivery_id, webhook_id, status in deliveries),
+        # Revision 0010's jobs: one per pending delivery.
+        *((jobs, dict(job_id=f"webhook_delivery:{delivery_id}", workspace_id="ws",
+                      kind="webhook_delivery", key=f"delivery:{delivery_id}",
+                      payload={"delivery_id": delivery_id}, run_at=T0, attempts=0,
+                      created_at=T0))
+          for delivery_id, _, status in deliveries if status == "pending")])
+
+    async def read(conn: AsyncConnection) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in (await conn.execute(
+            sa.select(jobs.c.job_id, jobs.c.key, jobs.c.payload)
+            .where(jobs.c.kind == "webhook_delivery"))).all()]
+
+    assert await _upgraded(url, read) == [
+        ("webhook_delivery:busy", "webhook:busy", {"webhook_id": "busy"})]

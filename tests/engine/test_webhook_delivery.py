@@ -1,21 +1,28 @@
-"""Sending one delivery, in process, against a real database: refused targets record one
-uniform attempt without a connection, and a delivery that cannot be sent for any reason is a
-recorded failed attempt, never an exception that leaves it pending."""
+"""Sending deliveries, in process, against a real database: refused targets record one
+uniform attempt without a connection, a delivery that cannot be sent for any reason is a
+recorded failed attempt, never an exception that leaves it pending, and one job per webhook
+sends everything due to it, however many deliveries and whenever they were written."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
+from lockhub.clock import iso
 from lockhub.config import Settings
 from lockhub.engine import jobs
-from lockhub.engine.webhooks import TARGET_REFUSED, deliver_webhook
+from lockhub.engine.webhooks import BATCH, TARGET_REFUSED, deliver_webhook
 from lockhub.ids import new_id
 from lockhub.secret_box import encrypt
 from lockhub.services import webhooks as service
@@ -23,6 +30,7 @@ from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
 from lockhub.store.migrate import upgrade
 from lockhub.store.tables import webhooks
+from tests.conformance.webhook_receiver import Receiver
 
 SANDBOX, PRODUCTION = WORKSPACE_1, WORKSPACE_2
 
@@ -161,3 +169,124 @@ async def test_any_error_while_sending_is_a_recorded_attempt_retried_on_schedule
     assert delivery.status == "pending" and delivery.next_attempt_at is not None
     assert _attempt(delivery) == {"status_code": None, "latency_ms": 0.0,
                                   "error": "InvalidToken"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
+
+
+async def _subscribe(rt: Runtime, receiver: Receiver) -> str:
+    hook = await service.create(rt, SANDBOX, receiver.url, ["*"])
+    receiver.secret = hook.secret
+    return hook.webhook_id
+
+
+async def _record_events(rt: Runtime, count: int) -> None:
+    async with rt.db.write() as conn:
+        for _ in range(count):
+            await service.enqueue_for_event(conn, now=rt.clock.now(), event={
+                "event_id": new_id(), "event_type": "device.connected",
+                "workspace_id": SANDBOX, "created_at": "2026-01-01T00:00:00.000Z"})
+
+
+async def _claim_deliveries(rt: Runtime) -> list[jobs.Job]:
+    claimed = await jobs.claim(rt.db, now=rt.clock.now(), worker_id="test", lease_seconds=60,
+                               limit=100)
+    return [job for job in claimed if job.kind == service.DELIVERY_KIND]
+
+
+async def _statuses(rt: Runtime) -> list[str]:
+    return sorted(d.status for d in await service.list_deliveries(
+        rt, SANDBOX, webhook_id=None, event_id=None, status=None, limit=1000))
+
+
+async def test_one_run_of_a_webhooks_job_sends_all_its_due_deliveries(
+    rt: Runtime, receiver: Receiver,
+) -> None:
+    await _subscribe(rt, receiver)
+    count = 2 * BATCH + 5  # more than one batch
+    await _record_events(rt, count)
+
+    [job] = await _claim_deliveries(rt)  # one job for the webhook, not one per delivery
+    await deliver_webhook(rt, job)
+
+    assert len(receiver.event_ids()) == count and receiver.rejected == 0
+    assert await _statuses(rt) == ["delivered"] * count
+    assert await _delivery_jobs_left(rt) == []
+
+
+async def test_a_delivery_written_while_its_webhook_is_being_sent_to_goes_out_next_run(
+    rt: Runtime, receiver: Receiver,
+) -> None:
+    await _subscribe(rt, receiver)
+    await _record_events(rt, 1)
+    [job] = await _claim_deliveries(rt)
+    receiver.mode = "hang"
+    run = asyncio.create_task(deliver_webhook(rt, job))
+    deadline = time.monotonic() + 10
+    while receiver.requests == 0:  # the first delivery is in flight
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+
+    await _record_events(rt, 1)
+    receiver.mode = "ok"
+    receiver.released.set()
+    await run
+    assert await _statuses(rt) == ["delivered", "pending"]
+
+    [again] = await _claim_deliveries(rt)
+    await deliver_webhook(rt, again)
+    assert await _statuses(rt) == ["delivered", "delivered"]
+    assert len(receiver.event_ids()) == 2
+    assert await _delivery_jobs_left(rt) == []
+
+
+async def test_a_failing_webhooks_job_sleeps_until_the_next_retry_is_due(
+    rt: Runtime, receiver: Receiver,
+) -> None:
+    await _subscribe(rt, receiver)
+    receiver.mode = "fail"
+    await _record_events(rt, 1)
+
+    for _ in range(2):  # Svix retries at once after the first failure, then after 5 s
+        [job] = await _claim_deliveries(rt)
+        await deliver_webhook(rt, job)
+
+    [delivery] = await service.list_deliveries(rt, SANDBOX, webhook_id=None, event_id=None,
+                                               status=None, limit=10)
+    assert delivery.status == "pending" and delivery.attempt_count == 2
+    assert await _claim_deliveries(rt) == []
+    async with rt.db.read() as conn:
+        run_at = (await conn.execute(select(jobs.jobs.c.run_at).where(
+            jobs.jobs.c.kind == service.DELIVERY_KIND))).scalar_one()
+    assert iso(run_at) == delivery.next_attempt_at
+
+
+async def test_a_receivers_cookies_never_ride_on_later_deliveries(rt: Runtime) -> None:
+    seen: list[str | None] = []
+
+    class SetsCookies(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            seen.append(self.headers.get("cookie"))
+            self.send_response(204)
+            self.send_header("set-cookie", "session=of-the-first-workspace; Path=/")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        await service.create(rt, SANDBOX, f"http://127.0.0.1:{server.server_address[1]}/", ["*"])
+        for _ in range(2):
+            await _record_events(rt, 1)
+            [job] = await _claim_deliveries(rt)
+            await deliver_webhook(rt, job)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [None, None]

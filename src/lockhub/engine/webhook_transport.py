@@ -30,6 +30,7 @@ from lockhub.domain import webhooks as rules
 
 # Request extension naming the policy: True lets the request reach private addresses.
 PRIVATE_ALLOWED = "lockhub.private_allowed"
+USER_AGENT = "lockhub-webhooks"
 
 Resolver = Callable[[str, int], Awaitable[list[rules.Address]]]
 Policy = Callable[[str, list[rules.Address]], str | None]
@@ -136,8 +137,27 @@ class WebhookTransport(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-def webhook_client(*, allow: str, deny: str) -> httpx.AsyncClient:
-    """The client webhooks are sent with: guarded, no redirects, no proxies from the
-    environment (a proxy would connect on our behalf, past the guard)."""
-    return httpx.AsyncClient(transport=WebhookTransport(allow=allow, deny=deny),
-                             follow_redirects=False, trust_env=False)
+class WebhookSender:
+    """Sends webhook requests straight through the guarded transport, with none of a client's
+    per-request machinery: no cookie jar (a receiver's cookies never ride on another
+    workspace's delivery), no redirects, no proxies from the environment (a proxy would connect
+    on our behalf, past the guard), no per-request log line (attempts are recorded)."""
+
+    def __init__(self, *, allow: str, deny: str) -> None:
+        self._transport = WebhookTransport(allow=allow, deny=deny)
+
+    async def post(self, url: str, *, content: bytes, headers: dict[str, str], timeout: float,
+                   private_allowed: bool) -> httpx.Response:
+        request = httpx.Request("POST", url, content=content,
+                                headers={"user-agent": USER_AGENT, **headers},
+                                extensions={"timeout": httpx.Timeout(timeout).as_dict(),
+                                            PRIVATE_ALLOWED: private_allowed})
+        response = await self._transport.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()

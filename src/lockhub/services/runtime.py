@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import httpx
-
 from lockhub.clock import Clock, SystemClock
 from lockhub.config import Settings
-from lockhub.engine.webhook_transport import webhook_client
+from lockhub.engine.webhook_transport import WebhookSender
 from lockhub.providers.igloohome import IgloohomeProvider
 from lockhub.providers.nuki import NukiProvider
 from lockhub.providers.registry import ProviderRegistry
@@ -32,13 +30,13 @@ class Runtime:
     # Set whenever an action attempt resolves, so `sync: true` callers re-check at once.
     attempt_resolved: asyncio.Event = field(default_factory=asyncio.Event)
 
-    _http: httpx.AsyncClient | None = None
+    _http: WebhookSender | None = None
 
-    def http(self) -> httpx.AsyncClient:
-        """The outbound HTTP client (webhooks): guarded targets, never follows redirects."""
+    def http(self) -> WebhookSender:
+        """What webhooks are sent with: guarded targets, never follows redirects."""
         if self._http is None:
-            self._http = webhook_client(allow=self.settings.webhook_allow,
-                                        deny=self.settings.webhook_deny)
+            self._http = WebhookSender(allow=self.settings.webhook_allow,
+                                       deny=self.settings.webhook_deny)
         return self._http
 
     async def close(self) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.clock import iso
@@ -54,8 +54,16 @@ class Delivery(msgspec.Struct, omit_defaults=True):
     delivered_at: str | None = None
 
 
-def job_id_for(delivery_id: str) -> str:
-    return f"webhook_delivery:{delivery_id}"
+def job_id_for(webhook_id: str) -> str:
+    return f"webhook_delivery:{webhook_id}"
+
+
+async def schedule_delivery(conn: AsyncConnection, *, now: datetime, workspace_id: str,
+                            webhook_id: str) -> None:
+    """Ask the engine to send the webhook's due deliveries (one job per webhook)."""
+    await jobs.ensure(conn, job_id=job_id_for(webhook_id), now=now, workspace_id=workspace_id,
+                      kind=DELIVERY_KIND, key=f"webhook:{webhook_id}",
+                      payload={"webhook_id": webhook_id})
 
 
 async def _check_url(rt: Runtime, conn: AsyncConnection, workspace_id: str, url: str) -> str:
@@ -134,33 +142,32 @@ async def delete(rt: Runtime, workspace_id: str, webhook_id: str) -> None:
     """Delete a webhook; its pending deliveries stop (they go with it)."""
     async with rt.db.write() as conn:
         await _row(conn, workspace_id, webhook_id)
-        pending = (await conn.execute(select(D.c.delivery_id).where(
-            D.c.webhook_id == webhook_id, D.c.status == "pending"))).all()
-        if pending:
-            await conn.execute(jobs.jobs.delete().where(jobs.jobs.c.job_id.in_(
-                [job_id_for(p.delivery_id) for p in pending])))
+        await jobs.finish(conn, job_id_for(webhook_id))
         await conn.execute(W.delete().where(W.c.webhook_id == webhook_id))
+
+
+# The hot path (every event): statements built once, values as parameters.
+_INTERESTED = select(W.c.webhook_id, W.c.event_types).where(
+    W.c.workspace_id == bindparam("workspace_id", type_=String))
+_INSERT = D.insert()
 
 
 async def enqueue_for_event(conn: AsyncConnection, *, now: datetime,
                             event: dict[str, Any]) -> None:
     """Write one delivery per interested webhook, in the transaction that records the event."""
-    rows = (await conn.execute(select(W.c.webhook_id, W.c.event_types).where(
-        W.c.workspace_id == event["workspace_id"]))).all()
-    interested = [r for r in rows if rules.wants(r.event_types, event["event_type"])]
+    workspace_id = event["workspace_id"]
+    rows = (await conn.execute(_INTERESTED, {"workspace_id": workspace_id})).all()
+    interested = [r.webhook_id for r in rows if rules.wants(r.event_types, event["event_type"])]
     if not interested:
         return
     payload = _encoder.encode(event).decode()
-    for row in interested:
-        delivery_id = new_id()
-        await conn.execute(D.insert().values(
-            delivery_id=delivery_id, workspace_id=event["workspace_id"],
-            webhook_id=row.webhook_id, event_id=event["event_id"],
-            event_type=event["event_type"], payload=payload, status="pending",
-            attempt_count=0, attempts=[], created_at=now))
-        await jobs.ensure(conn, job_id=job_id_for(delivery_id), now=now,
-                          workspace_id=event["workspace_id"], kind=DELIVERY_KIND,
-                          key=f"delivery:{delivery_id}", payload={"delivery_id": delivery_id})
+    await conn.execute(_INSERT, [dict(
+        delivery_id=new_id(), workspace_id=workspace_id, webhook_id=webhook_id,
+        event_id=event["event_id"], event_type=event["event_type"], payload=payload,
+        status="pending", attempt_count=0, attempts=[], next_attempt_at=None,
+        delivered_at=None, created_at=now) for webhook_id in interested])
+    for webhook_id in interested:
+        await schedule_delivery(conn, now=now, workspace_id=workspace_id, webhook_id=webhook_id)
 
 
 def to_delivery(row: Any) -> Delivery:
@@ -206,9 +213,8 @@ async def replay(rt: Runtime, workspace_id: str, delivery_id: str) -> Delivery:
         now = rt.clock.now()
         await conn.execute(update(D).where(D.c.delivery_id == delivery_id).values(
             status="pending", next_attempt_at=None, delivered_at=None, attempt_count=0))
-        await jobs.ensure(conn, job_id=job_id_for(delivery_id), now=now,
-                          workspace_id=workspace_id, kind=DELIVERY_KIND,
-                          key=f"delivery:{delivery_id}", payload={"delivery_id": delivery_id})
+        await schedule_delivery(conn, now=now, workspace_id=workspace_id,
+                                webhook_id=row.webhook_id)
         row = (await conn.execute(select(D).where(D.c.delivery_id == delivery_id))).one()
     rt.wake_engine()
     return to_delivery(row)

@@ -373,6 +373,9 @@ webhook_deliveries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_webhook_deliveries_workspace_created", "workspace_id", "created_at"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+    # A webhook's delivery job finds its pending deliveries without scanning delivered ones.
+    Index("ix_webhook_deliveries_pending", "webhook_id", "created_at",
+          sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
 )
 
 # Rows updated or deleted, logged by SQLite triggers (migration 0010) in the transaction that

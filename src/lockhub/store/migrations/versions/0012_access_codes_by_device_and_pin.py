@@ -1,14 +1,14 @@
 """access codes: an index on (device, PIN), so checking a new PIN is unique on its lock is one
 look-up however many codes the lock holds
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -27,10 +27,7 @@ async def rt(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Ru
         url = f"sqlite:///{tmp_path / 'pages.db'}"
     else:
         pg: PostgresServer = request.getfixturevalue("postgres")
-        name = f"pages_{uuid.uuid4().hex[:12]}"
-        pg._run(str(pg.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(pg.port),
-                "-U", "lockhub", name)
-        url = pg.url.rsplit("/", 1)[0] + "/" + name
+        url = pg.new_database(f"pages_{uuid.uuid4().hex[:12]}")
     upgrade(url)
     runtime = build_runtime(Settings(database_url=url, sandbox_latency_scale=0),
                             ManualClock(datetime.now(UTC)))

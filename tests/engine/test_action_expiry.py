@@ -42,10 +42,7 @@ async def rt(request: pytest.FixtureRequest, tmp_path: Path,
         url = f"sqlite:///{tmp_path / 'expiry.db'}"
     else:  # a fresh database per test
         pg: PostgresServer = request.getfixturevalue("postgres")
-        name = f"expiry_{uuid.uuid4().hex[:12]}"
-        pg._run(str(pg.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(pg.port),
-                "-U", "lockhub", name)
-        url = pg.url.rsplit("/", 1)[0] + "/" + name
+        url = pg.new_database(f"expiry_{uuid.uuid4().hex[:12]}")
     upgrade(url)
     clock = ManualClock(datetime.now(UTC))
     runtime = build_runtime(Settings(database_url=url, sandbox_latency_scale=0,

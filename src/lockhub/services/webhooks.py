@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.clock import iso
@@ -25,6 +25,9 @@ W = webhooks
 D = webhook_deliveries
 DELIVERY_KIND = "webhook_delivery"
 _encoder = msgspec.json.Encoder()
+# Asked for every event recorded: built once, the workspace goes as a parameter.
+_SUBSCRIPTIONS = select(W.c.webhook_id, W.c.event_types).where(
+    W.c.workspace_id == bindparam("b_workspace"))
 
 
 class Webhook(msgspec.Struct, omit_defaults=True):
@@ -145,8 +148,7 @@ async def delete(rt: Runtime, workspace_id: str, webhook_id: str) -> None:
 async def enqueue_for_event(conn: AsyncConnection, *, now: datetime,
                             event: dict[str, Any]) -> None:
     """Write one delivery per interested webhook, in the transaction that records the event."""
-    rows = (await conn.execute(select(W.c.webhook_id, W.c.event_types).where(
-        W.c.workspace_id == event["workspace_id"]))).all()
+    rows = (await conn.execute(_SUBSCRIPTIONS, {"b_workspace": event["workspace_id"]})).all()
     interested = [r for r in rows if rules.wants(r.event_types, event["event_type"])]
     if not interested:
         return

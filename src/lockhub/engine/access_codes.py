@@ -98,6 +98,7 @@ class Context:
             lock.rt, lock.device, lock.account, lock.clock)
         self.model, self.provider, self.ref = lock.model, lock.provider, lock.ref
         self.job, self.row = job, row
+        self.current: Any = UNREAD  # the row as the recording transaction found it
         self.schedule = rules.schedule_for(self.model, row.starts_at, row.ends_at,
                                            row.prefer_native_scheduling)
 
@@ -105,6 +106,9 @@ class Context:
         return {"access_code_id": self.row.access_code_id, "device_id": self.device.device_id,
                 "connected_account_id": self.device.connected_account_id}
 
+
+# A Context's current row before the recording transaction has read it.
+UNREAD = object()
 
 # What one code's pass records, inside the pass's recording transaction.
 Record = Callable[[Any], Awaitable[None]]
@@ -128,10 +132,9 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
     async with rt.db.write() as conn:
         batch = [job, *await claim_along(conn, job, now=rt.clock.now(), limit=BATCH - 1)]
         runs = await _load(conn, rt, batch)
-        for run in runs:
-            if run.plan == "set" and run.ctx.row.device_ref is None \
-                    and run.ctx.row.status == "unset":
-                await _mark_setting(conn, run.ctx)
+        await _mark_setting(conn, [run.ctx for run in runs if run.plan == "set" and
+                                   run.ctx.row.device_ref is None and
+                                   run.ctx.row.status == "unset"])
     await _act(runs)
     await _record_outcomes(rt, runs)
 
@@ -275,8 +278,14 @@ async def _record_outcomes(rt: Runtime, runs: list[Run]) -> None:
     """Every outcome in one transaction. Should one code's recording fail, each is recorded in
     its own, so the others are not held back; the pass's own job last (its lease keeps the
     lock's key, and so the others, this engine's until then), its failure left to the worker."""
+    contexts = [run.ctx for run in runs if run.ctx is not None]
     try:
         async with rt.db.write() as conn:
+            if len(contexts) > 1:
+                found = {r.access_code_id: r for r in (await conn.execute(_ROWS, {
+                    "b_ids": [ctx.row.access_code_id for ctx in contexts]})).all()}
+                for ctx in contexts:
+                    ctx.current = found.get(ctx.row.access_code_id)
             for run in runs:
                 await run.record(conn)
         return
@@ -285,6 +294,8 @@ async def _record_outcomes(rt: Runtime, runs: list[Run]) -> None:
             raise
         log.exception("recording a pass of %d access codes failed; recording them one by one",
                       len(runs))
+    for ctx in contexts:  # read again, each in its own transaction
+        ctx.current = UNREAD
     first, *along = runs
     for run in along:
         try:
@@ -397,7 +408,12 @@ async def _next_run(ctx: Context, conn: Any, *, retry_in: float | None = None) -
 
 
 async def _current(conn: Any, ctx: Context) -> Any:
-    """The code's row as it is now (a request may have changed it during the provider call)."""
+    """The code's row as it is now (a request may have changed it during the provider call):
+    read with the pass's others at the start of the recording transaction, once, before any of
+    the code's own writes."""
+    if ctx.current is not UNREAD:
+        current, ctx.current = ctx.current, UNREAD
+        return current
     return (await conn.execute(_ROW, {"b_id": ctx.row.access_code_id})).first()
 
 
@@ -419,12 +435,15 @@ async def _record(conn: Any, ctx: Context, event_type: str, **fields: Any) -> No
                         event_type=event_type, **ctx.common(), **fields)
 
 
-async def _mark_setting(conn: Any, ctx: Context,
+async def _mark_setting(conn: Any, contexts: list[Context],
                         message: str = "The code is being set on the device.") -> None:
-    await conn.execute(_MARK_SETTING, {
-        "b_id": ctx.row.access_code_id, "status": "setting",
-        "pending_mutations": [{"mutation_code": "creating",
-                               "created_at": iso(ctx.clock.real_now), "message": message}]})
+    """The codes are being written: `setting` (one statement for them all)."""
+    if contexts:
+        await conn.execute(_MARK_SETTING, [{
+            "b_id": ctx.row.access_code_id, "status": "setting",
+            "pending_mutations": [{"mutation_code": "creating",
+                                   "created_at": iso(ctx.clock.real_now), "message": message}]}
+            for ctx in contexts])
 
 
 async def _programmed(conn: Any, ctx: Context, placed: CodeOnDevice) -> None:
@@ -437,13 +456,12 @@ async def _programmed(conn: Any, ctx: Context, placed: CodeOnDevice) -> None:
     if current.deleting:
         # Deleted while the PIN was being written: record where it is; the next run (due at
         # once) takes the PIN off the lock again.
-        await _change(conn, ctx,
-            device_ref=placed.ref, on_device=_snapshot(placed))
+        await _change(conn, ctx, device_ref=placed.ref, on_device=_snapshot(placed))
         await reschedule(conn, ctx.job, ctx.clock.real_now)
         return
     changed_mutations, later = _applied(row, current)
-    await _change(conn, ctx,
-        device_ref=placed.ref, on_device=_snapshot(placed), status=status,
+    await _change(
+        conn, ctx, device_ref=placed.ref, on_device=_snapshot(placed), status=status,
         is_scheduled_on_device=ctx.schedule.native and status == "unset",
         pending_mutations=later, errors=[], failures=0,
         warnings=[w for w in current.warnings if w["warning_code"] not in (
@@ -486,14 +504,14 @@ async def _record_changes(conn: Any, ctx: Context, mutations: list[dict[str, Any
 async def _steady(conn: Any, ctx: Context) -> None:
     """On the lock as wanted; only the schedule may move the status (native window opens)."""
     status = _status_on_device(ctx)
+    current = await _current(conn, ctx)
     if status != ctx.row.status:
-        await _change(conn, ctx, status=status, is_scheduled_on_device=status == "unset"
-                                   and ctx.schedule.native)
+        await _change(conn, ctx, status=status,
+                      is_scheduled_on_device=status == "unset" and ctx.schedule.native)
         if status == "set":
             await _record(conn, ctx, "access_code.set_on_device", code=ctx.row.code)
     # An update the lock needs no write for (e.g. a just-in-time window that still covers
     # now) is in effect already.
-    current = await _current(conn, ctx)
     applied, later = _applied(ctx.row, current) if current is not None else ([], [])
     if applied:
         await _change(conn, ctx, pending_mutations=[m for m in current.pending_mutations
@@ -516,8 +534,8 @@ async def _removed(conn: Any, ctx: Context) -> None:
         return
     changed = [m for m in current.pending_mutations
                if m["mutation_code"].startswith("updating_")]
-    await _change(conn, ctx,
-        device_ref=None, on_device=None, status="unset", is_scheduled_on_device=False,
+    await _change(
+        conn, ctx, device_ref=None, on_device=None, status="unset", is_scheduled_on_device=False,
         pending_mutations=[m for m in current.pending_mutations if m not in changed],
         **_without_failures(current))
     if changed:
@@ -541,7 +559,7 @@ async def _absent(conn: Any, ctx: Context) -> None:
     if row.status != "unset" or row.pending_mutations != mutations:
         # Nothing is being attempted while it waits: no failure or delay is current.
         await _change(conn, ctx, status="unset", pending_mutations=mutations,
-                                   **_without_failures(row))
+                      **_without_failures(row))
     await _next_run(ctx, conn)
 
 
@@ -576,8 +594,7 @@ async def _failed(conn: Any, ctx: Context, error_type: str, message: str, *,
     warnings = [w for w in current.warnings if w["warning_code"] != warning]
     if not permanent:
         warnings.append(_warning(warning, f"Still trying: {message}", now))
-    await _change(conn, ctx,
-        errors=errors, warnings=warnings, failures=current.failures + 1)
+    await _change(conn, ctx, errors=errors, warnings=warnings, failures=current.failures + 1)
     if current.failures == 0 or permanent and not current.errors:
         await _record(conn, ctx, f"access_code.{summary}",
                       access_code_errors=errors, access_code_warnings=warnings)
@@ -612,7 +629,7 @@ async def _register(ctx: Context) -> CodeOnDevice:
                             "This lock's provider cannot issue offline access codes.")
     row = ctx.row
     async with ctx.rt.db.write() as conn:
-        await _mark_setting(conn, ctx,
+        await _mark_setting(conn, [ctx],
                             "The code is being registered with the lock maker's server.")
     starts_at = offline_codes.issue_start(row.starts_at, ctx.clock.now)
     request = OfflineCodeRequest(

@@ -52,8 +52,11 @@ def events_of(seam: Seam, access_code_id: str, event_type: str) -> list[Any]:
                             event_types=[event_type])
 
 
-def codes_due_at_one_instant(seam: Seam, server: LockhubServer, device_id: str) -> list[Any]:
-    """CODES codes whose windows open together, then the clock moved to that instant."""
+def set_together(server: LockhubServer, *, failures: int = 0) -> tuple[Seam, str, list[Any]]:
+    """CODES codes whose windows open together on one lock (its next `set_code`s failing
+    `failures` times), the clock moved to that instant, and the codes once all are `set`."""
+    seam = Seam(api_key=SANDBOX_KEY, endpoint=server.url)
+    device_id = seed_ids(server)["smartthings_device_1"]
     seam.workspaces.reset_sandbox()
     now = datetime.fromisoformat(sandbox(server, "clock/freeze")["clock"]["now"])
     starts = now + timedelta(days=10)
@@ -65,26 +68,26 @@ def codes_due_at_one_instant(seam: Seam, server: LockhubServer, device_id: str) 
                            == "unset" for c in created),
                message="the codes to wait for their window")
     assert slots(server, device_id) == {}
-    return created
+    if failures:
+        sandbox(server, "devices/inject_failure", device_id=device_id,
+                error_type="device_offline", count=failures, operations=["set_code"])
 
+    sandbox(server, "clock/set", now=created[0].starts_at, frozen=True)
 
-def all_set(seam: Seam, created: list[Any]) -> list[Any] | None:
-    codes = [seam.access_codes.get(access_code_id=c.access_code_id) for c in created]
-    return codes if all(c.status == "set" and not c.errors and not c.warnings
-                        for c in codes) else None
+    def all_set() -> list[Any] | None:
+        codes = [seam.access_codes.get(access_code_id=c.access_code_id) for c in created]
+        return codes if all(c.status == "set" and not c.errors and not c.warnings
+                            for c in codes) else None
+
+    return seam, device_id, wait_until(all_set, timeout=SETTLE_TIMEOUT,
+                                       message="every code to be set")
 
 
 def test_codes_due_together_are_each_set_in_their_own_slot_with_their_own_event(
     lockhub: LockhubServer
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
-    device_id = seed_ids(lockhub)["smartthings_device_1"]
-    created = codes_due_at_one_instant(seam, lockhub, device_id)
+    seam, device_id, codes = set_together(lockhub)
 
-    sandbox(lockhub, "clock/set", now=created[0].starts_at, frozen=True)
-
-    codes = wait_until(lambda: all_set(seam, created), timeout=SETTLE_TIMEOUT,
-                       message="every code to be set")
     on_lock = slots(lockhub, device_id)
     assert sorted(on_lock.values()) == sorted(c.code for c in codes)
     assert len(on_lock) == CODES
@@ -97,16 +100,8 @@ def test_codes_due_together_are_each_set_in_their_own_slot_with_their_own_event(
 def test_a_failure_for_one_code_due_with_others_holds_back_only_that_code(
     lockhub: LockhubServer
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
-    device_id = seed_ids(lockhub)["smartthings_device_1"]
-    created = codes_due_at_one_instant(seam, lockhub, device_id)
-    sandbox(lockhub, "devices/inject_failure", device_id=device_id,
-            error_type="device_offline", count=1, operations=["set_code"])
+    seam, device_id, codes = set_together(lockhub, failures=1)
 
-    sandbox(lockhub, "clock/set", now=created[0].starts_at, frozen=True)
-
-    codes = wait_until(lambda: all_set(seam, created), timeout=SETTLE_TIMEOUT,
-                       message="every code to be set, the failed one after its retry")
     failed = [c for c in codes
               if events_of(seam, c.access_code_id, "access_code.failed_to_set_on_device")]
     assert len(failed) == 1

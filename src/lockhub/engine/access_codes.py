@@ -149,7 +149,12 @@ async def _load(conn: Any, rt: Runtime, batch: list[Job]) -> list[Run]:
         if row is not None and row.device_id not in locks:
             locks[row.device_id] = await _lock(conn, rt, row)
         lock = locks[row.device_id] if row is not None else None
-        runs.append(Run(job, Context(lock, job, row) if lock is not None else None))
+        try:
+            runs.append(Run(job, Context(lock, job, row) if lock is not None else None))
+        except Exception as exc:  # this code's job retries; the others go on
+            log.exception("job %s (access_code) failed", job.job_id)
+            runs.append(Run(job, None))
+            runs[-1].record = _retry(job, rt.clock.now(), repr(exc))
     return runs
 
 

@@ -11,7 +11,8 @@ Measures, against a baseline workspace of 1,000 codes (and 1,000 devices):
 Rows are bulk-inserted (bench/bulk.py) into a fresh database; the 10,000 time-bound codes go
 through /access_codes/create. lockhub runs on core 0, this driver on core 1.
 
-Run: make bench-scale   (or .venv/bin/python -m bench.scale --devices 1000 --codes 10000)
+Run: make bench-scale   (or .venv/bin/python -m bench.scale --devices 1000 --codes 10000;
+`--engine-only` skips the baseline and the pages: only the engine and the action attempts)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -127,7 +129,7 @@ def _count(db: Path, status: str) -> int:
 
 
 def engine(server: servers.Server, db: Path, device_ids: list[str], count: int,
-           timeout: float) -> dict[str, float]:
+           timeout: float, profile: Path | None = None) -> dict[str, float]:
     """Codes due at one sandbox instant: seconds from the clock jump until all are `set`."""
     sandbox = httpx.Client(base_url=server.url + "/_lockhub/sandbox", headers=HEADERS,
                            timeout=60)
@@ -140,6 +142,14 @@ def engine(server: servers.Server, db: Path, device_ids: list[str], count: int,
                               starts_at + timedelta(days=2)))
     created_s = time.monotonic() - started
     print(f"  created {count:,} time-bound codes in {created_s:.0f} s", flush=True)
+    spy = None
+    if profile is not None:  # py-spy samples the server from the jump until all are set
+        spy = subprocess.Popen(
+            ["taskset", "-c", servers.LOAD_CPU, str(Path(sys.executable).parent / "py-spy"),
+             "record", "--pid", str(server.pid), "--rate", "250", "--format", "raw",
+             "--nonblocking", "--output", str(profile)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
     jumped = time.monotonic()
     sandbox.post("/clock/set", json={"now": starts_at.isoformat(), "frozen": True}
                  ).raise_for_status()
@@ -150,6 +160,9 @@ def engine(server: servers.Server, db: Path, device_ids: list[str], count: int,
             break
         time.sleep(0.1)
     elapsed = time.monotonic() - jumped
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait()
     return {"codes": count, "all_set_s": elapsed if done >= count else float("nan"),
             "set_within_timeout": done, "codes_per_s": done / elapsed,
             "create_requests_per_s": count / created_s}
@@ -175,17 +188,20 @@ def actions(server: servers.Server, attempts: int) -> dict[str, float]:
 
 
 def run(work: Path, devices: int, codes: int, engine_codes: int,
-        engine_timeout: float) -> dict[str, Any]:
+        engine_timeout: float, *, measure_pages: bool = True,
+        profile: Path | None = None) -> dict[str, Any]:
     work.mkdir()
     url, clones = build(work, devices, "august_device_1", codes)
     server = servers.lockhub(url, work).start()
     try:
-        result: dict[str, Any] = {"pages": pages(server, work / "lockhub.db",
-                                                  devices, "august_device_1", codes)}
-        result["memory_after_pages"] = server.rss_mib()
+        result: dict[str, Any] = {}
+        if measure_pages:
+            result["pages"] = pages(server, work / "lockhub.db", devices, "august_device_1",
+                                    codes)
+            result["memory_after_pages"] = server.rss_mib()
         if engine_codes:
             result["engine"] = engine(server, work / "lockhub.db", clones, engine_codes,
-                                      engine_timeout)
+                                      engine_timeout, profile)
             result["actions"] = actions(server, 200)
         result["memory"] = server.rss_mib()
         return result
@@ -201,8 +217,23 @@ def main() -> None:
     parser.add_argument("--engine-timeout", type=float, default=300.0)
     parser.add_argument("--baseline-devices", type=int, default=1_000)
     parser.add_argument("--baseline-codes", type=int, default=1_000)
+    parser.add_argument("--engine-only", action="store_true",
+                        help="only the engine and action measurements (no baseline, no pages)")
+    parser.add_argument("--profile-engine", metavar="FILE",
+                        help="py-spy the server while the codes are set (collapsed stacks; "
+                             "summarise with bench.profile's summarise)")
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(servers.LOAD_CPU)})
+    if args.engine_only:
+        with tempfile.TemporaryDirectory(prefix="lockhub-scale-") as tmp:
+            scale = run(Path(tmp) / "scale", args.devices, args.codes, args.engine_codes,
+                        args.engine_timeout, measure_pages=False,
+                        profile=Path(args.profile_engine) if args.profile_engine else None)
+        print_engine(scale)
+        out = write("scale", {"settings": vars(args), "scale": scale},
+                    latest="scale-engine-latest.json")
+        print(f"wrote {out}")
+        return
     with tempfile.TemporaryDirectory(prefix="lockhub-scale-") as tmp:
         print("baseline", flush=True)
         baseline = run(Path(tmp) / "baseline", args.baseline_devices, args.baseline_codes, 0,
@@ -231,6 +262,10 @@ def print_table(args: argparse.Namespace, baseline: dict[str, Any],
           f"scale: {args.devices:,} devices, {args.codes:,} codes on one device)")
     memory = scale["memory"]
     print(f"lockhub RSS at scale: {memory['rss_mib']:.0f} MiB (peak {memory['peak_rss_mib']:.0f})")
+    print_engine(scale)
+
+
+def print_engine(scale: dict[str, Any]) -> None:
     if "engine" in scale:
         e, a = scale["engine"], scale["actions"]
         print(f"engine: {e['set_within_timeout']:,}/{e['codes']:,} codes set "

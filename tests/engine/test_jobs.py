@@ -56,6 +56,34 @@ async def test_claim_takes_one_job_per_key_and_skips_keys_already_leased(db: Dat
     assert [j.job_id for j in claimed] == [second]
 
 
+async def test_claim_along_leases_the_keys_other_due_jobs_of_the_kind_under_the_same_lease(
+    db: Database
+) -> None:
+    first = await _enqueue(db, "device:e", T0)
+    along = [await _enqueue(db, "device:e", T0 + timedelta(milliseconds=n)) for n in (1, 2, 3)]
+    other_key = await _enqueue(db, "device:f", T0 + timedelta(milliseconds=5))
+    async with db.write() as conn:
+        await jobs.enqueue(conn, now=T0, workspace_id="w", kind="other", key="device:e",
+                           payload={}, run_at=T0 + timedelta(milliseconds=10))
+        await jobs.enqueue(conn, now=T0, workspace_id="w", kind="k", key="device:e",
+                           payload={}, run_at=T0 + timedelta(minutes=1))
+    now = T0 + timedelta(seconds=1)
+    [job] = [j for j in await jobs.claim(db, now=now, worker_id="w1", lease_seconds=10,
+                                         limit=10) if j.key == "device:e"]
+    assert job.job_id == first
+
+    async with db.write() as conn:
+        taken = await jobs.claim_along(conn, job, now=now, limit=2)
+        assert [(j.job_id, j.attempts) for j in taken] == [(along[0], 1), (along[1], 1)]
+        leases = {r.job_id: (r.leased_by, r.lease_until) for r in (await conn.execute(
+            jobs.jobs.select().where(jobs.jobs.c.job_id.in_([first, *along])))).all()}
+    assert leases[along[0]] == leases[along[1]] == leases[first]
+    assert leases[along[2]] == (None, None)  # past the limit: a later pass takes it
+    # Another worker finds the key held; the other key was free all along.
+    assert [j.job_id for j in await jobs.claim(db, now=now, worker_id="w2", lease_seconds=10,
+                                               limit=10)] in ([], [other_key])
+
+
 async def test_expired_lease_lets_another_worker_take_the_job_over(db: Database) -> None:
     job_id = await _enqueue(db, "device:c")
     claimed = await jobs.claim(db, now=T0, worker_id="crashed", lease_seconds=5, limit=1)

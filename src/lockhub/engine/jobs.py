@@ -76,18 +76,27 @@ def _upsert(dialect: str) -> Any:
     )
 
 
+# The engine's per-job statements, built once (the values go as parameters).
+_THIS_RUN = and_(jobs.c.job_id == bindparam("b_job_id"),
+                 jobs.c.generation == bindparam("b_generation"))
+_RESCHEDULE = update(jobs).where(_THIS_RUN).values(
+    run_at=bindparam("b_run_at", type_=jobs.c.run_at.type), lease_until=None, leased_by=None,
+    attempts=0)
+_RELEASE = update(jobs).where(jobs.c.job_id == bindparam("b_job_id")).values(
+    lease_until=None, leased_by=None)
+_FINISH = delete(jobs).where(_THIS_RUN)
+
+
 async def reschedule(conn: AsyncConnection, job: Job, run_at: datetime) -> None:
     """Release a recurring job until `run_at`, unless it was asked for again meanwhile."""
-    moved = (await conn.execute(update(jobs).where(
-        jobs.c.job_id == job.job_id, jobs.c.generation == job.generation,
-    ).values(run_at=run_at, lease_until=None, leased_by=None, attempts=0))).rowcount
+    moved = (await conn.execute(_RESCHEDULE, {
+        "b_job_id": job.job_id, "b_generation": job.generation, "b_run_at": run_at})).rowcount
     if not moved:
         await _release(conn, job.job_id)
 
 
 async def _release(conn: AsyncConnection, job_id: str) -> None:
-    await conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(
-        lease_until=None, leased_by=None))
+    await conn.execute(_RELEASE, {"b_job_id": job_id})
 
 
 async def claim(db: Database, *, now: datetime, worker_id: str, lease_seconds: float,
@@ -138,13 +147,48 @@ def _claim_statement() -> Any:
                        jobs.c.payload, jobs.c.attempts, jobs.c.generation))
 
 
+async def claim_along(conn: AsyncConnection, job: Job, *, now: datetime,
+                      limit: int) -> list[Job]:
+    """Lease, alongside `job` (already leased), up to `limit` other due jobs of its kind and
+    key, earliest first, under the same holder and lease: one pass can then do the work of
+    several (all due codes of one lock). Nobody else can claim them meanwhile, since the key's
+    lease is held (and renewed) through `job`; a crashed holder's leases all expire together."""
+    rows = (await conn.execute(_along_statement(), {
+        "b_job_id": job.job_id, "b_kind": job.kind, "b_key": job.key, "now": now,
+        "claim_limit": limit})).all()
+    return [Job(job_id=r.job_id, workspace_id=r.workspace_id, kind=r.kind, key=r.key,
+                payload=r.payload, attempts=r.attempts, generation=r.generation)
+            for r in sorted(rows, key=lambda r: (r.run_at, r.job_id))]
+
+
+@cache
+def _along_statement() -> Any:
+    now = bindparam("now", type_=jobs.c.run_at.type)
+    holder = jobs.alias("holder")
+    due = (select(jobs.c.job_id)
+           .where(jobs.c.key == bindparam("b_key"), jobs.c.kind == bindparam("b_kind"),
+                  jobs.c.job_id != bindparam("b_job_id"), jobs.c.run_at <= now,
+                  or_(jobs.c.lease_until.is_(None), jobs.c.lease_until <= now))
+           .order_by(jobs.c.run_at, jobs.c.job_id)
+           .limit(bindparam("claim_limit", type_=Integer)))
+    held = select(holder.c.lease_until, holder.c.leased_by).where(
+        holder.c.job_id == bindparam("b_job_id"))
+    return (update(jobs)
+            .where(jobs.c.job_id.in_(due.scalar_subquery()))
+            .values(lease_until=held.with_only_columns(holder.c.lease_until).scalar_subquery(),
+                    leased_by=held.with_only_columns(holder.c.leased_by).scalar_subquery(),
+                    attempts=jobs.c.attempts + 1)
+            .returning(jobs.c.job_id, jobs.c.workspace_id, jobs.c.kind, jobs.c.key,
+                       jobs.c.payload, jobs.c.attempts, jobs.c.generation, jobs.c.run_at))
+
+
 async def finish(conn: AsyncConnection, job: Job | str) -> None:
     """Remove a done job; a recurring job asked for again meanwhile stays, due."""
     if isinstance(job, str):
         await conn.execute(delete(jobs).where(jobs.c.job_id == job))
         return
-    gone = (await conn.execute(delete(jobs).where(
-        jobs.c.job_id == job.job_id, jobs.c.generation == job.generation))).rowcount
+    gone = (await conn.execute(_FINISH, {"b_job_id": job.job_id,
+                                          "b_generation": job.generation})).rowcount
     if not gone:
         await _release(conn, job.job_id)
 
@@ -156,11 +200,16 @@ def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
 
 async def retry_later(db: Database, job: Job, *, now: datetime, error: str) -> None:
     async with db.write() as conn:
-        await conn.execute(update(jobs).where(
-            jobs.c.job_id == job.job_id, jobs.c.generation == job.generation,
-        ).values(run_at=now + timedelta(seconds=backoff(job.attempts)),
-                 lease_until=None, leased_by=None, last_error=error[:2000]))
-        await _release(conn, job.job_id)
+        await retry_later_in(conn, job, now=now, error=error)
+
+
+async def retry_later_in(conn: AsyncConnection, job: Job, *, now: datetime, error: str) -> None:
+    """retry_later inside the caller's transaction."""
+    await conn.execute(update(jobs).where(
+        jobs.c.job_id == job.job_id, jobs.c.generation == job.generation,
+    ).values(run_at=now + timedelta(seconds=backoff(job.attempts)),
+             lease_until=None, leased_by=None, last_error=error[:2000]))
+    await _release(conn, job.job_id)
 
 
 async def release_held_by(conn: AsyncConnection, holders: list[str]) -> None:

@@ -273,6 +273,23 @@ def makes_offline_codes(provider: Any) -> bool:
     return callable(getattr(provider, "create_offline_code", None))
 
 
+class CodeBatchProvider(Provider, Protocol):
+    """A provider that writes several PINs of one lock in one exchange (the sandbox's virtual
+    locks: one transaction). The engine hands it all the PINs of a lock due together; a
+    provider without `set_codes` gets them one `set_code` at a time."""
+
+    async def set_codes(self, device: DeviceRef,
+                        writes: list[tuple[CodeOnDevice, CodeOnDevice | None]],
+                        ) -> list[CodeOnDevice | ProviderError]:
+        """`set_code(device, code, replacing)` for each pair, in order: each PIN's outcome on
+        its own, the PIN as written or the ProviderError `set_code` would have raised."""
+        ...
+
+
+def sets_codes_together(provider: Any) -> bool:
+    return callable(getattr(provider, "set_codes", None))
+
+
 class LiveProvider(Provider, Protocol):
     """A provider that holds one live connection per connected account (a Z-Wave JS server, an
     MQTT broker) and learns of changes when the device reports them.

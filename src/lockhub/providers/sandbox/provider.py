@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
@@ -95,6 +96,37 @@ def snapshot(row: Any) -> DeviceSnapshot:
     )
 
 
+# The hot statements, built once (the values go as parameters).
+_LOCK = select(T).where(T.c.workspace_id == bindparam("b_workspace"),
+                        T.c.sandbox_device_id == bindparam("b_device"))
+_TAKEN = select(C.c.slot, C.c.code).where(C.c.sandbox_device_id == bindparam("b_device"))
+_INSERT_PIN = C.insert()
+_UPDATE_PIN = update(C).where(C.c.sandbox_device_id == bindparam("b_device"),
+                              C.c.slot == bindparam("b_slot"))
+
+
+async def _taken(conn: Any, device: DeviceRef) -> dict[int, str]:
+    """The lock's PIN slots in use: slot -> PIN."""
+    return {r.slot: r.code for r in (await conn.execute(
+        _TAKEN, {"b_device": device.provider_device_id})).all()}
+
+
+def _pin_model(row: Any) -> Any:
+    """The lock's model, if it stores PINs over the network."""
+    model = catalogue_model(row.brand, row.model)
+    if not model.online_access_codes:
+        raise ProviderError("access_codes_not_supported",
+                            "This lock cannot store PINs over the network.", retryable=False)
+    return model
+
+
+async def _outcome(call: Awaitable[CodeOnDevice]) -> CodeOnDevice | ProviderError:
+    try:
+        return await call
+    except ProviderError as exc:
+        return exc
+
+
 class SandboxProvider:
     name = "sandbox"
     sandbox = True
@@ -109,10 +141,8 @@ class SandboxProvider:
 
     async def _row(self, device: DeviceRef) -> Any:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(T).where(
-                T.c.workspace_id == device.workspace_id,
-                T.c.sandbox_device_id == device.provider_device_id,
-            ))).first()
+            row = (await conn.execute(_LOCK, {"b_workspace": device.workspace_id,
+                                              "b_device": device.provider_device_id})).first()
         if row is None:
             raise ProviderError("device_removed", "Device no longer exists in the account.")
         return row
@@ -273,36 +303,59 @@ class SandboxProvider:
     async def set_code(self, device: DeviceRef, code: CodeOnDevice,
                        replacing: CodeOnDevice | None = None) -> CodeOnDevice:
         row = await self._operate(device, "set_code")
-        model = catalogue_model(row.brand, row.model)
-        if not model.online_access_codes:
-            raise ProviderError("access_codes_not_supported",
-                                "This lock cannot store PINs over the network.",
-                                retryable=False)
-        wanted = None if code.ref is None else slot_number(code.ref)
+        model = _pin_model(row)
+        if code.ref is not None:
+            slot_number(code.ref)
         await self._latency(row)
         async with self.db.write() as conn:
-            taken = {r.slot: r.code for r in (await conn.execute(select(C.c.slot, C.c.code).where(
-                C.c.sandbox_device_id == device.provider_device_id))).all()}
-            if any(pin == code.code and slot != wanted for slot, pin in taken.items()):
-                raise ProviderError("duplicate_code_on_device",
-                                    "The lock already holds this PIN.", retryable=False)
-            slot = wanted
-            if slot is None or slot not in taken:
-                if slot is None:
-                    slot = next((n for n in range(1, model.code_slots + 1) if n not in taken),
-                                None)
-                if slot is None:
-                    raise ProviderError("no_space_for_access_code_on_device",
-                                        "The lock has no free PIN slot.", retryable=False)
-                await conn.execute(C.insert().values(
-                    sandbox_device_id=device.provider_device_id, slot=slot, code=code.code,
-                    name=code.name, starts_at=code.starts_at, ends_at=code.ends_at,
-                    created_at=self.clock.now()))
-            else:
-                await conn.execute(update(C).where(
-                    C.c.sandbox_device_id == device.provider_device_id, C.c.slot == slot,
-                ).values(code=code.code, name=code.name, starts_at=code.starts_at,
-                         ends_at=code.ends_at))
+            return await self._write_pin(conn, device, model, await _taken(conn, device), code)
+
+    async def set_codes(self, device: DeviceRef,
+                        writes: list[tuple[CodeOnDevice, CodeOnDevice | None]],
+                        ) -> list[CodeOnDevice | ProviderError]:
+        """Several PINs in one exchange: the virtual lock read once, one latency, one write of
+        its PIN table. Injected faults are consumed one operation at a time, as by set_code."""
+        try:
+            row = await self._row(device)
+            if row.faults.get("failures"):
+                return [await _outcome(self.set_code(device, code, replacing))
+                        for code, replacing in writes]
+            self._reachable(row)
+            model = _pin_model(row)
+        except ProviderError as exc:
+            return [exc for _ in writes]
+        await self._latency(row)
+        outcomes: list[CodeOnDevice | ProviderError] = []
+        async with self.db.write() as conn:
+            taken = await _taken(conn, device)
+            for code, _replacing in writes:
+                outcomes.append(await _outcome(self._write_pin(conn, device, model, taken, code)))
+        return outcomes
+
+    async def _write_pin(self, conn: Any, device: DeviceRef, model: Any, taken: dict[int, str],
+                         code: CodeOnDevice) -> CodeOnDevice:
+        """Store one PIN where `code.ref` points (a free slot when None); `taken` (slot: PIN)
+        follows along."""
+        wanted = None if code.ref is None else slot_number(code.ref)
+        if any(pin == code.code and slot != wanted for slot, pin in taken.items()):
+            raise ProviderError("duplicate_code_on_device",
+                                "The lock already holds this PIN.", retryable=False)
+        slot = wanted
+        if slot is None or slot not in taken:
+            if slot is None:
+                slot = next((n for n in range(1, model.code_slots + 1) if n not in taken), None)
+            if slot is None:
+                raise ProviderError("no_space_for_access_code_on_device",
+                                    "The lock has no free PIN slot.", retryable=False)
+            await conn.execute(_INSERT_PIN, dict(
+                sandbox_device_id=device.provider_device_id, slot=slot, code=code.code,
+                name=code.name, starts_at=code.starts_at, ends_at=code.ends_at,
+                created_at=self.clock.now()))
+        else:
+            await conn.execute(_UPDATE_PIN, dict(
+                b_device=device.provider_device_id, b_slot=slot, code=code.code, name=code.name,
+                starts_at=code.starts_at, ends_at=code.ends_at))
+        taken[slot] = code.code
         return CodeOnDevice(code=code.code, name=code.name, ref=str(slot),
                             starts_at=code.starts_at, ends_at=code.ends_at)
 

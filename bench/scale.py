@@ -28,17 +28,22 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import msgspec
+from cryptography.fernet import Fernet
 
 from bench import bulk, servers
 from bench.load import TOKEN
 from bench.report import percentile, write
 from lockhub.api.access_codes import ListAccessCodesParams
+from lockhub.api.context import Ctx
 from lockhub.api.devices import ListDevicesParams
 from lockhub.api.pagination import encode_cursor
+from lockhub.config import Settings
+from lockhub.services.credentials import Principal
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 PAGE = 100
@@ -56,15 +61,24 @@ def _latency(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str,
     return {"p50_ms": percentile(times, 0.5), "p99_ms": percentile(times, 0.99)}
 
 
+# The server is started with this secret, so the bench can sign the cursors it would hand out.
+CURSOR_SECRET = Fernet.generate_key().decode()
+
+
 def _cursor(db: Path, table: str, id_column: str, where: str, offset: int,
-            params: msgspec.Struct) -> str:
-    """The page_cursor lockhub would hand out after `offset` rows (skips walking there)."""
+            params: msgspec.Struct, route: str) -> str:
+    """The page_cursor lockhub would hand out on `route` after `offset` rows (signed with the
+    server's secret; skips walking there)."""
     with sqlite3.connect(db) as conn:
         created_at, row_id = conn.execute(
             f"SELECT created_at, {id_column} FROM {table} WHERE {where} "
             f"ORDER BY created_at, {id_column} LIMIT 1 OFFSET ?", (offset - 1,)).fetchone()
     after = datetime.fromisoformat(created_at).replace(tzinfo=UTC).isoformat()
-    return encode_cursor(params, (after, row_id))
+    settings = Settings(database_url=f"sqlite:///{db}", secret_key=CURSOR_SECRET)
+    ctx = Ctx(rt=SimpleNamespace(settings=settings),  # type: ignore[arg-type]
+              principal=Principal(workspace_id="seed_workspace_1"), request_id="",
+              route_path=route)
+    return encode_cursor(ctx, params, (after, row_id))
 
 
 def build(work: Path, devices: int, codes_device: str, codes: int) -> tuple[str, list[str]]:
@@ -88,9 +102,10 @@ def pages(server: servers.Server, db: Path, devices: int, codes_device: str,
     code_params = msgspec.convert({"device_id": codes_device, "limit": PAGE},
                                   ListAccessCodesParams)
     deep_device = _cursor(db, "devices", "device_id", "workspace_id = 'seed_workspace_1' "
-                          "AND is_managed = 1", devices // 2, device_params)
+                          "AND is_managed = 1", devices // 2, device_params, "/devices/list")
     deep_code = _cursor(db, "access_codes", "access_code_id",
-                        f"device_id = '{codes_device}'", codes // 2, code_params)
+                        f"device_id = '{codes_device}'", codes // 2, code_params,
+                        "/access_codes/list")
     with httpx.Client(base_url=server.url, headers=HEADERS, timeout=60) as client:
         return {
             "devices_first": _latency(client, "/devices/list", {"limit": PAGE}),
@@ -192,7 +207,7 @@ def run(work: Path, devices: int, codes: int, engine_codes: int,
         profile: Path | None = None) -> dict[str, Any]:
     work.mkdir()
     url, clones = build(work, devices, "august_device_1", codes)
-    server = servers.lockhub(url, work).start()
+    server = servers.lockhub(url, work, env={"LOCKHUB_SECRET_KEY": CURSOR_SECRET}).start()
     try:
         result: dict[str, Any] = {}
         if measure_pages:

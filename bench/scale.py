@@ -61,7 +61,8 @@ def _latency(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str,
     return {"p50_ms": percentile(times, 0.5), "p99_ms": percentile(times, 0.99)}
 
 
-# The server is started with this secret, so the bench can sign the cursors it would hand out.
+# The database is seeded and the server started with this secret, so the bench can sign the
+# cursors the server would hand out.
 CURSOR_SECRET = Fernet.generate_key().decode()
 
 
@@ -85,8 +86,10 @@ def build(work: Path, devices: int, codes_device: str, codes: int) -> tuple[str,
     """A seeded database plus `devices` cloned locks and `codes` codes on one device."""
     url = f"sqlite:///{work / 'lockhub.db'}"
     started = time.monotonic()
+    # Seeded under the server's secret: the seed seals the test accounts' credentials with it.
     subprocess.run([sys.executable, "-m", "lockhub.cli", "seed", "--database-url", url],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True,
+                   env={**os.environ, "LOCKHUB_SECRET_KEY": CURSOR_SECRET})
     clones = bulk.add_devices(url, devices)
     # No ANALYZE: lockhub never runs it, and statistics taken while every code sits on one
     # device would steer the planner away from the per-device index for every other device.

@@ -27,6 +27,13 @@ class Served:
     facts: Any = None  # what a route must re-check on a hit (e.g. a pending attempt's age)
 
 
+def _owned_entry(model: ReadModel, token: int | None, table: str, key: str,
+                 workspace_id: str) -> Served | None:
+    """The remembered entry of a row, if the model is usable and `workspace_id` owns it."""
+    entry = model.get(table, key) if token is not None else None
+    return entry if entry is not None and entry.workspace_id == workspace_id else None
+
+
 class Lookup:
     """One read of one row: the cached entry (if the caller's workspace owns it) and the token
     that allows remembering what the database returns instead."""
@@ -36,9 +43,7 @@ class Lookup:
     def __init__(self, model: ReadModel, table: str, key: str, workspace_id: str) -> None:
         self.model, self.table, self.key = model, table, key
         self.token = model.request_token()
-        entry = model.get(table, key) if self.token is not None else None
-        self.hit: Served | None = entry if (entry is not None
-                                            and entry.workspace_id == workspace_id) else None
+        self.hit = _owned_entry(model, self.token, table, key, workspace_id)
 
     def remember(self, workspace_id: str, obj: Any, facts: Any = None) -> msgspec.Raw:
         raw = msgspec.Raw(_encode(obj))
@@ -60,8 +65,8 @@ async def served_rows(model: ReadModel, conn: AsyncConnection, table: Table, key
     found: dict[str, msgspec.Raw] = {}
     missing: list[str] = []
     for row_id in ids:
-        entry = model.get(table.name, row_id) if token is not None else None
-        if entry is not None and entry.workspace_id == workspace_id:
+        entry = _owned_entry(model, token, table.name, row_id, workspace_id)
+        if entry is not None:
             found[row_id] = entry.raw
         else:
             missing.append(row_id)

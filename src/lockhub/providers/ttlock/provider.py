@@ -242,7 +242,8 @@ class TTLockProvider:
                     raise CredentialsRefused(exc.message) from exc
                 continue
             if state is not None:
-                self._locked[pdid] = state
+                # A command or record that landed while the gateway answered is newer.
+                self._locked.setdefault(pdid, state)
 
     async def _records(self, client: TTLockClient, account_id: str, lock_id: int,
                        since: datetime) -> list[Report]:

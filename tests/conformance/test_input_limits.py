@@ -135,6 +135,46 @@ def test_created_before_with_a_zone_filters(http: httpx.Client) -> None:
     assert response.json()["devices"] == []
 
 
+# ------------------------------------------------------------------------------ NUL in text
+
+
+@pytest.mark.parametrize(("path", "body", "where"), [
+    ("/devices/update", {"device_id": "d", "name": "front\u0000door"}, "name"),
+    ("/connect_webviews/list", {"custom_metadata_has": {"unit\u0000": "1"}},
+     "custom_metadata_has"),
+    ("/devices/list", {"custom_metadata_has": {"unit": "1\u0000"}}, "custom_metadata_has"),
+])
+def test_text_holding_nul_is_invalid_input(http: httpx.Client, path: str, body: dict[str, Any],
+                                           where: str) -> None:
+    """No database stores NUL in text (PostgreSQL refuses it), so it is refused at the door."""
+    error = _error(http.post(path, json=body, headers=AUTH), 400, "invalid_input")
+    assert where in error["validation_errors"]
+    query = http.get(path.replace("update", "list"), params={"search": "a\u0000"},
+                     headers=AUTH)
+    assert _error(query, 400, "invalid_input")["validation_errors"]["search"]
+
+
+@pytest.mark.parametrize("path", ["/devices/list", "/connect_webviews/list",
+                                  "/connected_accounts/list"])
+@pytest.mark.parametrize("key", ['unit"7', "unit.7", "k" * 41])
+def test_filter_on_a_metadata_key_no_object_can_carry_matches_nothing(
+        http: httpx.Client, path: str, key: str) -> None:
+    response = http.post(path, json={"custom_metadata_has": {key: "1"}}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    listed = [v for k, v in response.json().items() if isinstance(v, list)]
+    assert listed == [[]]
+
+
+def test_metadata_key_with_a_double_quote_is_refused_on_write(http: httpx.Client) -> None:
+    device_id = http.get("/devices/list", headers=AUTH).json()["devices"][0]["device_id"]
+    response = http.post("/devices/update", headers=AUTH,
+                         json={"device_id": device_id, "custom_metadata": {'unit"7': "1"}})
+    error = _error(response, 400, "invalid_input")
+    assert error["validation_errors"]["custom_metadata"]
+    devices = http.get("/devices/get", params={"device_id": device_id}, headers=AUTH)
+    assert 'unit"7' not in devices.json()["device"]["custom_metadata"]
+
+
 # ----------------------------------------------------------------------------- filter arrays
 
 

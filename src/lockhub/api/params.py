@@ -6,8 +6,8 @@ SDKs send) selects strict coercion; without it the generous forms (`a[]=`, `a=1,
 too. Body parameters win over query parameters of the same name.
 
 Every decoded parameter set is then held to two rules no Struct has to repeat: an array holds at
-most MAX_ARRAY_ITEMS items (a filter of 250,000 ids is a mistake, not a query), and a date-time
-carries a time zone (a zone-less one has no single meaning).
+most MAX_ARRAY_ITEMS items (a filter of 250,000 ids is a mistake, not a query), a date-time
+carries a time zone (a zone-less one has no single meaning), and no text holds NUL.
 """
 
 from __future__ import annotations
@@ -217,8 +217,13 @@ def build_params(
     return params
 
 
+# No stored text can hold it (PostgreSQL refuses it outright), so no request may carry it.
+_NUL = "Text cannot contain the NUL character (\\u0000)"
+
+
 def _check_values(value: Any, path: list[str], issues: list[tuple[list[str], str]]) -> None:
-    """Collect the arrays over MAX_ARRAY_ITEMS and the zone-less date-times in `value`."""
+    """Collect the arrays over MAX_ARRAY_ITEMS, the zone-less date-times and the text holding
+    NUL in `value`."""
     if isinstance(value, msgspec.Struct):
         for name, wire_name in zip(value.__struct_fields__, value.__struct_encode_fields__,
                                    strict=True):
@@ -231,7 +236,12 @@ def _check_values(value: Any, path: list[str], issues: list[tuple[list[str], str
             _check_values(item, [*path, str(index)], issues)
     elif isinstance(value, dict):
         for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                issues.append(([*path, key], _NUL))
             _check_values(item, [*path, str(key)], issues)
+    elif isinstance(value, str):
+        if "\x00" in value:
+            issues.append((path, _NUL))
     elif isinstance(value, datetime) and value.tzinfo is None:
         issues.append((path, "Timestamp needs a time zone (e.g. Z)"))
 

@@ -32,7 +32,7 @@ from lockhub.providers.base import ProviderError, SecondFactorRequired
 from lockhub.providers.sandbox.provider import test_accounts
 from lockhub.services import events
 from lockhub.services.connected_accounts import NewAccountSettings, connect_account
-from lockhub.services.devices import merge_custom_metadata
+from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
 from lockhub.store.keyset import keyset_page
 from lockhub.store.owned import owned_row
@@ -170,16 +170,7 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | N
         return [], None
     if customer_key is not None:
         cond.append(W.c.customer_key == customer_key)
-    for key, value in (custom_metadata_has or {}).items():
-        if value == "":
-            continue
-        field = W.c.custom_metadata[key]
-        if value is None:
-            # A key that is unset (the JSON path finds nothing), as for devices.
-            cond.append(field.as_string().is_(None))
-        else:
-            cond.append(field.as_boolean() == value if isinstance(value, bool)
-                        else field.as_string() == value)
+    cond.extend(metadata_has_conditions(W.c.custom_metadata, custom_metadata_has))
     if search:
         # The user's text is matched literally: `%` and `_` are not wildcards.
         needle = search.lower()

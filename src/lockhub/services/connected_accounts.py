@@ -27,7 +27,7 @@ from lockhub.providers.refs import account_ref, device_ref
 from lockhub.secret_box import seal_credentials
 from lockhub.services import devices as device_service
 from lockhub.services import events
-from lockhub.services.devices import merge_custom_metadata
+from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.keyset import keyset_page
@@ -225,10 +225,7 @@ async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | N
     cond: list[Any] = [C.c.workspace_id == workspace_id]
     if customer_key is not None:
         cond.append(C.c.customer_key == customer_key)
-    for key, value in (custom_metadata_has or {}).items():
-        field = C.c.custom_metadata[key]
-        cond.append(field.as_boolean() == value if isinstance(value, bool)
-                    else field.as_string() == value)
+    cond.extend(metadata_has_conditions(C.c.custom_metadata, custom_metadata_has))
     if search:
         needle = f"%{search.lower()}%"
         cond.append(or_(func.lower(cast(C.c.user_identifier, String)).like(needle),

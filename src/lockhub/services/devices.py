@@ -16,9 +16,10 @@ from lockhub.catalogue import brands as catalogue_brands
 from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.engine.code_jobs import schedule_sync
-from lockhub.errors import InvalidInput, NotFound
+from lockhub.errors import NotFound
 from lockhub.providers.base import DeviceSnapshot
 from lockhub.services import events
+from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.services.served import Lookup, served_rows
@@ -65,14 +66,7 @@ def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]
         cond.append(D.c.connected_account_id.in_(f.connected_account_ids))
     if f.created_before is not None:
         cond.append(D.c.created_at < f.created_before)
-    for key, value in (f.custom_metadata_has or {}).items():
-        field = D.c.custom_metadata[key]
-        if value is None:
-            cond.append(field.as_string().is_(None))
-        elif isinstance(value, bool):
-            cond.append(field.as_boolean() == value)
-        else:
-            cond.append(field.as_string() == value)
+    cond.extend(metadata_has_conditions(D.c.custom_metadata, f.custom_metadata_has))
     if f.search:
         needle = f.search.lower()
         cond.append(or_(
@@ -175,27 +169,6 @@ async def served_device(rt: Runtime, workspace_id: str, device_id: str, *,
     async with rt.db.read() as conn:
         row = await get_row(conn, workspace_id, device_id=device_id, managed=managed)
     return lookup.remember(workspace_id, to_device(row), facts=row.is_managed)
-
-
-def merge_custom_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply a custom_metadata patch: null or "" removes a key; limits as Seam documents."""
-    merged = dict(current)
-    for key, value in changes.items():
-        if "." in key:
-            raise InvalidInput.for_field(["custom_metadata", key], "Keys cannot contain '.'")
-        if len(key) > 40:
-            raise InvalidInput.for_field(["custom_metadata", key],
-                                         "Keys can be at most 40 characters")
-        if value is None or value == "":
-            merged.pop(key, None)
-        elif isinstance(value, (str, bool)):
-            merged[key] = value
-        else:
-            raise InvalidInput.for_field(["custom_metadata", key],
-                                         "Expected string | boolean")
-    if len(merged) > 50:
-        raise InvalidInput.for_field(["custom_metadata"], "At most 50 keys are allowed")
-    return merged
 
 
 async def update_device(rt: Runtime, workspace_id: str, device_id: str, *, managed: bool,

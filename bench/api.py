@@ -299,7 +299,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10, help="per route per round")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--routes", nargs="+", metavar="PATH", choices=[r.path for r in ROUTES],
+                        help="only these routes (a partial run does not replace latest.json)")
     args = parser.parse_args()
+    if args.routes:
+        ROUTES[:] = [r for r in ROUTES if r.path in args.routes]
     load = Load(connections=args.connections, seconds=args.seconds)
     os.sched_setaffinity(0, {int(servers.LOAD_CPU)})  # keep this driver off the server core
     rounds: dict[str, list[dict[str, dict[str, float]]]] = {s: [] for s in SYSTEMS}
@@ -324,7 +328,7 @@ def main() -> None:
                                      "lockhub_env": servers.LOCKHUB_ENV},
                         "routes": table, "targets": targets,
                         "lockhub_memory": [r["memory"] for r in rounds["lockhub"]]},
-                latest="latest.json")
+                latest=None if args.routes else "latest.json")
     print(f"wrote {out}")
 
 

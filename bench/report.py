@@ -32,12 +32,13 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "loadavg_at_end": os.getloadavg()}
 
 
-def write(name: str, data: dict[str, Any], latest: str) -> Path:
-    """bench/results/NAME-<UTC time>.json, and the same under bench/results/LATEST."""
+def write(name: str, data: dict[str, Any], latest: str | None) -> Path:
+    """bench/results/NAME-<UTC time>.json, and the same under bench/results/LATEST if given."""
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps({"date": stamp, "machine": machine(), **data}, indent=2)
     out = RESULTS / f"{name}-{stamp}.json"
     out.write_text(text)
-    (RESULTS / latest).write_text(text)
+    if latest is not None:
+        (RESULTS / latest).write_text(text)
     return out

@@ -288,7 +288,7 @@ def ttlock_callback_url(
     client_id: str = typer.Option(..., "--client-id", help="Your TTLock application's client id"),
 ) -> None:
     """The callback URL to set in TTLock's developer console (uses LOCKHUB_PUBLIC_URL)."""
-    from lockhub.providers.ttlock.callbacks import callback_url
+    from lockhub.services.ttlock_callbacks import callback_url
 
     print(callback_url(Settings(), client_id))
 

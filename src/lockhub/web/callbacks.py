@@ -13,9 +13,9 @@ from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
 from lockhub.errors import InvalidInput
-from lockhub.providers.nuki import callbacks as nuki
 from lockhub.providers.nuki.webhooks import PATH as NUKI_PATH
-from lockhub.providers.ttlock import callbacks as ttlock
+from lockhub.services import nuki_callbacks as nuki
+from lockhub.services import ttlock_callbacks as ttlock
 from lockhub.services.runtime import Runtime
 
 

@@ -132,9 +132,11 @@ async def reconcile_access_code(rt: Runtime, job: Job) -> None:
     async with rt.db.write() as conn:
         batch = [job, *await claim_along(conn, job, now=rt.clock.now(), limit=BATCH - 1)]
         runs = await _load(conn, rt, batch)
+        # A code written ahead of its window (the lock enforces it) stays `unset` meanwhile.
         await _mark_setting(conn, [run.ctx for run in runs if run.plan == "set" and
                                    run.ctx.row.device_ref is None and
-                                   run.ctx.row.status == "unset"])
+                                   run.ctx.row.status == "unset" and
+                                   _status_on_device(run.ctx) == "set"])
     await _act(runs)
     await _record_outcomes(rt, runs)
 

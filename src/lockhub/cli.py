@@ -438,10 +438,12 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
 
     async def main() -> None:
         from lockhub.engine.worker import Worker
+        from lockhub.gc_tuning import freeze_startup_objects
         from lockhub.services.runtime import build_runtime
 
         rt = build_runtime(settings)
         engine_worker = Worker(rt)
+        freeze_startup_objects()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, engine_worker.stop)

@@ -37,6 +37,7 @@ from lockhub.api.openapi import openapi_document
 from lockhub.api.routing import ROUTES, Route
 from lockhub.engine.worker import Worker
 from lockhub.errors import LockhubError, MethodNotAllowed
+from lockhub.gc_tuning import freeze_startup_objects
 from lockhub.services.runtime import Runtime
 from lockhub.web import callbacks as brand_callbacks
 from lockhub.web import connect as connect_pages
@@ -85,6 +86,7 @@ def create_app(rt: Runtime) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         worker = Worker(rt) if rt.settings.run_engine else None
         task = asyncio.create_task(worker.run()) if worker else None
+        freeze_startup_objects()
         try:
             yield
         finally:

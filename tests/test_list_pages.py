@@ -48,15 +48,13 @@ async def _walk(fetch: Any) -> list[dict[str, Any]]:
 
 
 async def test_pages_of_one_walk_every_device_and_code_in_order(rt: Runtime) -> None:
-    async with rt.db.read() as conn:
-        everything, _ = await devices.list_devices(rt, conn, WORKSPACE_1,
-                                                   devices.DeviceFilters())
+    everything, _ = await devices.list_devices(rt, WORKSPACE_1, devices.DeviceFilters())
 
-        async def device_page(after: Any) -> Any:
-            return await devices.list_devices(rt, conn, WORKSPACE_1, devices.DeviceFilters(),
-                                              after=after, limit=1)
+    async def device_page(after: Any) -> Any:
+        return await devices.list_devices(rt, WORKSPACE_1, devices.DeviceFilters(),
+                                          after=after, limit=1)
 
-        walked = await _walk(device_page)
+    walked = await _walk(device_page)
     assert [d["device_id"] for d in walked] == [
         msgspec.json.decode(d)["device_id"] for d in everything]
     assert len(walked) > 3
@@ -65,10 +63,9 @@ async def test_pages_of_one_walk_every_device_and_code_in_order(rt: Runtime) -> 
         await access_codes.create(rt, WORKSPACE_1, device_id,
                                   access_codes.CodeRequest(name=f"Guest {n}"))
         rt.clock.advance(1)  # type: ignore[attr-defined]
-    async with rt.db.read() as conn:
-        async def code_page(after: Any) -> Any:
-            return await access_codes.list_served(rt, conn, WORKSPACE_1, device_id=device_id,
-                                                  after=after, limit=1)
+    async def code_page(after: Any) -> Any:
+        return await access_codes.list_served(rt, WORKSPACE_1, device_id=device_id,
+                                              after=after, limit=1)
 
-        codes = await _walk(code_page)
+    codes = await _walk(code_page)
     assert [c["name"] for c in codes] == ["Guest 0", "Guest 1", "Guest 2"]

@@ -18,6 +18,7 @@ from lockhub.clock import ManualClock
 from lockhub.config import Settings
 from lockhub.errors import NotFound, Unauthorized
 from lockhub.services import access_codes, action_attempts, credentials, devices, locks
+from lockhub.services import events as event_service
 from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
 from lockhub.store import tables as t
@@ -153,11 +154,9 @@ async def test_lists_serve_rows_changed_elsewhere_as_changed(two: Any) -> None:
                                         access_codes.CodeRequest(name="Guest", code="4821"))
 
     async def listed() -> tuple[dict[str, Any], dict[str, Any]]:
-        async with serving.db.read() as conn:
-            found, _ = await devices.list_devices(
-                serving, conn, WORKSPACE_1, devices.DeviceFilters(device_ids=[device_id]))
-            codes, _ = await access_codes.list_served(serving, conn, WORKSPACE_1,
-                                                      device_id=device_id)
+        found, _ = await devices.list_devices(
+            serving, WORKSPACE_1, devices.DeviceFilters(device_ids=[device_id]))
+        codes, _ = await access_codes.list_served(serving, WORKSPACE_1, device_id=device_id)
         return _json(found[0]), next(c for c in map(_json, codes)
                                      if c["access_code_id"] == code.access_code_id)
 
@@ -169,3 +168,50 @@ async def test_lists_serve_rows_changed_elsewhere_as_changed(two: Any) -> None:
             t.access_codes.c.access_code_id == code.access_code_id).values(name="Host"))
     device, listed_code = await listed()
     assert (device["display_name"], listed_code["name"]) == ("Renamed", "Host")
+
+
+async def test_list_pages_show_rows_added_and_removed_elsewhere(two: Any) -> None:
+    serving, writing, ids = two
+    device_id = ids["august_device_1"]
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+
+    async def listed() -> tuple[set[str], set[str], set[str]]:
+        serving.db.read_model.start_request()
+        found, _ = await devices.list_devices(serving, WORKSPACE_1, devices.DeviceFilters(),
+                                              limit=500)
+        codes, _ = await access_codes.list_served(serving, WORKSPACE_1, device_id=device_id)
+        events = await event_service.list_events(
+            serving.db, WORKSPACE_1, since=since, between=None,
+            filters={"device_id": [device_id]}, event_types=None, limit=500, offset=0)
+        return ({d["device_id"] for d in map(_json, found)},
+                {c["access_code_id"] for c in map(_json, codes)},
+                {e["event_id"] for e in map(_json, events)})
+
+    first = await listed()
+    assert await listed() == first  # remembered: the same page again
+    code, _ = await access_codes.create(writing, WORKSPACE_1, device_id,
+                                        access_codes.CodeRequest(name="Guest", code="4821"))
+    async with writing.db.write() as conn:
+        await conn.execute(update(t.devices).where(t.devices.c.device_id == device_id)
+                           .values(is_managed=False))
+    device_ids, code_ids, event_ids = await listed()
+    assert device_id not in device_ids and device_ids < first[0]
+    assert code_ids == first[1] | {code.access_code_id}
+    assert len(event_ids - first[2]) >= 1  # access_code.created, recorded elsewhere
+    async with writing.db.write() as conn:
+        await conn.execute(t.access_codes.delete().where(
+            t.access_codes.c.access_code_id == code.access_code_id))
+    assert (await listed())[1] == first[1]
+
+
+async def test_a_remembered_page_is_not_served_to_another_workspace(two: Any) -> None:
+    serving, _, _ = two
+    serving.db.read_model.start_request()
+
+    async def page(workspace_id: str) -> list[str]:
+        found, _ = await devices.list_devices(serving, workspace_id, devices.DeviceFilters(),
+                                              limit=500)
+        return [d["workspace_id"] for d in map(_json, found)]
+
+    assert set(await page(WORKSPACE_1)) == {WORKSPACE_1}
+    assert set(await page(WORKSPACE_2)) <= {WORKSPACE_2}

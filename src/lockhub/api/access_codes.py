@@ -238,11 +238,10 @@ async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
     after = decode_cursor(ctx, params)
     if any(f is not UNSET for f in grant_filters):
         return Page(items=[], next_after=None)  # no access grants exist in lockhub yet
-    async with ctx.rt.db.read() as conn:
-        items, next_after = await service.list_served(
-            ctx.rt, conn, ctx.workspace_id, device_id=given(params.device_id),
-            access_code_ids=given(params.access_code_ids), search=given(params.search),
-            after=after, limit=page_limit(params.limit))
+    items, next_after = await service.list_served(
+        ctx.rt, ctx.workspace_id, device_id=given(params.device_id),
+        access_code_ids=given(params.access_code_ids), search=given(params.search),
+        after=after, limit=page_limit(params.limit))
     return Page(items=items, next_after=next_after)
 
 

@@ -130,10 +130,9 @@ def _filters(params: Any) -> devices.DeviceFilters:
 
 async def _page(ctx: Ctx, params: Any, managed: bool) -> Page:
     after = decode_cursor(ctx, params)
-    async with ctx.rt.db.read() as conn:
-        items, next_after = await devices.list_devices(
-            ctx.rt, conn, ctx.workspace_id, _filters(params), managed=managed, after=after,
-            limit=page_limit(params.limit))
+    items, next_after = await devices.list_devices(
+        ctx.rt, ctx.workspace_id, _filters(params), managed=managed, after=after,
+        limit=page_limit(params.limit))
     return Page(items=items, next_after=next_after)
 
 
@@ -155,8 +154,7 @@ async def list_unmanaged_devices(ctx: Ctx, params: ListUnmanagedDevicesParams) -
        response=list[Device])
 async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[msgspec.Raw]:
     """List managed locks."""
-    async with ctx.rt.db.read() as conn:
-        items, _ = await devices.list_devices(ctx.rt, conn, ctx.workspace_id, _filters(params))
+    items, _ = await devices.list_devices(ctx.rt, ctx.workspace_id, _filters(params))
     return items
 
 

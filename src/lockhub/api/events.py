@@ -114,12 +114,11 @@ async def list_events(ctx: Ctx, params: ListEventsParams) -> list[Any]:
     types = _ids(params.event_type, params.event_types)
     if any(getattr(params, name) is not UNSET for name in _ABSENT_RESOURCE_FILTERS):
         return []
-    async with ctx.rt.db.read() as conn:
-        return await events.list_events(
-            conn, ctx.workspace_id, since=since, between=between, filters=filters,
-            event_types=types, limit=page_limit(params.limit),
-            offset=int(min(params.unstable_offset, 1e9)) if params.unstable_offset is not UNSET
-            else 0)
+    return await events.list_events(
+        ctx.rt.db, ctx.workspace_id, since=since, between=between, filters=filters,
+        event_types=types, limit=page_limit(params.limit),
+        offset=int(min(params.unstable_offset, 1e9)) if params.unstable_offset is not UNSET
+        else 0)
 
 
 @route("/events/get", alias="GET", params=GetEventParams, response_key="event", response=Event)

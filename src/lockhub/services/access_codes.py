@@ -29,7 +29,7 @@ from lockhub.services import devices as device_service
 from lockhub.services.locks import enforce_rate_limit
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
-from lockhub.services.served import Lookup, served_rows
+from lockhub.services.served import Lookup, served_page, served_rows
 from lockhub.store.keyset import keyset_page, page_statement, position_columns, run_page
 from lockhub.store.tables import access_codes
 from lockhub.store.tables import devices as devices_table
@@ -122,18 +122,26 @@ async def get_row(conn: AsyncConnection, workspace_id: str, *, managed: bool,
     return row
 
 
-async def list_served(rt: Runtime, conn: AsyncConnection, workspace_id: str, *,
+async def list_served(rt: Runtime, workspace_id: str, *,
                       device_id: str | None = None, access_code_ids: list[str] | None = None,
                       search: str | None = None, after: tuple[datetime, str] | None = None,
                       limit: int = 100) -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
-    """A page of managed codes as their JSON (from the read model where it has them)."""
-    positions, next_after = await list_rows(
-        conn, workspace_id, managed=True, device_id=device_id, access_code_ids=access_code_ids,
-        search=search, after=after, limit=limit,
-        columns=position_columns(A.c.created_at, A.c.access_code_id))
-    items = await served_rows(rt.db.read_model, conn, A, A.c.access_code_id,
-                              [p[0] for p in positions], workspace_id, to_access_code)
-    return items, next_after
+    """A page of managed codes as their JSON; the whole page from the read model when it has
+    it (then without opening a read transaction)."""
+    async def build() -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
+        async with rt.db.read() as conn:
+            positions, next_after = await list_rows(
+                conn, workspace_id, managed=True, device_id=device_id,
+                access_code_ids=access_code_ids, search=search, after=after, limit=limit,
+                columns=position_columns(A.c.created_at, A.c.access_code_id))
+            items = await served_rows(rt.db.read_model, conn, A, A.c.access_code_id,
+                                      [p[0] for p in positions], workspace_id,
+                                      to_access_code)
+        return items, next_after
+
+    key = (workspace_id, device_id,
+           tuple(access_code_ids) if access_code_ids is not None else None, search, after, limit)
+    return await served_page(rt.db.read_model, "access_codes", key, build)
 
 
 @cache

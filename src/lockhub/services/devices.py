@@ -22,7 +22,7 @@ from lockhub.services import events
 from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
-from lockhub.services.served import Lookup, served_rows
+from lockhub.services.served import Lookup, served_page, served_rows
 from lockhub.store.keyset import keyset_page, page_statement, position_columns, run_page
 from lockhub.store.tables import access_codes, devices
 
@@ -104,28 +104,40 @@ def _list_statement(present: frozenset[str], with_after: bool,
                           D.c.device_id, with_after=with_after, with_limit=with_limit)
 
 
-async def list_devices(rt: Runtime, conn: AsyncConnection, workspace_id: str,
-                       filters: DeviceFilters, *, managed: bool = True,
+async def list_devices(rt: Runtime, workspace_id: str, filters: DeviceFilters, *,
+                       managed: bool = True,
                        after: tuple[datetime, str] | None = None, limit: int | None = None,
                        ) -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
-    """One page in (created_at, device_id) order as the devices' JSON (from the read model
-    where it has them), and the position after it if more follow."""
+    """One page in (created_at, device_id) order as the devices' JSON, and the position after
+    it if more follow; the whole page from the read model when it has it (then without
+    opening a read transaction)."""
+    async def build() -> tuple[list[msgspec.Raw], tuple[str, str] | None]:
+        async with rt.db.read() as conn:
+            positions, next_after = await _positions(conn, workspace_id, filters,
+                                                     managed=managed, after=after, limit=limit)
+            items = await served_rows(rt.db.read_model, conn, D, D.c.device_id,
+                                      [p[0] for p in positions], workspace_id, to_device,
+                                      facts=lambda row: row.is_managed)
+        return items, next_after
+
+    key = (workspace_id, managed, msgspec.json.encode(filters), after, limit)
+    return await served_page(rt.db.read_model, "devices", key, build)
+
+
+async def _positions(conn: AsyncConnection, workspace_id: str, filters: DeviceFilters, *,
+                     managed: bool, after: tuple[datetime, str] | None,
+                     limit: int | None) -> tuple[list[Any], tuple[str, str] | None]:
     if filters.custom_metadata_has or filters.search:
         query = select(*position_columns(D.c.created_at, D.c.device_id)).where(
             *_conditions(workspace_id, managed, filters))
-        positions, next_after = await keyset_page(conn, query, D.c.created_at, D.c.device_id,
-                                                  after=after, limit=limit)
-    else:
-        values = {name: getattr(filters, name) for name in _BOUND_FILTERS
-                  if getattr(filters, name) is not None}
-        statement = _list_statement(frozenset(values), after is not None, limit is not None)
-        positions, next_after = await run_page(
-            conn, statement, {"workspace_id": workspace_id, "managed": managed, **values},
-            D.c.created_at, D.c.device_id, after=after, limit=limit)
-    items = await served_rows(rt.db.read_model, conn, D, D.c.device_id,
-                              [p[0] for p in positions], workspace_id, to_device,
-                              facts=lambda row: row.is_managed)
-    return items, next_after
+        return await keyset_page(conn, query, D.c.created_at, D.c.device_id, after=after,
+                                 limit=limit)
+    values = {name: getattr(filters, name) for name in _BOUND_FILTERS
+              if getattr(filters, name) is not None}
+    statement = _list_statement(frozenset(values), after is not None, limit is not None)
+    return await run_page(
+        conn, statement, {"workspace_id": workspace_id, "managed": managed, **values},
+        D.c.created_at, D.c.device_id, after=after, limit=limit)
 
 
 # Prebuilt (values are parameters): looking a device up by id is on every hot write path, and

@@ -15,6 +15,8 @@ from lockhub.domain.events import EVENT_TYPES
 from lockhub.errors import NotFound
 from lockhub.ids import new_ordered_id
 from lockhub.services import webhooks
+from lockhub.services.served import served_page
+from lockhub.store.db import Database
 from lockhub.store.tables import events
 
 _INDEXED = ("device_id", "connected_account_id", "access_code_id", "connect_webview_id",
@@ -73,24 +75,34 @@ async def get_event(conn: AsyncConnection, workspace_id: str, *, event_id: str |
     return row.body
 
 
-async def list_events(conn: AsyncConnection, workspace_id: str, *, since: datetime | None,
-                      between: tuple[datetime, datetime] | None, filters: dict[str, list[str]],
-                      event_types: list[str] | None, limit: int,
+async def list_events(db: Database, workspace_id: str, *, since: datetime | None,
+                      between: tuple[datetime, datetime] | None,
+                      filters: dict[str, list[str]], event_types: list[str] | None, limit: int,
                       offset: int) -> list[Any]:
-    """Newest first. On SQLite each event is served as the very JSON text stored for it
-    (msgspec wrote it, so it is byte for byte what encoding the object gives), without
-    decoding and encoding it again; events never change once written."""
-    stored_text = conn.dialect.name == "sqlite"
-    statement = _list_statement(frozenset(filters), bool(event_types), since is not None,
-                                between is not None, stored_text)
-    params: dict[str, Any] = {"workspace_id": workspace_id, "limit": limit, "offset": offset,
-                              "event_types": event_types, "since": since, **filters}
-    if between is not None:
-        params["after"], params["before"] = between
-    rows = (await conn.execute(statement, params)).all()
-    if stored_text:
-        return [msgspec.Raw(row[0].encode()) for row in rows]
-    return [row[0] for row in rows]
+    """Newest first; the whole page from the read model when it has it (then without opening a
+    read transaction). On SQLite each event is served as the very JSON text stored for it
+    (msgspec wrote it, so it is byte for byte what encoding the object gives), without decoding
+    and encoding it again; events never change once written."""
+    stored_text = db.is_sqlite
+
+    async def build() -> tuple[list[Any], None]:
+        statement = _list_statement(frozenset(filters), bool(event_types), since is not None,
+                                    between is not None, stored_text)
+        params: dict[str, Any] = {"workspace_id": workspace_id, "limit": limit,
+                                  "offset": offset, "event_types": event_types, "since": since,
+                                  **filters}
+        if between is not None:
+            params["after"], params["before"] = between
+        async with db.read() as conn:
+            rows = (await conn.execute(statement, params)).all()
+        if stored_text:
+            return [msgspec.Raw(row[0].encode()) for row in rows], None
+        return [row[0] for row in rows], None
+
+    key = (workspace_id, since, between, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+           tuple(event_types) if event_types else None, limit, offset)
+    items, _ = await served_page(db.read_model, "events", key, build)
+    return items
 
 
 @cache

@@ -7,7 +7,7 @@ owns the row, so a cached row is never served to another workspace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,24 @@ class Lookup:
         raw = msgspec.Raw(_encode(obj))
         self.model.put(self.table, self.key, Served(workspace_id, raw, facts), self.token)
         return raw
+
+
+Position = tuple[str, str]
+PageOf = tuple[list[msgspec.Raw], Position | None]
+
+
+async def served_page(model: ReadModel, table: str, key: tuple[Any, ...],
+                      build: Callable[[], Awaitable[PageOf]]) -> PageOf:
+    """A list page (its rows' JSON and the position after it) from the read model, or built
+    and remembered. `key` names the workspace first, then every parameter that shapes the page
+    (it must be hashable); the page is dropped when any row of `table` changes."""
+    token = model.request_token()
+    page = model.get_page(table, key) if token is not None else None
+    if page is None:
+        page = await build()
+        if token is not None:
+            model.put_page(table, key, page, sum(len(raw) for raw in page[0]) + 64, token)
+    return page
 
 
 # Ids per IN (...) when fetching the rows a page misses (well under both databases' limits).

@@ -12,7 +12,12 @@ soon as any process changes its row:
   only then does it read the log past the last position it processed and drop those entries.
 
 So a hot read is one PRAGMA and a dictionary hit, and a read that follows a committed write, in
-any process, never sees the old JSON. An entry is only stored if no change was processed since
+any process, never sees the old JSON.
+
+List pages (devices, access codes, events) are kept the same way, whole, and dropped when any
+row of their table is inserted, updated or deleted (migration 0013 logs inserts of those
+tables): which rows a filter matches can change with any of them. A page's JSON is that of its
+rows, which depends on nothing but those rows, so it is exactly as current as the row entries. An entry is only stored if no change was processed since
 the reader synced (`put` takes the `sync` token): a row read before a concurrent change cannot
 be cached after that change was processed. Log rows are pruned by the engine
 (`prune_row_changes`); a process that fell behind the pruned part drops everything.
@@ -37,6 +42,7 @@ from lockhub.store.tables import row_changes
 CREDENTIAL_TABLES = frozenset({"api_keys", "workspaces", "personal_access_tokens",
                                "workspace_members"})
 DEFAULT_ENTRIES = 10_000  # per table: the encoded JSON of a device is about 1.5 KB
+PAGE_BYTES = 16 * 1024 * 1024  # per table, for whole list pages (4,000 codes are about 2 MB)
 KEEP_LOG_ROWS = 50_000
 
 
@@ -54,6 +60,35 @@ class BoundedCache(dict[Any, Any]):
             del self[next(iter(self))]
 
 
+class PageCache:
+    """Whole list pages of one table, bounded by their size in bytes (oldest forgotten first)."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._pages: dict[Any, tuple[Any, int]] = {}
+        self._size = 0
+
+    def get(self, key: Any) -> Any:
+        entry = self._pages.get(key)
+        return entry[0] if entry is not None else None
+
+    def remember(self, key: Any, value: Any, size: int) -> None:
+        if size > self.limit_bytes:
+            return
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._size -= old[1]
+        self._pages[key] = (value, size)
+        self._size += size
+        while self._size > self.limit_bytes:
+            oldest = next(iter(self._pages))
+            self._size -= self._pages.pop(oldest)[1]
+
+    def clear(self) -> None:
+        self._pages.clear()
+        self._size = 0
+
+
 # The token of the sync a request made when it started (see ReadModel.request_token).
 _REQUEST_TOKEN: ContextVar[int | None] = ContextVar("read_model_request_token", default=None)
 
@@ -66,6 +101,7 @@ class ReadModel:
         self._version: int | None = None
         self._seq = 0
         self._tables: dict[str, BoundedCache] = {}
+        self._pages: dict[str, PageCache] = {}
         self.principals = BoundedCache(entries)
         self.enabled = path is not None and entries > 0
 
@@ -124,6 +160,9 @@ class ReadModel:
             cached = self._tables.get(table)
             if cached is not None:
                 cached.pop(key, None)
+            pages = self._pages.get(table)
+            if pages is not None:
+                pages.clear()
             credentials_changed = credentials_changed or table in CREDENTIAL_TABLES
         if credentials_changed:
             self.principals.clear()
@@ -143,6 +182,20 @@ class ReadModel:
             cached = self._tables[table] = BoundedCache(self._entries)
         cached.remember(key, value)
 
+    def get_page(self, table: str, key: Any) -> Any:
+        pages = self._pages.get(table)
+        return pages.get(key) if pages is not None else None
+
+    def put_page(self, table: str, key: Any, value: Any, size: int, token: int | None) -> None:
+        """Remember a page of `table` (`size` bytes) if no change was processed since `sync`
+        gave `token`; `key` must name the workspace and every parameter of the page."""
+        if token is None or token != self._seq:
+            return
+        pages = self._pages.get(table)
+        if pages is None:
+            pages = self._pages[table] = PageCache(PAGE_BYTES)
+        pages.remember(key, value, size)
+
     def remember_principal(self, key: Any, value: Any, token: int | None) -> None:
         if token is not None and token == self._seq:
             self.principals.remember(key, value)
@@ -150,6 +203,8 @@ class ReadModel:
     def clear(self) -> None:
         for cached in self._tables.values():
             cached.clear()
+        for pages in self._pages.values():
+            pages.clear()
         self.principals.clear()
 
     def _close(self) -> None:

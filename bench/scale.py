@@ -1,8 +1,10 @@
 """Scale benchmark: a sandbox workspace of 100,000 devices and 1,000,000 access codes.
 
 Measures, against a baseline workspace of 1,000 codes (and 1,000 devices):
-- first-page and deep-page latency of /devices/list and /access_codes/list (pages of 100; the
-  deep page through a page_cursor pointing halfway through the list);
+- first-page and deep-page latency of /devices/list and /access_codes/list (pages of 100, each
+  request a different page, so each is read from the database; the deep pages through
+  page_cursors pointing halfway through the list), and of one page asked for repeatedly
+  (answered from the read model);
 - lockhub's resident memory;
 - engine throughput: 10,000 time-bound codes whose windows open at the same sandbox-clock
   instant, time from the clock jump until all are `set`;
@@ -51,9 +53,9 @@ SAMPLES = 100
 CODES_PER_ENGINE_DEVICE = 50
 
 
-def _latency(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, float]:
+def _latency(client: httpx.Client, path: str, bodies: list[dict[str, Any]]) -> dict[str, float]:
     times = []
-    for _ in range(SAMPLES):
+    for body in bodies:
         started = time.perf_counter()
         response = client.post(path, json=body)
         times.append((time.perf_counter() - started) * 1000)
@@ -66,20 +68,22 @@ def _latency(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str,
 CURSOR_SECRET = Fernet.generate_key().decode()
 
 
-def _cursor(db: Path, table: str, id_column: str, where: str, offset: int,
-            params: msgspec.Struct, route: str) -> str:
-    """The page_cursor lockhub would hand out on `route` after `offset` rows (signed with the
-    server's secret; skips walking there)."""
+def _cursors(db: Path, table: str, id_column: str, where: str, offset: int,
+             params: msgspec.Struct, route: str) -> list[str]:
+    """SAMPLES page_cursors lockhub would hand out on `route`, after row `offset`, `offset` + 1,
+    ... (signed with the server's secret; skips walking there). Each starts a different page,
+    so no two requests can be answered from the read model's remembered pages."""
     with sqlite3.connect(db) as conn:
-        created_at, row_id = conn.execute(
+        rows = conn.execute(
             f"SELECT created_at, {id_column} FROM {table} WHERE {where} "
-            f"ORDER BY created_at, {id_column} LIMIT 1 OFFSET ?", (offset - 1,)).fetchone()
-    after = datetime.fromisoformat(created_at).replace(tzinfo=UTC).isoformat()
+            f"ORDER BY created_at, {id_column} LIMIT ? OFFSET ?",
+            (SAMPLES, offset - 1)).fetchall()
     settings = Settings(database_url=f"sqlite:///{db}", secret_key=CURSOR_SECRET)
     ctx = Ctx(rt=SimpleNamespace(settings=settings),  # type: ignore[arg-type]
               principal=Principal(workspace_id="seed_workspace_1"), request_id="",
               route_path=route)
-    return encode_cursor(ctx, params, (after, row_id))
+    return [encode_cursor(ctx, params, (datetime.fromisoformat(created_at).replace(
+        tzinfo=UTC).isoformat(), row_id)) for created_at, row_id in rows]
 
 
 def build(work: Path, devices: int, codes_device: str, codes: int) -> tuple[str, list[str]]:
@@ -101,24 +105,32 @@ def build(work: Path, devices: int, codes_device: str, codes: int) -> tuple[str,
 
 def pages(server: servers.Server, db: Path, devices: int, codes_device: str,
           codes: int) -> dict[str, dict[str, float]]:
+    """Pages of 100 read through the database (every request a different page: cursors after
+    rows 1-100 for "first", from halfway for "deep"), and one page asked for again and again
+    (answered from the read model after the first time)."""
     device_params = msgspec.convert({"limit": PAGE}, ListDevicesParams)
     code_params = msgspec.convert({"device_id": codes_device, "limit": PAGE},
                                   ListAccessCodesParams)
-    deep_device = _cursor(db, "devices", "device_id", "workspace_id = 'seed_workspace_1' "
-                          "AND is_managed = 1", devices // 2, device_params, "/devices/list")
-    deep_code = _cursor(db, "access_codes", "access_code_id",
-                        f"device_id = '{codes_device}'", codes // 2, code_params,
-                        "/access_codes/list")
+    devices_where = "workspace_id = 'seed_workspace_1' AND is_managed = 1"
+    codes_where = f"device_id = '{codes_device}'"
+
+    def device_pages(offset: int) -> list[dict[str, Any]]:
+        return [{"limit": PAGE, "page_cursor": c} for c in _cursors(
+            db, "devices", "device_id", devices_where, offset, device_params, "/devices/list")]
+
+    def code_pages(offset: int) -> list[dict[str, Any]]:
+        return [{"device_id": codes_device, "limit": PAGE, "page_cursor": c} for c in _cursors(
+            db, "access_codes", "access_code_id", codes_where, offset, code_params,
+            "/access_codes/list")]
+
     with httpx.Client(base_url=server.url, headers=HEADERS, timeout=60) as client:
         return {
-            "devices_first": _latency(client, "/devices/list", {"limit": PAGE}),
-            "devices_deep": _latency(client, "/devices/list",
-                                     {"limit": PAGE, "page_cursor": deep_device}),
-            "codes_first": _latency(client, "/access_codes/list",
-                                    {"device_id": codes_device, "limit": PAGE}),
-            "codes_deep": _latency(client, "/access_codes/list",
-                                   {"device_id": codes_device, "limit": PAGE,
-                                    "page_cursor": deep_code}),
+            "devices_first": _latency(client, "/devices/list", device_pages(1)),
+            "devices_deep": _latency(client, "/devices/list", device_pages(devices // 2)),
+            "codes_first": _latency(client, "/access_codes/list", code_pages(1)),
+            "codes_deep": _latency(client, "/access_codes/list", code_pages(codes // 2)),
+            "codes_remembered": _latency(client, "/access_codes/list", [
+                {"device_id": codes_device, "limit": PAGE}] * SAMPLES),
         }
 
 
@@ -272,7 +284,8 @@ def print_table(args: argparse.Namespace, baseline: dict[str, Any],
     for key, name in (("devices_first", "/devices/list first"),
                       ("devices_deep", "/devices/list deep"),
                       ("codes_first", "/access_codes/list first"),
-                      ("codes_deep", "/access_codes/list deep")):
+                      ("codes_deep", "/access_codes/list deep"),
+                      ("codes_remembered", "/access_codes/list again")):
         b, s = baseline["pages"][key], scale["pages"][key]
         print(f"{name:28}{b['p50_ms']:>11.1f} /{b['p99_ms']:>7.1f}{s['p50_ms']:>11.1f} /"
               f"{s['p99_ms']:>6.1f}{s['p50_ms'] / b['p50_ms']:>11.2f}")

@@ -72,3 +72,29 @@ async def test_every_writer_of_a_failed_commit_fails(db: Database, tmp_path: Pat
     results = await asyncio.gather(*(add_then_lose_the_file(f"w{i}") for i in range(5)),
                                    return_exceptions=True)
     assert all(isinstance(r, ServiceUnavailable) for r in results), results
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [(None, 1), ("full", 2)])
+async def test_commits_wait_for_the_disk_as_lockhub_sqlite_synchronous_says(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None,
+        pragma: int) -> None:
+    # NORMAL (1) by default: a kill loses nothing acknowledged; FULL (2) syncs every COMMIT.
+    if setting is None:
+        monkeypatch.delenv("LOCKHUB_SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("LOCKHUB_SQLITE_SYNCHRONOUS", setting)
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    upgrade(url)
+    database = Database(url)
+    try:
+        async with database.write() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == pragma
+    finally:
+        await database.dispose()
+
+
+def test_an_unknown_synchronous_level_is_refused(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKHUB_SQLITE_SYNCHRONOUS", "sometimes")
+    with pytest.raises(ValueError, match="LOCKHUB_SQLITE_SYNCHRONOUS must be one of"):
+        Database(f"sqlite:///{tmp_path / 'x.db'}")

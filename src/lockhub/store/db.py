@@ -71,14 +71,31 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# What a COMMIT waits for (LOCKHUB_SQLITE_SYNCHRONOUS). In WAL mode, NORMAL (the default) syncs
+# the log only at checkpoints: a committed write survives the process being killed, and a power
+# cut or OS crash may roll back the last commits. FULL syncs the log on every COMMIT, so an
+# acknowledged write survives those too, at the cost of one fsync per (group) commit.
+SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous() -> str:
+    level = os.environ.get("LOCKHUB_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise ValueError(f"LOCKHUB_SQLITE_SYNCHRONOUS must be one of "
+                         f"{', '.join(SYNCHRONOUS_LEVELS)}, not {level!r}")
+    return level
+
+
 def _configure_sqlite(engine: Engine, immediate: bool, busy_timeout: float) -> None:
+    synchronous = sqlite_synchronous()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take over transaction control from the driver so BEGIN is ours to issue.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # The writer retries BEGIN IMMEDIATE itself (Database._begin), never blocking the loop.
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")

@@ -15,8 +15,9 @@ So a hot read is one PRAGMA and a dictionary hit, and a read that follows a comm
 any process, never sees the old JSON.
 
 List pages (devices, access codes, events) are kept the same way, whole, and dropped when any
-row of their table is inserted, updated or deleted (migration 0013 logs inserts of those
-tables): which rows a filter matches can change with any of them. A page's JSON is that of its
+row of their table is inserted, updated or deleted (updates and deletes from the log; inserts
+from `table_versions`, a counter per table that triggers bump, migration 0013): which rows a
+filter matches can change with any of them. A page's JSON is that of its
 rows, which depends on nothing but those rows, so it is exactly as current as the row entries. An entry is only stored if no change was processed since
 the reader synced (`put` takes the `sync` token): a row read before a concurrent change cannot
 be cached after that change was processed. Log rows are pruned by the engine
@@ -99,9 +100,12 @@ class ReadModel:
         self._watch: sqlite3.Connection | None = None
         self._path = path
         self._version: int | None = None
-        self._seq = 0
+        self._seq = 0  # the last row_changes entry processed
+        # Moves whenever something is dropped: the token `put` compares (see sync).
+        self._generation = 0
         self._tables: dict[str, BoundedCache] = {}
         self._pages: dict[str, PageCache] = {}
+        self._table_versions: dict[str, int] = {}
         self.principals = BoundedCache(entries)
         self.enabled = path is not None and entries > 0
 
@@ -121,14 +125,14 @@ class ReadModel:
             watch = self._connect()
             version = watch.execute("PRAGMA data_version").fetchone()[0]
             if version == self._version:
-                return self._seq
+                return self._generation
             self._apply(watch)
             self._version = version
         except sqlite3.Error:
             self.clear()
             self._close()
             return None
-        return self._seq
+        return self._generation
 
     def start_request(self) -> None:
         """Sync once for a request (each request runs in its own task and context): a change
@@ -146,10 +150,20 @@ class ReadModel:
         return token if token is not None else self.sync()
 
     def _apply(self, watch: sqlite3.Connection) -> None:
+        versions = dict(watch.execute("SELECT table_name, version FROM table_versions"))
         if self._version is None:  # first use: nothing cached yet, start at the log's end
             self._seq = watch.execute("SELECT coalesce(max(seq), 0) FROM row_changes"
                                       ).fetchone()[0]
+            self._table_versions = versions
             return
+        for table, version in versions.items():
+            if self._table_versions.get(table) != version:
+                pages = self._pages.get(table)
+                if pages is not None:
+                    pages.clear()
+        if versions != self._table_versions:
+            self._table_versions = versions
+            self._generation += 1
         rows = watch.execute("SELECT seq, table_name, row_key FROM row_changes WHERE seq > ? "
                              "ORDER BY seq", (self._seq,)).fetchall()
         if rows and rows[0][0] != self._seq + 1:
@@ -168,6 +182,7 @@ class ReadModel:
             self.principals.clear()
         if rows:
             self._seq = rows[-1][0]
+            self._generation += 1
 
     def get(self, table: str, key: str) -> Any:
         cached = self._tables.get(table)
@@ -175,7 +190,7 @@ class ReadModel:
 
     def put(self, table: str, key: str, value: Any, token: int | None) -> None:
         """Remember `value` for the row if no change was processed since `sync` gave `token`."""
-        if token is None or token != self._seq:
+        if token is None or token != self._generation:
             return
         cached = self._tables.get(table)
         if cached is None:
@@ -189,7 +204,7 @@ class ReadModel:
     def put_page(self, table: str, key: Any, value: Any, size: int, token: int | None) -> None:
         """Remember a page of `table` (`size` bytes) if no change was processed since `sync`
         gave `token`; `key` must name the workspace and every parameter of the page."""
-        if token is None or token != self._seq:
+        if token is None or token != self._generation:
             return
         pages = self._pages.get(table)
         if pages is None:
@@ -197,7 +212,7 @@ class ReadModel:
         pages.remember(key, value, size)
 
     def remember_principal(self, key: Any, value: Any, token: int | None) -> None:
-        if token is not None and token == self._seq:
+        if token is not None and token == self._generation:
             self.principals.remember(key, value)
 
     def clear(self) -> None:
@@ -206,6 +221,7 @@ class ReadModel:
         for pages in self._pages.values():
             pages.clear()
         self.principals.clear()
+        self._generation += 1
 
     def _close(self) -> None:
         if self._watch is not None:

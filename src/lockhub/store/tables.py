@@ -388,3 +388,15 @@ row_changes = Table(
     Column("row_key", String, nullable=False),
     sqlite_autoincrement=True,
 )
+
+# A counter per table whose inserts change list pages (devices, access codes, events), bumped
+# by SQLite triggers (migration 0013) in the inserting transaction: a read model drops its
+# remembered pages of a table when the counter moved. One row update per insert, where a
+# row_changes entry would cost an insert and an AUTOINCREMENT bump.
+table_versions = Table(
+    "table_versions",
+    metadata,
+    Column("table_name", String, primary_key=True),
+    Column("version", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)

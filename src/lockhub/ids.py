@@ -15,6 +15,15 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def new_request_id() -> str:
+    """`request_` and a random (version 4) UUID, formatted without building a uuid.UUID. Seam's
+    fake numbers its request ids `request1`, `request2`, ...; suites written against it check
+    the `request` prefix, and Seam's cloud sends UUIDs: this is both."""
+    h = os.urandom(16).hex()
+    return (f"request_{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-"
+            f"{h[20:]}")
+
+
 def new_ordered_id() -> str:
     """A UUIDv7 (RFC 9562): sorts by creation time, and within one millisecond by creation
     order in this process (a 12-bit counter in `rand_a`). Used where ties must break in the

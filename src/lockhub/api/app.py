@@ -30,7 +30,6 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     workspaces,
 )
 from lockhub.api.asgi import SeamRoutes
-from lockhub.api.dispatch import new_request_id
 from lockhub.api.envelope import JSON, Answer, failure, to_response
 from lockhub.api.limits import MAX_BODY_BYTES, ASGIApp, InputLimits
 from lockhub.api.openapi import openapi_document
@@ -38,6 +37,7 @@ from lockhub.api.routing import ROUTES, Route
 from lockhub.engine.worker import Worker
 from lockhub.errors import LockhubError, MethodNotAllowed
 from lockhub.gc_tuning import freeze_startup_objects
+from lockhub.ids import new_request_id
 from lockhub.services.runtime import Runtime
 from lockhub.web import callbacks as brand_callbacks
 from lockhub.web import connect as connect_pages

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lockhub.api.dispatch import dispatch, new_request_id
+from lockhub.api.dispatch import dispatch
 from lockhub.api.envelope import JSON, Answer, failure
 from lockhub.api.limits import ASGIApp, Receive, Scope, Send
 from lockhub.api.routing import Route
 from lockhub.errors import MethodNotAllowed
+from lockhub.ids import new_request_id
 from lockhub.services.runtime import Runtime
 
 _JSON_TYPE = JSON.encode()

@@ -4,7 +4,6 @@ against the route's Struct, run the handler, and shape its result as the route d
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,16 +14,11 @@ from lockhub.api.pagination import pagination
 from lockhub.api.params import build_params
 from lockhub.api.routing import Extra, Page, Route
 from lockhub.errors import LockhubError
+from lockhub.ids import new_request_id
 from lockhub.services.runtime import Runtime
 
 log = logging.getLogger("lockhub.api")
 _BODY_METHODS = ("POST", "PATCH", "PUT")
-
-
-def new_request_id() -> str:
-    """A random (version 4) UUID, formatted without building a uuid.UUID."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, str],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -20,6 +19,7 @@ import msgspec
 
 from lockhub.api.envelope import JSON, error_body
 from lockhub.errors import LockhubError
+from lockhub.ids import new_request_id
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024  # all header lines together
@@ -141,7 +141,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 async def _refuse(send: Send, status: int, error_type: str, message: str) -> None:
     """Answer in Seam's envelope and close the connection: the rest of the request was not
     read, so the connection cannot carry another one."""
-    request_id = str(uuid.uuid4())
+    request_id = new_request_id()
     content = msgspec.json.encode(
         error_body(LockhubError(message, error_type=error_type, status_code=status), request_id))
     await send({"type": "http.response.start", "status": status, "headers": [

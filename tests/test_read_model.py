@@ -17,7 +17,14 @@ from lockhub.api.auth import authenticate
 from lockhub.clock import ManualClock
 from lockhub.config import Settings
 from lockhub.errors import NotFound, Unauthorized
-from lockhub.services import access_codes, action_attempts, credentials, devices, locks
+from lockhub.services import (
+    access_codes,
+    action_attempts,
+    credentials,
+    devices,
+    locks,
+    workspaces,
+)
 from lockhub.services import events as event_service
 from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
@@ -215,3 +222,14 @@ async def test_a_remembered_page_is_not_served_to_another_workspace(two: Any) ->
 
     assert set(await page(WORKSPACE_1)) == {WORKSPACE_1}
     assert set(await page(WORKSPACE_2)) <= {WORKSPACE_2}
+
+
+async def test_an_outage_simulated_elsewhere_reaches_remembered_credentials(two: Any) -> None:
+    serving, writing, _ = two
+    assert (await authenticate(serving, KEY, "workspace")).outage_routes == ()
+    await workspaces.simulate_outage(writing, WORKSPACE_1, ["/devices/list"])
+    serving.db.read_model.start_request()
+    assert (await authenticate(serving, KEY, "workspace")).outage_routes == ("/devices/list",)
+    await workspaces.simulate_outage(writing, WORKSPACE_1, None)
+    serving.db.read_model.start_request()
+    assert (await authenticate(serving, KEY, "workspace")).outage_routes == ()

@@ -14,9 +14,10 @@ from seam import (
     Seam,
     SeamActionAttemptFailedError,
     SeamActionAttemptTimeoutError,
+    SeamHttpApiError,
 )
 
-from tests.conformance.helpers import wait_until
+from tests.conformance.helpers import OTHER_KEY, OTHER_WORKSPACE, wait_until
 from tests.server import LockhubServer
 
 
@@ -139,3 +140,49 @@ def test_hook_on_an_unknown_attempt_is_not_found(server: LockhubServer) -> None:
                                    "status": "success"})
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "action_attempt_not_found"
+
+
+def _outage(server: LockhubServer, workspace_id: str, routes: list[str]) -> httpx.Response:
+    return httpx.post(f"{server.url}/_fake/simulate_workspace_outage",
+                      json={"workspace_id": workspace_id, "routes": routes})
+
+
+def test_a_simulated_outage_fails_those_routes_of_that_workspace_until_it_ends(
+    server: LockhubServer, fake_seam: Seam, default_seed: dict[str, Any],
+) -> None:
+    workspace_id = default_seed["seed_workspace_1"]
+    device_id = fake_seam.devices.list()[0].device_id
+    assert _outage(server, workspace_id, ["/devices/list", "/locks/list"]).status_code == 200
+    try:
+        for call in (fake_seam.devices.list, fake_seam.locks.list):
+            with pytest.raises(SeamHttpApiError) as failed:
+                call()
+            assert failed.value.status_code == 503
+            assert failed.value.code == "service_unavailable"
+            assert "simulated outage" in str(failed.value)
+        # Other routes of the workspace, and the same route of another workspace, still answer.
+        assert fake_seam.devices.get(device_id=device_id).device_id == device_id
+        Seam(api_key=OTHER_KEY, endpoint=server.url).devices.list()
+    finally:
+        ended = httpx.post(f"{server.url}/_fake/simulate_workspace_outage_recovery",
+                           json={"workspace_id": workspace_id})
+    assert ended.status_code == 200
+    assert any(d.device_id == device_id for d in fake_seam.devices.list())
+
+
+def test_an_outage_with_no_routes_ends_it(server: LockhubServer, fake_seam: Seam,
+                                          default_seed: dict[str, Any]) -> None:
+    workspace_id = default_seed["seed_workspace_1"]
+    assert _outage(server, workspace_id, ["/devices/list"]).status_code == 200
+    assert _outage(server, workspace_id, []).status_code == 200
+    assert fake_seam.devices.list()
+
+
+def test_an_outage_of_a_workspace_that_is_not_a_sandbox_is_not_found(
+    server: LockhubServer,
+) -> None:
+    for workspace_id in (OTHER_WORKSPACE, "no_such_workspace"):
+        response = _outage(server, workspace_id, ["/devices/list"])
+        assert response.status_code == 404
+        assert response.json()["error"]["type"] == "workspace_not_found"
+    Seam(api_key=OTHER_KEY, endpoint=server.url).devices.list()

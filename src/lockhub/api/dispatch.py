@@ -36,6 +36,10 @@ async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, 
             body = b""
         rt.db.read_model.start_request()
         principal = await authenticate(rt, headers, spec.auth)
+        if principal is not None and spec.path in principal.outage_routes:
+            raise LockhubError(f"{spec.path} is unavailable for this workspace (a simulated "
+                               f"outage: /_fake/simulate_workspace_outage)",
+                               error_type="service_unavailable", status_code=503)
         ctx = Ctx(rt=rt, principal=principal, request_id=request_id, route_path=spec.path)
         params = build_params(spec.params, query, body) if spec.params else None
         result = await spec.handler(ctx, params)

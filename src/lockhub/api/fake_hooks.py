@@ -22,6 +22,15 @@ class CompleteConnectWebviewParams(msgspec.Struct):
     connect_webview_id: str
 
 
+class SimulateWorkspaceOutageParams(msgspec.Struct):
+    workspace_id: str
+    routes: list[str]
+
+
+class WorkspaceOutageRecoveryParams(msgspec.Struct):
+    workspace_id: str
+
+
 class UpdateActionAttemptParams(msgspec.Struct):
     action_attempt_id: str
     status: Literal["pending", "success", "error"]
@@ -56,3 +65,22 @@ async def complete_connect_webview(ctx: Ctx, params: CompleteConnectWebviewParam
     await workspaces.sandbox_owner(ctx.rt, "connect_webview", params.connect_webview_id)
     row = await connect_webviews.complete_with_test_account(ctx.rt, params.connect_webview_id)
     return connect_webviews.to_connect_webview(row, ctx.rt.settings.base_url)
+
+
+@route("/_fake/simulate_workspace_outage", params=SimulateWorkspaceOutageParams, auth="none",
+       response=dict[str, str], test_hook=True)
+async def simulate_workspace_outage(ctx: Ctx, params: SimulateWorkspaceOutageParams
+                                    ) -> dict[str, Any]:
+    """Make these routes answer 503 (Seam's error envelope, `service_unavailable`) for the
+    workspace until the outage ends; an empty list ends it (test hook)."""
+    await workspaces.simulate_outage(ctx.rt, params.workspace_id, params.routes)
+    return {}
+
+
+@route("/_fake/simulate_workspace_outage_recovery", params=WorkspaceOutageRecoveryParams,
+       auth="none", response=dict[str, str], test_hook=True)
+async def simulate_workspace_outage_recovery(ctx: Ctx, params: WorkspaceOutageRecoveryParams
+                                             ) -> dict[str, Any]:
+    """End the workspace's simulated outage (test hook; Seam's fake has no such route)."""
+    await workspaces.simulate_outage(ctx.rt, params.workspace_id, None)
+    return {}

@@ -55,6 +55,8 @@ class Principal:
     user_id: str | None = None
     # The workspace is suspended: the credential is valid, but the workspace may not be used.
     workspace_suspended: bool = False
+    # Routes of a simulated outage of the workspace (sandbox test hook): answered 503.
+    outage_routes: tuple[str, ...] = ()
 
 
 async def create_api_key(conn: AsyncConnection, *, now: datetime, workspace_id: str, name: str,
@@ -80,10 +82,10 @@ async def create_pat(conn: AsyncConnection, *, now: datetime, user_id: str, name
 
 # Prebuilt: this runs on every request. The join refuses a key whose workspace is gone.
 _API_KEY = select(api_keys.c.workspace_id, api_keys.c.secret_digest,
-                  workspaces.c.is_suspended).join(
+                  workspaces.c.is_suspended, workspaces.c.outage_routes).join(
     workspaces, workspaces.c.workspace_id == api_keys.c.workspace_id,
 ).where(api_keys.c.api_key_id == bindparam("key_id"))
-_MEMBER = select(workspaces.c.is_suspended).join(
+_MEMBER = select(workspaces.c.is_suspended, workspaces.c.outage_routes).join(
     workspace_members, workspace_members.c.workspace_id == workspaces.c.workspace_id,
 ).where(workspace_members.c.user_id == bindparam("user_id"),
         workspace_members.c.workspace_id == bindparam("workspace_id"))
@@ -96,7 +98,8 @@ async def principal_for_api_key(conn: AsyncConnection, token: str) -> Principal 
     row = (await conn.execute(_API_KEY, {"key_id": parts[0]})).first()
     if row is None or not hmac.compare_digest(row.secret_digest, digest(parts[1])):
         return None
-    return Principal(workspace_id=row.workspace_id, workspace_suspended=row.is_suspended)
+    return Principal(workspace_id=row.workspace_id, workspace_suspended=row.is_suspended,
+                     outage_routes=tuple(row.outage_routes or ()))
 
 
 async def principal_for_pat(conn: AsyncConnection, token: str,
@@ -116,7 +119,8 @@ async def principal_for_pat(conn: AsyncConnection, token: str,
     if member is None:
         return None
     return Principal(workspace_id=workspace_id, user_id=row.user_id,
-                     workspace_suspended=member.is_suspended)
+                     workspace_suspended=member.is_suspended,
+                     outage_routes=tuple(member.outage_routes or ()))
 
 
 async def revoke_api_key(conn: AsyncConnection, key: str) -> bool:

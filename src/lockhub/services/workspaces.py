@@ -58,6 +58,18 @@ async def sandbox_owner(rt: Runtime, resource: str, row_id: str) -> str:
     return workspace_id
 
 
+async def simulate_outage(rt: Runtime, workspace_id: str, routes: list[str] | None) -> None:
+    """Make `routes` answer 503 for a sandbox workspace, in every process (the change reaches
+    each process's remembered credentials through the read model); None ends the outage.
+    Another workspace gets the same 404 as an unknown one (the hooks take no credentials)."""
+    async with rt.db.write() as conn:
+        changed = await conn.execute(update(t.workspaces).where(
+            t.workspaces.c.workspace_id == workspace_id, t.workspaces.c.is_sandbox.is_(True),
+        ).values(outage_routes=sorted(set(routes)) if routes else None))
+    if not changed.rowcount:
+        raise NotFound("workspace", {"workspace_id": workspace_id})
+
+
 async def get(rt: Runtime, workspace_id: str) -> Workspace:
     async with rt.db.read() as conn:
         row = (await conn.execute(select(t.workspaces).where(

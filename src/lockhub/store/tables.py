@@ -46,6 +46,8 @@ workspaces = Table(
     # The sandbox clock: workspace time = frozen instant, or real time + offset.
     Column("clock_offset_seconds", Float, nullable=False, server_default="0"),
     Column("clock_frozen_at", UtcDateTime, nullable=True),
+    # Routes answered 503 for this workspace (a simulated outage, sandbox test hook); None: none.
+    Column("outage_routes", Json, nullable=True),
 )
 
 api_keys = Table(

@@ -149,3 +149,8 @@ def test_parameters_the_spec_requires_are_required(route: Route, method: str) ->
                          f"the route's {route.params.__name__ if route.params else 'no'} params "
                          f"Struct does not")
 
+
+
+def test_the_paths_answered_as_not_supported_are_the_specs() -> None:
+    # The server knows Seam's paths from its own copy (it does not load the spec at run time).
+    assert app.SEAM_PATHS == set(spec()["paths"])

@@ -96,3 +96,16 @@ class ServiceUnavailable(LockhubError):
 
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class RouteNotSupported(LockhubError):
+    """501: a route of Seam's API that lockhub does not serve (yet); a path Seam does not have
+    is a 404."""
+
+    status_code = 501
+    error_type = "route_not_supported"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"lockhub does not support {path}: it is part of Seam's API but not "
+                         f"served by this server (GET /openapi.json lists the routes it serves)",
+                         data={"route": path})

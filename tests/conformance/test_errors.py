@@ -289,3 +289,17 @@ def test_post_merges_query_parameters_under_the_body(
     assert from_query.json()["device"]["device_id"] == a
     body_wins = http.post(f"/devices/get?device_id={a}", json={"device_id": b})
     assert body_wins.json()["device"]["device_id"] == b
+
+
+def test_a_seam_route_lockhub_does_not_serve_says_so_by_name(seam: Seam) -> None:
+    with pytest.raises(SeamHttpApiError) as failed:
+        seam.acs.systems.list()
+    assert failed.value.status_code == 501
+    assert failed.value.code == "route_not_supported"
+    assert "/acs/systems/list" in str(failed.value)
+
+
+def test_a_path_seam_does_not_have_is_not_found(http: httpx.Client) -> None:
+    response = http.post("/acs/no_such_route", json={})
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found"

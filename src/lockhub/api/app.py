@@ -5,9 +5,11 @@ for errors outside any route, answered in Seam's envelope."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -35,7 +37,7 @@ from lockhub.api.limits import MAX_BODY_BYTES, ASGIApp, InputLimits
 from lockhub.api.openapi import openapi_document
 from lockhub.api.routing import ROUTES, Route
 from lockhub.engine.worker import Worker
-from lockhub.errors import LockhubError, MethodNotAllowed
+from lockhub.errors import LockhubError, MethodNotAllowed, RouteNotSupported
 from lockhub.gc_tuning import freeze_startup_objects
 from lockhub.ids import new_request_id
 from lockhub.services.runtime import Runtime
@@ -43,6 +45,11 @@ from lockhub.web import callbacks as brand_callbacks
 from lockhub.web import connect as connect_pages
 
 log = logging.getLogger("lockhub.api")
+
+# Every path of Seam's OpenAPI document (spec/seam-openapi.json; tests/test_route_table.py keeps
+# the two equal): one lockhub does not serve is answered as not supported, not as unknown.
+SEAM_PATHS = frozenset(json.loads((Path(__file__).parent / "seam_paths.json").read_text()))
+
 
 
 def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -60,6 +67,8 @@ def _error_answer(request: Request[Any, Any, Any], exc: Exception) -> Answer:
         return failure(MethodNotAllowed(f"only {','.join(allowed)} accepted",
                                         headers={"Allow": ", ".join(allowed)}), request_id)
     if isinstance(exc, NotFoundException):
+        if request.url.path in SEAM_PATHS:
+            return failure(RouteNotSupported(request.url.path), request_id)
         return failure(LockhubError(f"Route {request.url.path} not found",
                                     error_type="not_found", status_code=404), request_id)
     if isinstance(exc, HTTPException) and exc.status_code < 500:

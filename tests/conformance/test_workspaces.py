@@ -73,6 +73,42 @@ def test_personal_access_token_creates_a_workspace_it_can_then_use(
     assert own_workspace.devices.list(), "the PAT reaches the seeded devices through the header"
 
 
+def test_update_changes_only_the_given_fields_of_the_credentials_workspace(
+    server: LockhubServer, seam: Seam,
+) -> None:
+    user = SeamWithoutWorkspace.from_personal_access_token(PAT, endpoint=server.url)
+    created = user.workspaces.create(
+        name="Before", is_sandbox=True, connect_partner_name="Partner",
+        connect_webview_customization={"primary_button_color": "#000000",
+                                       "success_message": "Done"})
+    inside = Seam.from_personal_access_token(PAT, created.workspace_id, endpoint=server.url)
+    inside.workspaces.update(name="After", connect_webview_customization={
+        "logo_shape": "square", "success_message": None})
+    updated = inside.workspaces.get()
+    assert (updated.name, updated.connect_partner_name) == ("After", "Partner")
+    custom = updated.connect_webview_customization
+    assert (custom.logo_shape, custom.primary_button_color) == ("square", "#000000")
+    assert getattr(custom, "success_message", None) is None
+    assert seam.workspaces.get().name == "My Workspace", "another workspace is untouched"
+
+    with pytest.raises(SeamHttpApiError) as invalid:
+        inside.workspaces.update(connect_webview_customization={"logo_shape": "triangle"})
+    assert invalid.value.code == "invalid_input"
+    assert inside.workspaces.get().connect_webview_customization.logo_shape == "square"
+
+
+def test_a_workspace_suspended_through_update_refuses_its_next_request(
+    server: LockhubServer,
+) -> None:
+    user = SeamWithoutWorkspace.from_personal_access_token(PAT, endpoint=server.url)
+    created = user.workspaces.create(name="Suspend me", is_sandbox=True)
+    inside = Seam.from_personal_access_token(PAT, created.workspace_id, endpoint=server.url)
+    inside.workspaces.update(is_suspended=True)
+    with pytest.raises(SeamHttpApiError) as refused:
+        inside.devices.list()
+    assert (refused.value.status_code, refused.value.code) == (403, "workspace_suspended")
+
+
 def test_an_api_key_cannot_create_workspaces(seam: Seam) -> None:
     with pytest.raises(SeamHttpUnauthorizedError):
         seam.workspaces.create(name="Not allowed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -25,6 +25,22 @@ class CreateWorkspaceParams(msgspec.Struct):
     webview_primary_button_color: str | UnsetType = UNSET
     webview_primary_button_text_color: str | UnsetType = UNSET
     webview_success_message: str | UnsetType = UNSET
+
+
+class UpdateCustomization(msgspec.Struct):
+    logo_shape: Literal["circle", "square"] | None | UnsetType = UNSET
+    primary_button_color: str | None | UnsetType = UNSET
+    primary_button_text_color: str | None | UnsetType = UNSET
+    success_message: str | None | UnsetType = UNSET
+
+
+class UpdateWorkspaceParams(msgspec.Struct):
+    name: str | UnsetType = UNSET
+    connect_partner_name: str | UnsetType = UNSET
+    connect_webview_customization: UpdateCustomization | UnsetType = UNSET
+    is_publishable_key_auth_enabled: bool | UnsetType = UNSET
+    is_suspended: bool | UnsetType = UNSET
+    organization_id: str | UnsetType = UNSET
 
 
 @route("/workspaces/get", alias="GET", params=NoParams, response_key="workspace",
@@ -70,6 +86,21 @@ async def create_workspace(ctx: Ctx, params: CreateWorkspaceParams) -> Workspace
         company_name=params.company_name or None,
         connect_partner_name=params.connect_partner_name or None,
         customization=custom, organization_id=params.organization_id or None)
+
+
+@route("/workspaces/update", alias="PATCH", params=UpdateWorkspaceParams)
+async def update_workspace(ctx: Ctx, params: UpdateWorkspaceParams) -> dict[str, Any]:
+    """Update the workspace the credential belongs to: the fields given change (a customization
+    field given as null goes back to the default), the others stay."""
+    values = {name: getattr(params, name) for name in (
+        "name", "connect_partner_name", "is_publishable_key_auth_enabled", "is_suspended",
+        "organization_id") if getattr(params, name) is not UNSET}
+    customization = None
+    if params.connect_webview_customization is not UNSET:
+        customization = {k: v for k, v in msgspec.structs.asdict(
+            params.connect_webview_customization).items() if v is not UNSET}
+    await workspaces.update_workspace(ctx.rt, ctx.workspace_id, values, customization)
+    return {}
 
 
 @route("/workspaces/reset_sandbox", params=NoParams, response_key="action_attempt",

@@ -114,6 +114,24 @@ async def create(rt: Runtime, *, user_id: str | None, name: str, is_sandbox: boo
     return await get(rt, workspace_id)
 
 
+async def update_workspace(rt: Runtime, workspace_id: str, values: dict[str, Any],
+                           customization: dict[str, Any] | None) -> None:
+    """Change the workspace's columns in `values`; `customization` keys replace those stored
+    (None removes one, so its default applies)."""
+    async with rt.db.write() as conn:
+        row = (await conn.execute(select(t.workspaces.c.connect_webview_customization).where(
+            t.workspaces.c.workspace_id == workspace_id))).first()
+        if row is None:
+            raise NotFound("workspace", {"workspace_id": workspace_id})
+        if customization is not None:
+            merged = {**row.connect_webview_customization, **customization}
+            values = {**values, "connect_webview_customization": {
+                k: v for k, v in merged.items() if v is not None}}
+        if values:
+            await conn.execute(update(t.workspaces).where(
+                t.workspaces.c.workspace_id == workspace_id).values(**values))
+
+
 async def set_suspended(rt: Runtime, workspace_id: str, suspended: bool) -> Workspace:
     """Suspend (or restore) a workspace: while suspended, every request made as it is refused."""
     async with rt.db.write() as conn:

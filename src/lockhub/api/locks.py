@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 from lockhub.api.context import Ctx
 from lockhub.api.routing import route
@@ -29,6 +32,24 @@ async def unlock_door(ctx: Ctx, params: LockActionParams) -> ActionAttempt:
     """Unlock a door; returns a pending action attempt (or a settled one with sync)."""
     return await locks.request_action(ctx.rt, ctx.workspace_id, params.device_id, "UNLOCK_DOOR",
                                       sync=params.sync)
+
+
+class ConfigureAutoLockParams(msgspec.Struct):
+    device_id: str
+    auto_lock_enabled: bool
+    # Seam gives no bounds; a day is more than any lock takes.
+    auto_lock_delay_seconds: Annotated[float, Meta(gt=0, le=86_400)] | UnsetType = UNSET
+
+
+@route("/locks/configure_auto_lock", params=ConfigureAutoLockParams,
+       response_key="action_attempt", response=ActionAttempt)
+async def configure_auto_lock(ctx: Ctx, params: ConfigureAutoLockParams) -> ActionAttempt:
+    """Switch the lock's own auto-lock on (relock a delay after any unlock) or off; returns a
+    pending action attempt, and the device reports the setting once the lock has it."""
+    return await locks.configure_auto_lock(
+        ctx.rt, ctx.workspace_id, params.device_id, enabled=params.auto_lock_enabled,
+        delay_seconds=None if params.auto_lock_delay_seconds is UNSET
+        else params.auto_lock_delay_seconds)
 
 
 class KeypadEntryParams(msgspec.Struct):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import select
 
 from lockhub.engine.jobs import Job, finish
-from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError
+from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError, configures_auto_lock
 from lockhub.providers.refs import device_ref
 from lockhub.services import action_attempts, events
 from lockhub.services import devices as device_service
+from lockhub.services.locks import DEFAULT_AUTO_LOCK_DELAY_SECONDS
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.tables import access_codes, connected_accounts, devices
@@ -67,10 +69,14 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
     if attempt.action_type in SIMULATIONS:
         await _simulate(rt, job, attempt, device, provider, ref)
         return
-    operation, _ = _OPERATIONS[attempt.action_type]
+    if attempt.action_type == "CONFIGURE_AUTO_LOCK" and not configures_auto_lock(provider):
+        await _settle(rt, job, attempt, device, error=(
+            "device_cannot_perform_action",
+            "lockhub cannot configure this lock's auto-lock through its provider."))
+        return
     started = time.perf_counter()
     try:
-        snapshot = await asyncio.wait_for(getattr(provider, operation)(ref),
+        snapshot = await asyncio.wait_for(_operation(provider, ref, attempt, device, job),
                                           PROVIDER_TIMEOUT_SECONDS)
     except ProviderError as exc:
         if exc.retryable:
@@ -84,6 +90,18 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         raise RetryLater("provider timed out") from exc
     _log_outcome(attempt, device, "success", started)
     await _settle(rt, job, attempt, device, snapshot=snapshot)
+
+
+def _operation(provider: Any, ref: DeviceRef, attempt: Any, device: Any,
+               job: Job) -> Awaitable[DeviceSnapshot]:
+    """The provider call an attempt stands for."""
+    if attempt.action_type == "CONFIGURE_AUTO_LOCK":
+        enabled = bool(job.payload["auto_lock_enabled"])
+        delay = job.payload.get("auto_lock_delay_seconds") or (device.state or {}).get(
+            "auto_lock_delay_seconds") or DEFAULT_AUTO_LOCK_DELAY_SECONDS
+        return provider.configure_auto_lock(ref, enabled, float(delay))
+    operation, _ = _OPERATIONS[attempt.action_type]
+    return getattr(provider, operation)(ref)
 
 
 def _log_outcome(attempt: Any, device: Any, outcome: str, started: float) -> None:
@@ -114,10 +132,11 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
     if (outcome is None or outcome[0] != action_attempts.EXPIRED) and action_attempts.overdue(
             rt, attempt, now):
         outcome = (action_attempts.EXPIRED, action_attempts.EXPIRED_IN_FLIGHT)
+    result = ({} if attempt.action_type not in _OPERATIONS else
+              {"was_confirmed_by_device": True}) if outcome is None else None
     async with rt.db.write() as conn:
         await action_attempts.resolve(
-            conn, now=now, row=attempt, succeeded=outcome is None,
-            result={"was_confirmed_by_device": True} if outcome is None else None,
+            conn, now=now, row=attempt, succeeded=outcome is None, result=result,
             error_type=outcome[0] if outcome else "", message=outcome[1] if outcome else "",
             connected_account_id=account_id)
         if snapshot is not None and device is not None:
@@ -127,7 +146,7 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
                 # state reports cannot see the bolt.
                 state["locked"] = _OPERATIONS[attempt.action_type][1]
             await device_service.apply_snapshot(conn, now=now, row=device, state=state)
-        if operated:
+        if operated and attempt.action_type in _OPERATIONS:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(
                 conn, now=now, workspace_id=device.workspace_id,

@@ -92,6 +92,9 @@ class DeviceSnapshot(msgspec.Struct, omit_defaults=True):
     removed: bool = False  # no longer in the provider account
     subscription_expired: bool = False  # a paid third-party plan the device needs has lapsed
     jammed: bool = False  # the bolt is stuck (a device error until it moves again)
+    # The lock's own auto-lock (relocks this long after any unlock); None: not reported.
+    auto_lock_enabled: bool | None = None
+    auto_lock_delay_seconds: float | None = None
     # Radio providers reach locks of many makers through one account: the maker as the lock
     # itself reports it (manufacturer key, display name, Seam device_type) ...
     manufacturer: str | None = None
@@ -288,6 +291,21 @@ class CodeBatchProvider(Provider, Protocol):
 
 def sets_codes_together(provider: Any) -> bool:
     return callable(getattr(provider, "set_codes", None))
+
+
+class AutoLockProvider(Provider, Protocol):
+    """A provider that can set the lock's own auto-lock (/locks/configure_auto_lock)."""
+
+    async def configure_auto_lock(self, device: DeviceRef, enabled: bool,
+                                  delay_seconds: float) -> DeviceSnapshot:
+        """Make the lock relock `delay_seconds` after any unlock, or stop it; returns the
+        state, with `auto_lock_enabled` and `auto_lock_delay_seconds` as the lock now has them.
+        Raise ProviderError as for lock and unlock."""
+        ...
+
+
+def configures_auto_lock(provider: Any) -> bool:
+    return callable(getattr(provider, "configure_auto_lock", None))
 
 
 class LiveProvider(Provider, Protocol):

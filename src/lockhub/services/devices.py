@@ -247,10 +247,12 @@ def device_providers(category: str | None, available: set[str]) -> list[DevicePr
 
 def merged_state(row: Any, snapshot: DeviceSnapshot) -> dict[str, Any]:
     """The state a snapshot means for a device; a provider that cannot see the bolt (cloud
-    brands that report no lock state) keeps the last known position."""
+    brands that report no lock state) keeps the last known position, and one that does not
+    report the auto-lock setting keeps the last known one."""
     state = snapshot.state()
-    if "locked" not in state and "locked" in (row.state or {}):
-        state["locked"] = row.state["locked"]
+    for kept in ("locked", "auto_lock_enabled", "auto_lock_delay_seconds"):
+        if kept not in state and kept in (row.state or {}):
+            state[kept] = row.state[kept]
     return state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,12 +19,25 @@ from lockhub.store.tables import action_attempts as attempts_table
 from lockhub.store.types import UtcDateTime
 
 ACTION_KIND = "action_attempt"
-_CAPABILITY = {"LOCK_DOOR": "can_remotely_lock", "UNLOCK_DOOR": "can_remotely_unlock"}
-_VERB = {"LOCK_DOOR": "locked", "UNLOCK_DOOR": "unlocked"}
+_CAPABILITY = {"LOCK_DOOR": "can_remotely_lock", "UNLOCK_DOOR": "can_remotely_unlock",
+               "CONFIGURE_AUTO_LOCK": "can_configure_auto_lock"}
+_CANNOT = {"LOCK_DOOR": "be locked remotely", "UNLOCK_DOOR": "be unlocked remotely",
+           "CONFIGURE_AUTO_LOCK": "have its auto-lock configured"}
+# When auto-lock is switched on without a delay and the lock has none yet.
+DEFAULT_AUTO_LOCK_DELAY_SECONDS = 30.0
+
+
+async def configure_auto_lock(rt: Runtime, workspace_id: str, device_id: str, *,
+                              enabled: bool, delay_seconds: float | None) -> ActionAttempt:
+    """The lock's own auto-lock, set by the engine like any action; without a delay the lock
+    keeps the one it has (or DEFAULT_AUTO_LOCK_DELAY_SECONDS)."""
+    return await request_action(rt, workspace_id, device_id, "CONFIGURE_AUTO_LOCK", sync=False,
+                                payload={"auto_lock_enabled": enabled,
+                                         "auto_lock_delay_seconds": delay_seconds})
 
 
 async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_type: str,
-                         *, sync: bool) -> ActionAttempt:
+                         *, sync: bool, payload: dict[str, Any] | None = None) -> ActionAttempt:
     now = rt.clock.now()
     async with rt.db.write() as conn:
         row = await devices.get_row(conn, workspace_id, device_id=device_id)
@@ -31,7 +45,7 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
         flag = _CAPABILITY[action_type]
         if not capability_flags(model, row.state)[flag]:
             raise LockhubError(
-                f"This device cannot be {_VERB[action_type]} remotely ({flag} is false).",
+                f"This device cannot {_CANNOT[action_type]} ({flag} is false).",
                 error_type="device_cannot_perform_action",
                 data={"device_id": device_id, "capability": flag},
             )
@@ -40,7 +54,8 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
                                                action_type=action_type, device_id=device_id)
         await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind=ACTION_KIND,
                            key=f"device:{device_id}",
-                           payload={"action_attempt_id": attempt.action_attempt_id})
+                           payload={"action_attempt_id": attempt.action_attempt_id,
+                                    **(payload or {})})
     rt.wake_engine()
     if sync:
         return await action_attempts.wait_until_settled(

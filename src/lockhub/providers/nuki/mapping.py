@@ -91,7 +91,9 @@ def model_facts(lock: Smartlock) -> dict[str, Any]:
             "native_scheduling": True, "supported_code_lengths": CODE_LENGTHS,
             "max_active_codes_supported": MAX_KEYPAD_CODES if keypad else 0,
             "code_slots": MAX_KEYPAD_CODES if keypad else 0,
-            "can_connect_accessory_keypad": True}
+            "can_connect_accessory_keypad": True,
+            # The lock's auto-lock is set in the Nuki app; lockhub cannot configure it yet.
+            "auto_lock": False}
 
 
 def code_on_device(code: KeypadCode) -> CodeOnDevice:

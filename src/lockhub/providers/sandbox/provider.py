@@ -93,6 +93,9 @@ def snapshot(row: Any) -> DeviceSnapshot:
         metadata=row.metadata,
         removed=bool(settings.get("removed", False)),
         subscription_expired=bool(settings.get("subscription_expired", False)),
+        auto_lock_enabled=bool(settings.get("auto_lock_enabled", False))
+        if catalogue_model(row.brand, row.model).auto_lock else None,
+        auto_lock_delay_seconds=settings.get("auto_lock_delay_seconds"),
     )
 
 
@@ -285,6 +288,23 @@ class SandboxProvider:
 
     async def unlock(self, device: DeviceRef) -> DeviceSnapshot:
         return await self._set_locked(device, False)
+
+    async def configure_auto_lock(self, device: DeviceRef, enabled: bool,
+                                  delay_seconds: float) -> DeviceSnapshot:
+        """Store the setting on the virtual lock (which reports it in its state)."""
+        row = await self._operate(device, "configure_auto_lock")
+        if not catalogue_model(row.brand, row.model).auto_lock:
+            raise ProviderError("device_cannot_perform_action",
+                                "This lock has no auto-lock to configure.")
+        await self._latency(row)
+        settings = {**(row.settings or {}), "auto_lock_enabled": enabled,
+                    "auto_lock_delay_seconds": delay_seconds}
+        async with self.db.write() as conn:
+            await conn.execute(update(T).where(
+                T.c.workspace_id == device.workspace_id,
+                T.c.sandbox_device_id == device.provider_device_id,
+            ).values(settings=settings))
+        return await self.read_state(device)
 
     # --- PINs -----------------------------------------------------------------------------
 

@@ -107,7 +107,9 @@ def model_facts(lock: Lock) -> dict[str, Any]:
             "native_scheduling": custom, "supported_code_lengths": CODE_LENGTHS,
             "max_active_codes_supported": MAX_CUSTOM_PASSCODES if custom else 0,
             "code_slots": MAX_CUSTOM_PASSCODES if custom else 0,
-            "remote_lock": bool(lock.features() & FEATURE_LOCK_REMOTELY)}
+            "remote_lock": bool(lock.features() & FEATURE_LOCK_REMOTELY),
+            # Auto-lock time is set in the TTLock app; lockhub cannot configure it yet.
+            "auto_lock": False}
 
 
 def _at(ms: int) -> datetime | None:

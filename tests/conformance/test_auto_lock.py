@@ -69,3 +69,51 @@ def test_a_delay_out_of_range_is_invalid_input(seam: Seam, ids: dict[str, str],
     with pytest.raises(SeamHttpInvalidInputError):
         seam.locks.configure_auto_lock(device_id=ids[AUTO_LOCKING], auto_lock_enabled=True,
                                        auto_lock_delay_seconds=delay)
+
+
+def _engine_done_with(seam: Seam, device_id: str) -> None:
+    """Wait until the engine has run every job of the lock due so far: a wrong PIN typed at the
+    keypad is a job on the same lock, claimed after the ones due before it."""
+    denied = seam.locks.simulate.keypad_code_entry(device_id=device_id, code="000000")
+    assert denied.status == "success"
+
+
+def _automatic_locks(seam: Seam, device_id: str) -> int:
+    return sum(1 for e in seam.events.list(device_id=device_id, event_type="lock.locked",
+                                           since="2000-01-01T00:00:00Z")
+               if e.method == "automatic")
+
+
+def test_the_lock_relocks_by_itself_its_delay_after_an_unlock(
+    own_server: LockhubServer, seam: Seam, ids: dict[str, str],
+) -> None:
+    device_id = ids[AUTO_LOCKING]
+    seam.locks.configure_auto_lock(device_id=device_id, auto_lock_enabled=True,
+                                   auto_lock_delay_seconds=45)
+    before = _automatic_locks(seam, device_id)
+    assert seam.locks.unlock_door(device_id=device_id).status == "success"
+    assert seam.devices.get(device_id=device_id).properties.locked is False
+
+    sandbox(own_server, "clock/advance", seconds=44)
+    _engine_done_with(seam, device_id)
+    assert seam.devices.get(device_id=device_id).properties.locked is False, "not yet"
+
+    sandbox(own_server, "clock/advance", seconds=2)
+    _engine_done_with(seam, device_id)
+    assert seam.devices.get(device_id=device_id).properties.locked is True
+    assert _automatic_locks(seam, device_id) == before + 1
+
+
+def test_switched_off_the_lock_stays_unlocked(
+    own_server: LockhubServer, seam: Seam, ids: dict[str, str],
+) -> None:
+    device_id = ids[AUTO_LOCKING]
+    seam.locks.configure_auto_lock(device_id=device_id, auto_lock_enabled=True,
+                                   auto_lock_delay_seconds=30)
+    assert seam.locks.unlock_door(device_id=device_id).status == "success"
+    seam.locks.configure_auto_lock(device_id=device_id, auto_lock_enabled=False)
+    before = _automatic_locks(seam, device_id)
+    sandbox(own_server, "clock/advance", seconds=60)
+    _engine_done_with(seam, device_id)
+    assert seam.devices.get(device_id=device_id).properties.locked is False
+    assert _automatic_locks(seam, device_id) == before

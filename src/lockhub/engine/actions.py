@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lockhub.engine.auto_lock import relocks_by_itself, schedule_relock
 from lockhub.engine.jobs import Job, finish
 from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError, configures_auto_lock
 from lockhub.providers.refs import device_ref
@@ -89,7 +90,8 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
     except TimeoutError as exc:
         raise RetryLater("provider timed out") from exc
     _log_outcome(attempt, device, "success", started)
-    await _settle(rt, job, attempt, device, snapshot=snapshot)
+    await _settle(rt, job, attempt, device, snapshot=snapshot,
+                  relocks=relocks_by_itself(provider))
 
 
 def _operation(provider: Any, ref: DeviceRef, attempt: Any, device: Any,
@@ -121,10 +123,11 @@ async def _read_state(provider: Any, ref: DeviceRef) -> DeviceSnapshot | None:
 
 async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
                   snapshot: DeviceSnapshot | None = None,
-                  error: tuple[str, str] | None = None) -> None:
+                  error: tuple[str, str] | None = None, relocks: bool = False) -> None:
     """Record the outcome. The attempt's own outcome is decided by its deadline: an answer
     that comes after the timeout leaves it `action_attempt_expired` (as reads already serve
-    it), while what the device did and reports is recorded all the same."""
+    it), while what the device did and reports is recorded all the same. `relocks`: the
+    lock's auto-lock is lockhub's to carry out (a virtual lock)."""
     now = rt.clock.now()
     account_id = device.connected_account_id if device is not None else None
     operated = error is None and device is not None
@@ -146,6 +149,8 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
                 # state reports cannot see the bolt.
                 state["locked"] = _OPERATIONS[attempt.action_type][1]
             await device_service.apply_snapshot(conn, now=now, row=device, state=state)
+            if operated and relocks and attempt.action_type == "UNLOCK_DOOR":
+                await schedule_relock(conn, now=now, device=device, state=state)
         if operated and attempt.action_type in _OPERATIONS:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(
@@ -188,6 +193,9 @@ async def _simulate(rt: Runtime, job: Job, attempt: Any, device: Any, provider: 
             await events.record(conn, now=now, workspace_id=device.workspace_id,
                                 event_type="lock.locked", method="manual", **common)
         elif match is not None:
+            if relocks_by_itself(provider):
+                await schedule_relock(conn, now=now, device=device,
+                                      state=device_service.merged_state(device, snapshot))
             code = (await conn.execute(select(access_codes).where(
                 access_codes.c.device_id == device.device_id,
                 access_codes.c.device_ref == match.ref))).first()

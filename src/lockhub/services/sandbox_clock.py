@@ -3,8 +3,8 @@ clock, move it, or run it with an offset, so a code's whole life can be watched 
 
 Engine jobs are stored in real time. A job due at workspace time T runs at real time
 T - offset; while the clock is frozen nothing new becomes due until the clock moves. Moving the
-clock makes every access-code job of the workspace due at once: reconciliation is
-level-triggered, so each job recomputes what should be true at the new time.
+clock makes every access-code, webhook and auto-lock job of the workspace due at once: each is
+level-triggered, so it recomputes what should be true at the new time.
 """
 
 from __future__ import annotations
@@ -92,6 +92,6 @@ async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime
     await conn.execute(update(jobs).where(
         jobs.c.workspace_id == workspace_id,
         # Work scheduled in workspace time; each job re-checks what is due when it runs.
-        jobs.c.kind.in_(("access_code", "webhook_delivery")),
+        jobs.c.kind.in_(("access_code", "webhook_delivery", "auto_lock")),
     ).values(run_at=real_now, generation=jobs.c.generation + 1))
     return await workspace_clock(conn, workspace_id, real_now)

@@ -289,9 +289,19 @@ class SandboxProvider:
     async def unlock(self, device: DeviceRef) -> DeviceSnapshot:
         return await self._set_locked(device, False)
 
+    async def relock_by_itself(self, device: DeviceRef) -> DeviceSnapshot:
+        """The lock's own auto-lock firing: no network, so no latency or injected faults."""
+        async with self.db.write() as conn:
+            await conn.execute(update(T).where(
+                T.c.workspace_id == device.workspace_id,
+                T.c.sandbox_device_id == device.provider_device_id,
+            ).values(locked=True))
+        return await self.read_state(device)
+
     async def configure_auto_lock(self, device: DeviceRef, enabled: bool,
                                   delay_seconds: float) -> DeviceSnapshot:
-        """Store the setting on the virtual lock (which reports it in its state)."""
+        """Store the setting on the virtual lock (which reports it in its state); the engine
+        relocks the lock that long after each unlock (engine/auto_lock.py)."""
         row = await self._operate(device, "configure_auto_lock")
         if not catalogue_model(row.brand, row.model).auto_lock:
             raise ProviderError("device_cannot_perform_action",

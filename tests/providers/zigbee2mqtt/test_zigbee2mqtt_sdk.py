@@ -277,3 +277,29 @@ def test_the_cli_connects_a_bridge_headlessly(server: LockhubServer, broker: Mos
     assert f"account {account}" in done.stdout
     assert "front_door" in done.stdout and "back_door" in done.stdout
     assert "s3cret-mqtt" not in done.stdout + done.stderr
+
+
+def test_auto_lock_is_set_on_the_lock_which_then_relocks_by_itself(
+        seam: Seam, account: str, bridge: BridgeThread) -> None:
+    device = lock_named(seam, account, "front_door")
+    assert device.can_configure_auto_lock is True
+    attempt = seam.locks.configure_auto_lock(device_id=device.device_id, auto_lock_enabled=True,
+                                             auto_lock_delay_seconds=1)
+    assert attempt.status == "success"
+    assert bridge.call(lambda: bridge.bridge.device(YALE).auto_relock_time) == 1
+    on = seam.devices.get(device_id=device.device_id).properties
+    assert (on.auto_lock_enabled, on.auto_lock_delay_seconds) == (True, 1)
+
+    assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+    wait_until(lambda: any(e.method == "automatic"
+                           for e in events_of(seam, device.device_id, "lock.locked")),
+               message="the lock's own relock")
+    assert seam.devices.get(device_id=device.device_id).properties.locked is True
+
+    seam.locks.configure_auto_lock(device_id=device.device_id, auto_lock_enabled=False)
+    assert bridge.call(lambda: bridge.bridge.device(YALE).auto_relock_time) == 0
+    assert seam.devices.get(device_id=device.device_id).properties.auto_lock_enabled is False
+    with pytest.raises(SeamActionAttemptFailedError) as refused:
+        seam.locks.configure_auto_lock(device_id=device.device_id, auto_lock_enabled=True,
+                                       auto_lock_delay_seconds=7200)
+    assert refused.value.action_attempt.error.type == "device_cannot_perform_action"

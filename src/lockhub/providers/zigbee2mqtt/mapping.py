@@ -110,6 +110,17 @@ def _has(entry: dict[str, Any], name: str) -> bool:
     return any(x.get("name") == name for x in _exposes(entry))
 
 
+# The auto-relock delay a lock takes (`e.auto_relock_time()` with the lock extensions, §6).
+AUTO_RELOCK_SECONDS = (1, 3600)
+_ACCESS_SET = 2  # expose access bit: the value can be written with /set
+
+
+def can_set_auto_relock(entry: dict[str, Any]) -> bool:
+    """The lock's `auto_relock_time` can be written (Nimly's is read-only)."""
+    return any(x.get("name") == "auto_relock_time" and int(x.get("access") or 0) & _ACCESS_SET
+               for x in _exposes(entry))
+
+
 def ieee(entry: dict[str, Any]) -> str | None:
     value = entry.get("ieee_address")
     return value if isinstance(value, str) and value else None
@@ -176,11 +187,14 @@ def snapshot(entry: dict[str, Any], state: dict[str, Any] | None, *, available: 
         "max_active_codes_supported": slots,
         "supported_code_lengths": list(rules(model)["supported_code_lengths"]),
         "door_sensor": _has(entry, "door_state"),
-        "auto_lock": _has(entry, "auto_relock_time") or _has(entry, "auto_relock"),
+        "auto_lock": can_set_auto_relock(entry),
         "supports_backup_access_code_pool": slots > 3,
     }
     state = state or {}
     bolt = lock_state(state)
+    relock = state.get("auto_relock_time") if can_set_auto_relock(entry) else None
+    if not isinstance(relock, int) or isinstance(relock, bool):
+        relock = None
     battery = state.get("battery")
     door = state.get("door_state")
     return DeviceSnapshot(
@@ -192,6 +206,9 @@ def snapshot(entry: dict[str, Any], state: dict[str, Any] | None, *, available: 
         battery_level=max(0.0, min(1.0, battery / 100))
         if isinstance(battery, int | float) and not isinstance(battery, bool) else None,
         jammed=bolt == "not_fully_locked",
+        # 0 switches auto-relock off (the delay it had is kept as last known).
+        auto_lock_enabled=None if relock is None else relock > 0,
+        auto_lock_delay_seconds=float(relock) if relock else None,
         manufacturer=maker.key if maker else "unknown",
         manufacturer_display_name=maker.display_name if maker else (vendor or "Zigbee"),
         device_type=maker.device_type if maker else "zigbee_lock",

@@ -304,6 +304,45 @@ class Zigbee2MQTTProvider:
     async def unlock(self, device: DeviceRef) -> DeviceSnapshot:
         return await self._move(device, locked=False)
 
+    async def configure_auto_lock(self, device: DeviceRef, enabled: bool,
+                                  delay_seconds: float) -> DeviceSnapshot:
+        """`/set {"auto_relock_time": N}` (0: off), then wait for the lock to report it."""
+        low, high = mapping.AUTO_RELOCK_SECONDS
+        seconds = round(delay_seconds) if enabled else 0
+        if enabled and not low <= seconds <= high:
+            raise ProviderError("device_cannot_perform_action",
+                                f"Zigbee2MQTT locks take an auto-lock delay of {low} to {high} "
+                                f"seconds.")
+        async with self._device(device) as (conn, entry):
+            if not mapping.can_set_auto_relock(entry):
+                raise ProviderError("device_cannot_perform_action",
+                                    "This lock's auto-relock cannot be set over Zigbee2MQTT.")
+            fn = mapping.friendly_name(entry)
+
+            def outcome(rel: str, payload: Any) -> Any:
+                if rel == fn and isinstance(payload, dict) \
+                        and payload.get("auto_relock_time") == seconds:
+                    return "done"
+                failure = mapping.command_failure(payload, fn, "set", "auto_relock_time") \
+                    if rel == "bridge/logging" else None
+                if failure is not None:
+                    return ProviderError(mapping.failure_type(failure, "lock_operation_failed"),
+                                         f"Zigbee2MQTT: {failure}")
+                if rel == f"{fn}/availability" and payload is False:
+                    return ProviderError("device_offline", "Zigbee2MQTT reports the lock offline.")
+                return None
+
+            with conn.expect(outcome) as waiter:
+                await conn.publish(f"{fn}/set", {"auto_relock_time": seconds})
+                result = await conn.result(waiter, self.command_timeout)
+            if result is None:
+                raise ProviderError("device_communication_timeout",
+                                    "The lock did not confirm its auto-relock time.",
+                                    retryable=True)
+            if isinstance(result, ProviderError):
+                raise result
+            return conn.snapshot(entry)
+
     async def _move(self, device: DeviceRef, *, locked: bool) -> DeviceSnapshot:
         """`/set {"state": …}`, then wait for the lock's `lock_state` report (§3.1, §7.4)."""
         target = "locked" if locked else "unlocked"

@@ -377,6 +377,28 @@ class OwnOnly:
 
 
 @dataclass(frozen=True)
+class OwnChange:
+    """The intruder changes something of its own (its workspace): 200, nothing of workspace 1
+    in the answer, and (the witness checks) nothing of workspace 1 changed."""
+
+    params: Params
+    sdk: SdkCall | None
+    intruder: str = KEY
+
+    def check(self, walls: Walls, route: Route) -> None:
+        intruder: Intruder = getattr(walls, self.intruder)
+        params = self.params(walls.ws1)
+        if self.sdk is not None:
+            self.sdk(intruder.seam, params)
+        with walls.raw_as(intruder) as http:
+            for method in route.methods:
+                response = send(http, method, route.path, params)
+                assert response.status_code == 200, (method, response.text)
+                assert_nothing_of_workspace_1([response.json()], walls, intruder,
+                                              f"{method} {route.path}")
+
+
+@dataclass(frozen=True)
 class Refused:
     """A route the intruder may not use the way asked: its refusal, and nothing done."""
 
@@ -401,7 +423,7 @@ class Refused:
                 assert response.json()["error"]["type"] == self.error_type, response.text
 
 
-Case = Hidden | OwnOnly | Refused
+Case = Hidden | OwnOnly | OwnChange | Refused
 SEAM_WORKSPACE_1 = {"seam-workspace": SANDBOX_WORKSPACE}
 
 
@@ -453,6 +475,11 @@ ISOLATION: dict[str, list[Case]] = {
     "/locks/lock_door": [
         Hidden("device_not_found", lambda w: {"device_id": w.device_id},
                lambda s, p: s.locks.lock_door(**p)),
+    ],
+    "/locks/configure_auto_lock": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id,
+                                              "auto_lock_enabled": True},
+               lambda s, p: s.locks.configure_auto_lock(**p)),
     ],
     "/locks/unlock_door": [
         Hidden("device_not_found", lambda w: {"device_id": w.device_id},
@@ -746,6 +773,14 @@ ISOLATION: dict[str, list[Case]] = {
         # Only a personal access token creates workspaces.
         Refused(401, "unauthorized", lambda w: {"name": "Intruder's workspace"},
                 lambda s, p: s.workspaces.create(**p)),
+    ],
+    "/workspaces/update": [
+        # Always the caller's own workspace: there is no workspace_id to name another.
+        OwnChange(lambda w: {"name": "Renamed by workspace 2",
+                             "connect_webview_customization": {"success_message": "ws2"}},
+                  lambda s, p: s.workspaces.update(**p)),
+        OwnChange(lambda w: {"name": "Renamed by john"}, lambda s, p: s.workspaces.update(**p),
+                  intruder="sandbox"),
     ],
     "/workspaces/reset_sandbox": [
         # Workspace 2 is not a sandbox; any reset acts on the caller's own workspace only.

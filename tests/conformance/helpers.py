@@ -61,6 +61,15 @@ def find_device(seam: Seam, *, model: str | None = None, manufacturer: str | Non
                          f"online={online!r} error_code={error_code!r}")
 
 
+def sandbox(server: LockhubServer, path: str, **body: Any) -> dict[str, Any]:
+    """Call a lockhub-only sandbox control (not part of Seam's API, so not in the SDK) as
+    workspace 1."""
+    with raw(server) as client:
+        response = client.post(f"/_lockhub/sandbox/{path}", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def raw(server: LockhubServer, token: str | None = SANDBOX_KEY,
         headers: dict[str, str] | None = None) -> httpx.Client:
     """An httpx client for hand-written requests (only for what the SDK cannot express)."""

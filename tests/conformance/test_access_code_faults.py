@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from seam import Seam, SeamHttpApiError
 
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
+from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, sandbox, seed_ids, wait_until
 from tests.server import LockhubServer, start_server
 
 # Retries back off (0.5 s + up to 2^n s of jitter); two failures take at most a few seconds.
@@ -30,12 +30,6 @@ def ids(own_server: LockhubServer) -> dict[str, str]:
 @pytest.fixture
 def seam(own_server: LockhubServer) -> Seam:
     return Seam(api_key=SANDBOX_KEY, endpoint=own_server.url)
-
-
-def sandbox(server: LockhubServer, path: str, **body: Any) -> None:
-    with raw(server) as client:
-        response = client.post(f"/_lockhub/sandbox/{path}", json=body)
-    assert response.status_code == 200, response.text
 
 
 def lock_pins(server: LockhubServer, device_id: str) -> list[str]:

@@ -28,7 +28,7 @@ from seam import NULL, Seam, SeamHttpApiError, SeamHttpInvalidInputError
 
 from lockhub.catalogue import DeviceModel, brands
 from lockhub.domain.access_codes import pin_violations
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
+from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, sandbox, seed_ids, wait_until
 from tests.server import LockhubServer
 
 # --- fixtures and helpers ----------------------------------------------------------------------
@@ -50,14 +50,6 @@ def seam(own_server: LockhubServer, ids: dict[str, str]) -> Seam:
 def server(own_server: LockhubServer) -> LockhubServer:
     """This module's server (shadows the shared session server)."""
     return own_server
-
-
-def sandbox(server: LockhubServer, path: str, **body: Any) -> dict[str, Any]:
-    """Call a lockhub-only sandbox control (not part of Seam's API, so not in the SDK)."""
-    with raw(server) as client:
-        response = client.post(f"/_lockhub/sandbox/{path}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def clock_now(server: LockhubServer) -> datetime:

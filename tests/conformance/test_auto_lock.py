@@ -4,24 +4,14 @@ clock frozen, so the relock after the delay happens when the test moves the cloc
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from seam import Seam, SeamHttpApiError, SeamHttpInvalidInputError
 
-from tests.conformance.helpers import SANDBOX_KEY, raw, seed_ids
+from tests.conformance.helpers import SANDBOX_KEY, sandbox, seed_ids
 from tests.server import LockhubServer
 
 AUTO_LOCKING = "schlage_device_1"  # Schlage Encode: has auto-lock
 WITHOUT = "august_device_1"  # August lock: has none
-
-
-def sandbox(server: LockhubServer, path: str, **body: Any) -> dict[str, Any]:
-    """Call a lockhub-only sandbox control (not part of Seam's API, so not in the SDK)."""
-    with raw(server) as client:
-        response = client.post(f"/_lockhub/sandbox/{path}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from seam import NULL, Seam, SeamHttpApiError
 
 from lockhub.domain.access_codes import JUST_IN_TIME_LEAD, NATIVE_PRELOAD
-from tests.conformance.helpers import SANDBOX_KEY, raw, seed_ids, wait_until
+from tests.conformance.helpers import SANDBOX_KEY, raw, sandbox, seed_ids, wait_until
 from tests.server import LockhubServer, start_server
 
 # (seed key, natively scheduled): both accept 4-digit PINs and have no other PIN rules.
@@ -121,13 +121,6 @@ class Model:
             if code.ended(self.now):
                 del self.codes[code.access_code_id]
                 self.ended_pins.add((code.device_id, code.pin))
-
-
-def sandbox(server: LockhubServer, path: str, **body: Any) -> dict[str, Any]:
-    with raw(server) as client:
-        response = client.post(f"/_lockhub/sandbox/{path}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def lock_slots(server: LockhubServer, device_id: str) -> list[dict[str, Any]]:

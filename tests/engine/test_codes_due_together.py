@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from seam import Seam
 
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
+from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, sandbox, seed_ids, wait_until
 from tests.server import LockhubServer, start_server
 
 CODES = 24
@@ -29,13 +29,6 @@ def lockhub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockhubServer]
                        env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0", "LOCKHUB_RATE_LIMITS": "off"})
     yield srv
     srv.stop()
-
-
-def sandbox(server: LockhubServer, path: str, **body: Any) -> dict[str, Any]:
-    with raw(server) as client:
-        response = client.post(f"/_lockhub/sandbox/{path}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def slots(server: LockhubServer, device_id: str) -> dict[int, str]:

@@ -276,12 +276,16 @@ class SandboxProvider:
                 raise ProviderError("remote_unlock_not_enabled",
                                     "Remote unlocking is switched off in the lock's app settings.")
         await self._latency(row)
+        await self._store(device, locked=locked)
+        return await self.read_state(device)
+
+    async def _store(self, device: DeviceRef, **values: Any) -> None:
+        """Write columns of the virtual lock."""
         async with self.db.write() as conn:
             await conn.execute(update(T).where(
                 T.c.workspace_id == device.workspace_id,
                 T.c.sandbox_device_id == device.provider_device_id,
-            ).values(locked=locked))
-        return await self.read_state(device)
+            ).values(**values))
 
     async def lock(self, device: DeviceRef) -> DeviceSnapshot:
         return await self._set_locked(device, True)
@@ -291,11 +295,7 @@ class SandboxProvider:
 
     async def relock_by_itself(self, device: DeviceRef) -> DeviceSnapshot:
         """The lock's own auto-lock firing: no network, so no latency or injected faults."""
-        async with self.db.write() as conn:
-            await conn.execute(update(T).where(
-                T.c.workspace_id == device.workspace_id,
-                T.c.sandbox_device_id == device.provider_device_id,
-            ).values(locked=True))
+        await self._store(device, locked=True)
         return await self.read_state(device)
 
     async def configure_auto_lock(self, device: DeviceRef, enabled: bool,
@@ -307,13 +307,8 @@ class SandboxProvider:
             raise ProviderError("device_cannot_perform_action",
                                 "This lock has no auto-lock to configure.")
         await self._latency(row)
-        settings = {**(row.settings or {}), "auto_lock_enabled": enabled,
-                    "auto_lock_delay_seconds": delay_seconds}
-        async with self.db.write() as conn:
-            await conn.execute(update(T).where(
-                T.c.workspace_id == device.workspace_id,
-                T.c.sandbox_device_id == device.provider_device_id,
-            ).values(settings=settings))
+        await self._store(device, settings={**(row.settings or {}), "auto_lock_enabled": enabled,
+                                            "auto_lock_delay_seconds": delay_seconds})
         return await self.read_state(device)
 
     # --- PINs -----------------------------------------------------------------------------
@@ -435,9 +430,7 @@ class SandboxProvider:
 
     async def manual_lock(self, device: DeviceRef) -> None:
         """Someone locks the door from the keypad (no network involved)."""
-        async with self.db.write() as conn:
-            await conn.execute(update(T).where(
-                T.c.sandbox_device_id == device.provider_device_id).values(locked=True))
+        await self._store(device, locked=True)
 
     async def program_code_at_lock(self, device: DeviceRef, code: str,
                                    name: str | None) -> CodeOnDevice:
@@ -478,9 +471,7 @@ class SandboxProvider:
         return dict((await self._row(device)).faults or {})
 
     async def set_faults(self, device: DeviceRef, faults: dict[str, Any]) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(update(T).where(
-                T.c.sandbox_device_id == device.provider_device_id).values(faults=faults))
+        await self._store(device, faults=faults)
 
     async def set_conditions(self, device: DeviceRef, **values: Any) -> None:
         """Change the physical conditions: online, hub_connected, latency_ms, battery_level, and

@@ -195,7 +195,7 @@ async def test_list_pages_show_rows_added_and_removed_elsewhere(two: Any) -> Non
                 {e["event_id"] for e in map(_json, events)})
 
     first = await listed()
-    assert await listed() == first  # remembered: the same page again
+    assert await listed() == first  # asked again (now from the remembered pages): the same
     code, _ = await access_codes.create(writing, WORKSPACE_1, device_id,
                                         access_codes.CodeRequest(name="Guest", code="4821"))
     async with writing.db.write() as conn:

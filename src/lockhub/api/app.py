@@ -51,7 +51,6 @@ log = logging.getLogger("lockhub.api")
 SEAM_PATHS = frozenset(json.loads((Path(__file__).parent / "seam_paths.json").read_text()))
 
 
-
 def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     return to_response(_error_answer(request, exc))
 

@@ -135,8 +135,9 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
     if (outcome is None or outcome[0] != action_attempts.EXPIRED) and action_attempts.overdue(
             rt, attempt, now):
         outcome = (action_attempts.EXPIRED, action_attempts.EXPIRED_IN_FLIGHT)
-    result = ({} if attempt.action_type not in _OPERATIONS else
-              {"was_confirmed_by_device": True}) if outcome is None else None
+    result = None
+    if outcome is None:  # a lock operation says the device confirmed it; a setting has none
+        result = {"was_confirmed_by_device": True} if attempt.action_type in _OPERATIONS else {}
     async with rt.db.write() as conn:
         await action_attempts.resolve(
             conn, now=now, row=attempt, succeeded=outcome is None, result=result,

@@ -179,6 +179,7 @@ def snapshot(entry: dict[str, Any], state: dict[str, Any] | None, *, available: 
     display = " ".join(str(p) for p in (vendor, model, description) if p) or "Zigbee lock"
     pins = online_codes(entry)
     slots = managed_slots(model) if pins else 0
+    settable_relock = can_set_auto_relock(entry)
     facts: dict[str, Any] = {
         "display_name": display,
         "has_built_in_keypad": can_set_pins(entry),
@@ -187,12 +188,12 @@ def snapshot(entry: dict[str, Any], state: dict[str, Any] | None, *, available: 
         "max_active_codes_supported": slots,
         "supported_code_lengths": list(rules(model)["supported_code_lengths"]),
         "door_sensor": _has(entry, "door_state"),
-        "auto_lock": can_set_auto_relock(entry),
+        "auto_lock": settable_relock,
         "supports_backup_access_code_pool": slots > 3,
     }
     state = state or {}
     bolt = lock_state(state)
-    relock = state.get("auto_relock_time") if can_set_auto_relock(entry) else None
+    relock = state.get("auto_relock_time") if settable_relock else None
     if not isinstance(relock, int) or isinstance(relock, bool):
         relock = None
     battery = state.get("battery")

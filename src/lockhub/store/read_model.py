@@ -41,7 +41,7 @@ from lockhub.store.tables import row_changes
 
 # Tables whose changes invalidate the credentials cache.
 CREDENTIAL_TABLES = frozenset({"api_keys", "workspaces", "personal_access_tokens",
-                               "workspace_members"})
+                               "workspace_members", "client_sessions"})
 DEFAULT_ENTRIES = 10_000  # per table: the encoded JSON of a device is about 1.5 KB
 PAGE_BYTES = 8 * 1024 * 1024  # per table, for whole list pages (4,000 codes are about 2 MB)
 KEEP_LOG_ROWS = 50_000

@@ -87,6 +87,64 @@ workspace_members = Table(
     Column("user_id", String, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
 )
 
+# A person an integrator gives access to (Seam's user identity): devices are granted to it one by
+# one (user_identity_devices) and, through a client session, it sees only those.
+user_identities = Table(
+    "user_identities",
+    metadata,
+    Column("user_identity_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("user_identity_key", String, nullable=True),
+    Column("email_address", String, nullable=True),
+    Column("phone_number", String, nullable=True),
+    Column("full_name", String, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_user_identities_workspace_created", "workspace_id", "created_at",
+          "user_identity_id"),
+    # Seam: key, email address and phone number are each unique within a workspace.
+    Index("uq_user_identities_key", "workspace_id", "user_identity_key", unique=True),
+    Index("uq_user_identities_email", "workspace_id", "email_address", unique=True),
+    Index("uq_user_identities_phone", "workspace_id", "phone_number", unique=True),
+)
+
+user_identity_devices = Table(
+    "user_identity_devices",
+    metadata,
+    Column("user_identity_id", String,
+           ForeignKey("user_identities.user_identity_id", ondelete="CASCADE"), primary_key=True),
+    Column("device_id", String, ForeignKey("devices.device_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("workspace_id", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_user_identity_devices_device", "device_id"),
+)
+
+# A browser's credential (`seam_cst…`): what it was granted is all it sees. The token is
+# served back by /client_sessions/get and list, so it is stored sealed (Fernet) and found by
+# its sha256 digest.
+client_sessions = Table(
+    "client_sessions",
+    metadata,
+    Column("client_session_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("token_digest", String, nullable=False, unique=True),
+    Column("token_sealed", Text, nullable=False),
+    Column("user_identifier_key", String, nullable=True),
+    Column("customer_key", String, nullable=True),
+    Column("connected_account_ids", Json, nullable=False),
+    Column("connect_webview_ids", Json, nullable=False),
+    Column("user_identity_ids", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Index("ix_client_sessions_workspace_created", "workspace_id", "created_at",
+          "client_session_id"),
+    Index("uq_client_sessions_user_identifier_key", "workspace_id", "user_identifier_key",
+          unique=True),
+)
+
 connected_accounts = Table(
     "connected_accounts",
     metadata,

@@ -13,7 +13,9 @@ import msgspec
 import pytest
 from sqlalchemy import func, select, update
 
+from lockhub.api import app  # noqa: F401  (importing registers every route)
 from lockhub.api.auth import authenticate
+from lockhub.api.routing import ROUTES
 from lockhub.clock import ManualClock
 from lockhub.config import Settings
 from lockhub.errors import NotFound, Unauthorized
@@ -33,6 +35,8 @@ from lockhub.store.migrate import upgrade
 from lockhub.store.read_model import prune_row_changes
 
 KEY = {"authorization": "Bearer seam_apikey1_token"}
+
+DEVICES_LIST = next(r for r in ROUTES if r.path == "/devices/list")
 
 
 @pytest.fixture
@@ -120,13 +124,13 @@ async def test_a_code_changed_elsewhere_is_served_changed(two: Any) -> None:
 
 async def test_a_key_revoked_elsewhere_is_refused_on_the_next_request(two: Any) -> None:
     serving, writing, _ = two
-    principal = await authenticate(serving, KEY, "workspace")
+    principal = await authenticate(serving, KEY, DEVICES_LIST)
     assert principal is not None and principal.workspace_id == WORKSPACE_1
-    assert await authenticate(serving, KEY, "workspace") == principal
+    assert await authenticate(serving, KEY, DEVICES_LIST) == principal
     async with writing.db.write() as conn:
         assert await credentials.revoke_api_key(conn, "seam_apikey1_token")
     with pytest.raises(Unauthorized):
-        await authenticate(serving, KEY, "workspace")
+        await authenticate(serving, KEY, DEVICES_LIST)
 
 
 async def test_a_process_behind_the_pruned_log_forgets_everything(two: Any) -> None:
@@ -226,10 +230,10 @@ async def test_a_remembered_page_is_not_served_to_another_workspace(two: Any) ->
 
 async def test_an_outage_simulated_elsewhere_reaches_remembered_credentials(two: Any) -> None:
     serving, writing, _ = two
-    assert (await authenticate(serving, KEY, "workspace")).outage_routes == ()
+    assert (await authenticate(serving, KEY, DEVICES_LIST)).outage_routes == ()
     await workspaces.simulate_outage(writing, WORKSPACE_1, ["/devices/list"])
     serving.db.read_model.start_request()
-    assert (await authenticate(serving, KEY, "workspace")).outage_routes == ("/devices/list",)
+    assert (await authenticate(serving, KEY, DEVICES_LIST)).outage_routes == ("/devices/list",)
     await workspaces.simulate_outage(writing, WORKSPACE_1, None)
     serving.db.read_model.start_request()
-    assert (await authenticate(serving, KEY, "workspace")).outage_routes == ()
+    assert (await authenticate(serving, KEY, DEVICES_LIST)).outage_routes == ()

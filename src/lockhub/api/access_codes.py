@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from lockhub.api import session_scope
 from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
@@ -188,7 +189,7 @@ def _external(params: Any) -> bool:
 
 
 @route("/access_codes/create", params=CreateAccessCodeParams, response_key="access_code",
-       response=AccessCode)
+       response=AccessCode, client_session=True)
 async def create_access_code(ctx: Ctx, params: CreateAccessCodeParams) -> Extra:
     """Create an access code (ongoing or time-bound) on a device."""
     offline = params.is_offline_access_code or params.use_offline_access_code is True
@@ -202,7 +203,7 @@ async def create_access_code(ctx: Ctx, params: CreateAccessCodeParams) -> Extra:
 
 
 @route("/access_codes/create_multiple", alias="PUT", params=CreateMultipleParams,
-       response_key="access_codes", response=list[AccessCode])
+       response_key="access_codes", response=list[AccessCode], client_session=True)
 async def create_multiple(ctx: Ctx, params: CreateMultipleParams) -> list[AccessCode]:
     """Create linked access codes sharing one PIN across devices."""
     return await service.create_multiple(ctx.rt, ctx.workspace_id, params.device_ids,
@@ -211,7 +212,7 @@ async def create_multiple(ctx: Ctx, params: CreateMultipleParams) -> list[Access
 
 
 @route("/access_codes/get", alias="GET", params=AccessCodeRef, response_key="access_code",
-       response=AccessCode)
+       response=AccessCode, client_session=True)
 async def get_access_code(ctx: Ctx, params: AccessCodeRef) -> AccessCode | msgspec.Raw:
     """Get an access code by id (or by device and PIN)."""
     if isinstance(params.access_code_id, str) and params.device_id is UNSET \
@@ -227,7 +228,7 @@ async def get_access_code(ctx: Ctx, params: AccessCodeRef) -> AccessCode | msgsp
 
 
 @route("/access_codes/list", alias="GET", params=ListAccessCodesParams,
-       response_key="access_codes", response=list[AccessCode], paginated=True)
+       response_key="access_codes", response=list[AccessCode], paginated=True, client_session=True)
 async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
     """List access codes of a device (or by ids)."""
     grant_filters = (params.access_grant_id, params.access_grant_key, params.access_method_id,
@@ -245,7 +246,7 @@ async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
     return Page(items=items, next_after=next_after)
 
 
-@route("/access_codes/update", alias=("PATCH", "PUT"), params=UpdateAccessCodeParams)
+@route("/access_codes/update", alias=("PATCH", "PUT"), params=UpdateAccessCodeParams, client_session=True)
 async def update_access_code(ctx: Ctx, params: UpdateAccessCodeParams) -> Extra:
     """Change a code's PIN, name or time frame (or make it unmanaged)."""
     external = UNSET
@@ -262,16 +263,17 @@ async def update_access_code(ctx: Ctx, params: UpdateAccessCodeParams) -> Extra:
     return Extra(value=None, extra={"action_attempt": attempt})
 
 
-@route("/access_codes/update_multiple", alias="PATCH", params=UpdateMultipleParams)
+@route("/access_codes/update_multiple", alias="PATCH", params=UpdateMultipleParams, client_session=True)
 async def update_multiple(ctx: Ctx, params: UpdateMultipleParams) -> None:
     """Change every code that shares a common_code_key."""
     await service.update_multiple(ctx.rt, ctx.workspace_id, params.common_code_key,
                                   service.CodeChanges(name=params.name,
                                                       starts_at=params.starts_at,
-                                                      ends_at=params.ends_at))
+                                                      ends_at=params.ends_at),
+                                  device_ids=await session_scope.visible_devices(ctx))
 
 
-@route("/access_codes/delete", alias="DELETE", params=DeleteAccessCodeParams)
+@route("/access_codes/delete", alias="DELETE", params=DeleteAccessCodeParams, client_session=True)
 async def delete_access_code(ctx: Ctx, params: DeleteAccessCodeParams) -> Extra:
     """Delete a code: it is removed from the lock, then gone."""
     attempt = await service.delete_code(ctx.rt, ctx.workspace_id, params.access_code_id,
@@ -280,14 +282,14 @@ async def delete_access_code(ctx: Ctx, params: DeleteAccessCodeParams) -> Extra:
 
 
 @route("/access_codes/generate_code", alias="GET", params=GenerateCodeParams,
-       response_key="generated_code", response=GeneratedCode)
+       response_key="generated_code", response=GeneratedCode, client_session=True)
 async def generate_code(ctx: Ctx, params: GenerateCodeParams) -> GeneratedCode:
     """A PIN that satisfies every rule of the device."""
     return await service.generate_code(ctx.rt, ctx.workspace_id, params.device_id)
 
 
 @route("/access_codes/unmanaged/list", alias="GET", params=ListUnmanagedParams,
-       response_key="access_codes", response=list[UnmanagedAccessCode], paginated=True)
+       response_key="access_codes", response=list[UnmanagedAccessCode], paginated=True, client_session=True)
 async def list_unmanaged(ctx: Ctx, params: ListUnmanagedParams) -> Page:
     """List the codes found on a device that this workspace did not create."""
     after = decode_cursor(ctx, params)
@@ -299,7 +301,7 @@ async def list_unmanaged(ctx: Ctx, params: ListUnmanagedParams) -> Page:
 
 
 @route("/access_codes/unmanaged/get", alias="GET", params=AccessCodeRef,
-       response_key="access_code", response=UnmanagedAccessCode)
+       response_key="access_code", response=UnmanagedAccessCode, client_session=True)
 async def get_unmanaged(ctx: Ctx, params: AccessCodeRef) -> UnmanagedAccessCode:
     """Get an unmanaged code by id (or by device and PIN)."""
     async with ctx.rt.db.read() as conn:
@@ -310,14 +312,14 @@ async def get_unmanaged(ctx: Ctx, params: AccessCodeRef) -> UnmanagedAccessCode:
     return service.to_unmanaged(row)
 
 
-@route("/access_codes/unmanaged/convert_to_managed", alias="PATCH", params=ConvertParams)
+@route("/access_codes/unmanaged/convert_to_managed", alias="PATCH", params=ConvertParams, client_session=True)
 async def convert_to_managed(ctx: Ctx, params: ConvertParams) -> None:
     """Take over an unmanaged code."""
     await service.convert_to_managed(ctx.rt, ctx.workspace_id, params.access_code_id,
                                      allow_external_modification=_external(params))
 
 
-@route("/access_codes/unmanaged/update", alias="PATCH", params=UpdateUnmanagedParams)
+@route("/access_codes/unmanaged/update", alias="PATCH", params=UpdateUnmanagedParams, client_session=True)
 async def update_unmanaged(ctx: Ctx, params: UpdateUnmanagedParams) -> None:
     """`is_managed: true` takes the code over."""
     if not params.is_managed:
@@ -326,7 +328,7 @@ async def update_unmanaged(ctx: Ctx, params: UpdateUnmanagedParams) -> None:
                                      allow_external_modification=_external(params))
 
 
-@route("/access_codes/unmanaged/delete", alias="DELETE", params=DeleteUnmanagedParams)
+@route("/access_codes/unmanaged/delete", alias="DELETE", params=DeleteUnmanagedParams, client_session=True)
 async def delete_unmanaged(ctx: Ctx, params: DeleteUnmanagedParams) -> Extra:
     """Remove an unmanaged code from the lock."""
     attempt = await service.delete_code(ctx.rt, ctx.workspace_id, params.access_code_id,
@@ -335,7 +337,7 @@ async def delete_unmanaged(ctx: Ctx, params: DeleteUnmanagedParams) -> Extra:
 
 
 @route("/access_codes/simulate/create_unmanaged_access_code", params=SimulateUnmanagedParams,
-       response_key="access_code", response=UnmanagedAccessCode, sandbox_only=True)
+       response_key="access_code", response=UnmanagedAccessCode, sandbox_only=True, client_session=True)
 async def simulate_create_unmanaged(ctx: Ctx,
                                     params: SimulateUnmanagedParams) -> UnmanagedAccessCode:
     """Sandbox: someone adds a PIN at the lock, outside lockhub."""
@@ -346,13 +348,13 @@ async def simulate_create_unmanaged(ctx: Ctx,
 
 
 @route("/access_codes/pull_backup_access_code", params=PullBackupParams,
-       response_key="access_code", response=AccessCode)
+       response_key="access_code", response=AccessCode, client_session=True)
 async def pull_backup_access_code(ctx: Ctx, params: PullBackupParams) -> AccessCode:
     """Hand out a backup code that works at once in place of a failing time-bound code."""
     return await backup_pool.pull(ctx.rt, ctx.workspace_id, params.access_code_id)
 
 
-@route("/access_codes/report_device_constraints", params=ReportConstraintsParams)
+@route("/access_codes/report_device_constraints", params=ReportConstraintsParams, client_session=True)
 async def report_device_constraints(ctx: Ctx, params: ReportConstraintsParams) -> None:
     """Tell lockhub which PIN lengths a device accepts."""
     await service.report_device_constraints(

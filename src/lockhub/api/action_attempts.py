@@ -28,7 +28,7 @@ class ListActionAttemptsParams(msgspec.Struct):
 
 
 @route("/action_attempts/get", alias="GET", params=GetActionAttemptParams, response_key="action_attempt",
-       response=ActionAttempt)
+       response=ActionAttempt, client_session=True)
 async def get_action_attempt(ctx: Ctx,
                              params: GetActionAttemptParams) -> ActionAttempt | msgspec.Raw:
     """Get an action attempt."""

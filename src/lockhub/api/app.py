@@ -20,6 +20,7 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
     action_attempts,
+    client_sessions,
     connect_webviews,
     connected_accounts,
     devices,
@@ -28,6 +29,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     health,
     locks,
     sandbox,
+    user_identities,
     webhooks,
     workspaces,
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lockhub.api import cors
 from lockhub.api.dispatch import dispatch
 from lockhub.api.envelope import JSON, Answer, failure
 from lockhub.api.limits import ASGIApp, Receive, Scope, Send
@@ -35,18 +36,22 @@ class SeamRoutes:
             await self.fallback(scope, receive, send)
             return
         method = scope["method"]
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         if method in spec.methods:
             body = b""
             message = await receive()
             if message["type"] == "http.request":
                 body = message.get("body", b"")
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             query = scope.get("query_string", b"").decode("latin-1")
             result = await dispatch(self.rt, spec, method, headers, query, body)
+            if spec.client_session or spec.publishable_key:
+                result.headers.update(cors.response_headers(spec, headers))
         elif method == "OPTIONS":
             allowed = ", ".join(sorted((*spec.methods, "OPTIONS")))
+            extra = [(k.encode(), v.encode())
+                     for k, v in cors.preflight_headers(spec, headers).items()]
             await send({"type": "http.response.start", "status": 204,
-                        "headers": [(b"allow", allowed.encode())]})
+                        "headers": [(b"allow", allowed.encode()), *extra]})
             await send({"type": "http.response.body", "body": b""})
             return
         else:

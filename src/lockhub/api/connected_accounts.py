@@ -56,7 +56,7 @@ class DeleteConnectedAccountParams(msgspec.Struct):
 
 
 @route("/connected_accounts/get", alias="GET", params=GetConnectedAccountParams,
-       response_key="connected_account", response=ConnectedAccount)
+       response_key="connected_account", response=ConnectedAccount, client_session=True)
 async def get_connected_account(ctx: Ctx, params: GetConnectedAccountParams) -> ConnectedAccount:
     """Get a connected account by id or by its login email."""
     async with ctx.rt.db.read() as conn:

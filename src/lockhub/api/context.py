@@ -14,7 +14,10 @@ class Ctx:
     rt: Runtime
     principal: Principal | None
     request_id: str
+    method: str = "POST"
     route_path: str = ""  # the Seam route being served (page cursors are bound to it)
+    # A client session's visible devices, read once per request (api/session_scope.py).
+    session_devices: set[str] | None = None
 
     @property
     def workspace_id(self) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from lockhub.api import session_scope
 from lockhub.api.context import Ctx
 from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
@@ -21,7 +22,7 @@ from lockhub.domain.enums import (
 )
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput
-from lockhub.services import devices, sandbox
+from lockhub.services import client_sessions, connect_webviews, devices, sandbox
 from lockhub.services import workspaces as workspace_service
 
 Limit = Annotated[float, Meta(gt=0)]
@@ -98,7 +99,7 @@ class ListDeviceProvidersParams(msgspec.Struct):
     provider_category: ProviderCategory | UnsetType = UNSET
 
 
-def _filters(params: Any) -> devices.DeviceFilters:
+async def _filters(ctx: Ctx, params: Any) -> devices.DeviceFilters:
     types: list[str] | None = None
     if params.device_types is not UNSET:
         types = list(params.device_types)
@@ -111,14 +112,21 @@ def _filters(params: Any) -> devices.DeviceFilters:
     if params.connected_account_id is not UNSET:
         accounts = [params.connected_account_id] if accounts is None else [
             a for a in accounts if a == params.connected_account_id]
-    if params.connect_webview_id is not UNSET or any(
-            getattr(params, name, UNSET) is not UNSET
-            for name in ("customer_key", "space_id", "user_identifier_key")):
-        # Connect Webviews, customers, spaces and user identities do not exist in lockhub yet:
-        # a filter on one matches no device (rather than being ignored).
+    device_ids = given(getattr(params, "device_ids", UNSET))
+    if params.connect_webview_id is not UNSET:
+        account = await connect_webviews.connected_account_of(ctx.rt, ctx.workspace_id,
+                                                              params.connect_webview_id)
+        accounts = [a for a in (accounts or [account]) if account is not None and a == account]
+    user_key = getattr(params, "user_identifier_key", UNSET)
+    if user_key is not UNSET:
+        device_ids = session_scope.narrowed(device_ids, await client_sessions.devices_of_user(
+            ctx.rt, ctx.workspace_id, user_key))
+    if any(getattr(params, name, UNSET) is not UNSET for name in ("customer_key", "space_id")):
+        # Customers and spaces hold no devices in lockhub yet: a filter on one matches no
+        # device (rather than being ignored).
         accounts = []
     return devices.DeviceFilters(
-        device_ids=given(getattr(params, "device_ids", UNSET)),
+        device_ids=session_scope.narrowed(device_ids, await session_scope.visible_devices(ctx)),
         device_types=types,
         manufacturer=given(params.manufacturer),
         connected_account_ids=accounts,
@@ -131,13 +139,13 @@ def _filters(params: Any) -> devices.DeviceFilters:
 async def _page(ctx: Ctx, params: Any, managed: bool) -> Page:
     after = decode_cursor(ctx, params)
     items, next_after = await devices.list_devices(
-        ctx.rt, ctx.workspace_id, _filters(params), managed=managed, after=after,
+        ctx.rt, ctx.workspace_id, await _filters(ctx, params), managed=managed, after=after,
         limit=page_limit(params.limit))
     return Page(items=items, next_after=next_after)
 
 
 @route("/devices/list", alias="GET", params=ListDevicesParams, response_key="devices",
-       response=list[Device], paginated=True)
+       response=list[Device], paginated=True, client_session=True)
 async def list_devices(ctx: Ctx, params: ListDevicesParams) -> Page:
     """List managed devices."""
     return await _page(ctx, params, managed=True)
@@ -151,10 +159,11 @@ async def list_unmanaged_devices(ctx: Ctx, params: ListUnmanagedDevicesParams) -
 
 
 @route("/locks/list", alias="GET", params=ListLocksParams, response_key="devices",
-       response=list[Device])
+       response=list[Device], client_session=True)
 async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[msgspec.Raw]:
     """List managed locks."""
-    items, _ = await devices.list_devices(ctx.rt, ctx.workspace_id, _filters(params))
+    items, _ = await devices.list_devices(ctx.rt, ctx.workspace_id,
+                                          await _filters(ctx, params))
     return items
 
 
@@ -169,14 +178,14 @@ async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device | msg
 
 
 @route("/devices/get", alias="GET", params=GetDeviceParams, response_key="device",
-       response=Device)
+       response=Device, client_session=True)
 async def get_device(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
     """Get a managed device by id or name."""
     return await _get(ctx, params, managed=True)
 
 
 @route("/locks/get", alias="GET", params=GetDeviceParams, response_key="device",
-       response=Device)
+       response=Device, client_session=True)
 async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Extra:
     """Get a lock by id or name (deprecated alias of /devices/get); Seam answers it under both
     `device` and `lock`."""
@@ -185,13 +194,13 @@ async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Extra:
 
 
 @route("/devices/unmanaged/get", alias="GET", params=GetDeviceParams, response_key="device",
-       response=Device)
+       response=Device, client_session=True)
 async def get_unmanaged_device(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
     """Get an unmanaged device by id or name."""
     return await _get(ctx, params, managed=False)
 
 
-@route("/devices/update", alias="PATCH", params=UpdateDeviceParams)
+@route("/devices/update", alias="PATCH", params=UpdateDeviceParams, client_session=True)
 async def update_device(ctx: Ctx, params: UpdateDeviceParams) -> None:
     """Rename a device, change its custom metadata, or make it unmanaged."""
     name = params.name
@@ -214,7 +223,7 @@ async def update_unmanaged_device(ctx: Ctx, params: UpdateUnmanagedDeviceParams)
 
 
 @route("/devices/list_device_providers", alias="GET", params=ListDeviceProvidersParams,
-       response_key="device_providers", response=list[DeviceProvider])
+       response_key="device_providers", response=list[DeviceProvider], client_session=True)
 async def list_device_providers(ctx: Ctx, params: ListDeviceProvidersParams) -> list[DeviceProvider]:
     """List the device providers (brands) this workspace can connect: the sandbox brands in a
     sandbox workspace, the real providers lockhub has in a production one."""

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from lockhub.api import session_scope
 from lockhub.api.auth import authenticate
 from lockhub.api.context import Ctx
 from lockhub.api.envelope import Answer, failure, success
@@ -35,14 +36,21 @@ async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, 
         if not body.strip():
             body = b""
         rt.db.read_model.start_request()
-        principal = await authenticate(rt, headers, spec.auth)
+        principal = await authenticate(rt, headers, spec)
         if principal is not None and spec.path in principal.outage_routes:
             raise LockhubError(f"{spec.path} is unavailable for this workspace (a simulated "
                                f"outage: /_fake/simulate_workspace_outage)",
                                error_type="service_unavailable", status_code=503)
-        ctx = Ctx(rt=rt, principal=principal, request_id=request_id, route_path=spec.path)
+        ctx = Ctx(rt=rt, principal=principal, request_id=request_id, method=method,
+                  route_path=spec.path)
         params = build_params(spec.params, query, body) if spec.params else None
-        result = await spec.handler(ctx, params)
+        if principal is not None and principal.client_session is not None:
+            await session_scope.check_params(ctx, params)
+            result = await spec.handler(ctx, params)
+            await session_scope.check_result(
+                ctx, spec, result.value if isinstance(result, Extra) else result)
+        else:
+            result = await spec.handler(ctx, params)
         return success(_body(ctx, spec, params, result), request_id)
     except LockhubError as exc:
         return failure(exc, request_id)

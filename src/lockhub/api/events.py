@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from lockhub.api import session_scope
 from lockhub.api.context import Ctx
 from lockhub.api.pagination import page_limit
 from lockhub.api.routing import route
@@ -90,7 +91,7 @@ def _ids(single: Any, many: Any) -> list[str] | None:
 
 
 @route("/events/list", alias="GET", params=ListEventsParams, response_key="events",
-       response=list[Event])
+       response=list[Event], client_session=True)
 async def list_events(ctx: Ctx, params: ListEventsParams) -> list[Any]:
     """List events, newest first, from `since` or within `between`."""
     if params.since is UNSET and params.between is UNSET:
@@ -111,6 +112,10 @@ async def list_events(ctx: Ctx, params: ListEventsParams) -> list[Any]:
         ids = _ids(single, many)
         if ids is not None:
             filters[column] = ids
+    visible = await session_scope.visible_devices(ctx)
+    if visible is not None:
+        # A client session sees the events of its devices.
+        filters["device_id"] = session_scope.narrowed(filters.get("device_id"), visible) or []
     types = _ids(params.event_type, params.event_types)
     if any(getattr(params, name) is not UNSET for name in _ABSENT_RESOURCE_FILTERS):
         return []
@@ -121,7 +126,8 @@ async def list_events(ctx: Ctx, params: ListEventsParams) -> list[Any]:
         else 0)
 
 
-@route("/events/get", alias="GET", params=GetEventParams, response_key="event", response=Event)
+@route("/events/get", alias="GET", params=GetEventParams, response_key="event", response=Event,
+       client_session=True)
 async def get_event(ctx: Ctx, params: GetEventParams) -> dict[str, Any]:
     """Get an event by id (or the latest of a device or type)."""
     async with ctx.rt.db.read() as conn:

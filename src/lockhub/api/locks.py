@@ -19,7 +19,7 @@ class LockActionParams(msgspec.Struct):
 
 
 @route("/locks/lock_door", params=LockActionParams, response_key="action_attempt",
-       response=ActionAttempt)
+       response=ActionAttempt, client_session=True)
 async def lock_door(ctx: Ctx, params: LockActionParams) -> ActionAttempt:
     """Lock a door; returns a pending action attempt (or a settled one with sync)."""
     return await locks.request_action(ctx.rt, ctx.workspace_id, params.device_id, "LOCK_DOOR",
@@ -27,7 +27,7 @@ async def lock_door(ctx: Ctx, params: LockActionParams) -> ActionAttempt:
 
 
 @route("/locks/unlock_door", params=LockActionParams, response_key="action_attempt",
-       response=ActionAttempt)
+       response=ActionAttempt, client_session=True)
 async def unlock_door(ctx: Ctx, params: LockActionParams) -> ActionAttempt:
     """Unlock a door; returns a pending action attempt (or a settled one with sync)."""
     return await locks.request_action(ctx.rt, ctx.workspace_id, params.device_id, "UNLOCK_DOOR",
@@ -42,7 +42,7 @@ class ConfigureAutoLockParams(msgspec.Struct):
 
 
 @route("/locks/configure_auto_lock", params=ConfigureAutoLockParams,
-       response_key="action_attempt", response=ActionAttempt)
+       response_key="action_attempt", response=ActionAttempt, client_session=True)
 async def configure_auto_lock(ctx: Ctx, params: ConfigureAutoLockParams) -> ActionAttempt:
     """Switch the lock's own auto-lock on (relock a delay after any unlock) or off; returns a
     pending action attempt, and the device reports the setting once the lock has it."""

@@ -46,6 +46,10 @@ class Route:
     summary: str
     sandbox_only: bool = False
     test_hook: bool = False  # served only with `serve --test-hooks`
+    # Also callable with a client session token (seeing only what the session was granted),
+    # from a browser on another origin (CORS); with a publishable key (client session routes).
+    client_session: bool = False
+    publishable_key: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -67,6 +71,8 @@ def route(
     auth: Auth = "workspace",
     sandbox_only: bool = False,
     test_hook: bool = False,
+    client_session: bool = False,
+    publishable_key: bool = False,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     aliases = (alias,) if isinstance(alias, str) else tuple(alias or ())
 
@@ -84,6 +90,8 @@ def route(
                 summary=(fn.__doc__ or path).strip().splitlines()[0],
                 sandbox_only=sandbox_only,
                 test_hook=test_hook,
+                client_session=client_session,
+                publishable_key=publishable_key,
                 tags=(path.strip("/").split("/")[0],),
             )
         )

@@ -44,14 +44,14 @@ class UpdateWorkspaceParams(msgspec.Struct):
 
 
 @route("/workspaces/get", alias="GET", params=NoParams, response_key="workspace",
-       response=Workspace)
+       response=Workspace, client_session=True)
 async def get_workspace(ctx: Ctx, params: NoParams) -> Workspace:
     """Get the workspace the credential belongs to."""
     return await workspaces.get(ctx.rt, ctx.workspace_id)
 
 
 @route("/workspaces/list", alias="GET", params=NoParams, response_key="workspaces",
-       response=list[Workspace], auth="user")
+       response=list[Workspace], auth="user", client_session=True)
 async def list_workspaces(ctx: Ctx, params: NoParams) -> list[Workspace]:
     """List the workspaces the credential can reach."""
     assert ctx.principal is not None

@@ -47,6 +47,7 @@ EVENT_TYPES: dict[str, str] = {
     "action_attempt.simulate_keypad_code_entry.failed": "An action attempt: simulate keypad code entry failed.",
     "action_attempt.simulate_manual_lock_via_keypad.succeeded": "An action attempt: simulate manual lock via keypad succeeded.",
     "action_attempt.simulate_manual_lock_via_keypad.failed": "An action attempt: simulate manual lock via keypad failed.",
+    "client_session.deleted": "A client session was deleted.",
     "connect_webview.login_succeeded": "A Connect Webview: login succeeded.",
     "connect_webview.login_failed": "A Connect Webview: login failed.",
     "device.connected": "The device came online.",

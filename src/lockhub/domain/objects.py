@@ -220,3 +220,34 @@ class ConnectedAccount(Object):
     image_url: str | UnsetType = UNSET
     customer_key: str | UnsetType = UNSET
     user_identifier: dict[str, Any] | UnsetType = UNSET
+
+
+class UserIdentity(Object):
+    user_identity_id: str
+    workspace_id: str
+    user_identity_key: str | None
+    email_address: str | None
+    phone_number: str | None
+    display_name: str
+    full_name: str | None
+    created_at: str
+    acs_user_ids: list[str]
+    merged_user_identity_ids: list[str]
+    merged_user_identity_keys: list[str]
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+
+
+class ClientSession(Object):
+    client_session_id: str
+    workspace_id: str
+    token: str
+    created_at: str
+    expires_at: str
+    user_identifier_key: str | None
+    device_count: int
+    connected_account_ids: list[str]
+    connect_webview_ids: list[str]
+    user_identity_ids: list[str]
+    user_identity_id: str | UnsetType = UNSET
+    customer_key: str | UnsetType = UNSET

@@ -619,12 +619,14 @@ async def apply_update(conn: AsyncConnection, clock: WorkspaceClock, row: Any,
 
 
 async def update_multiple(rt: Runtime, workspace_id: str, common_code_key: str,
-                          changes: CodeChanges) -> None:
+                          changes: CodeChanges, *, device_ids: set[str] | None = None) -> None:
+    """Change every code of the key (only those on `device_ids` when given)."""
     async with rt.db.write() as conn:
         clock = await workspace_clock(conn, workspace_id, rt.clock.now())
-        rows = (await conn.execute(select(A).where(
+        rows = [r for r in (await conn.execute(select(A).where(
             A.c.workspace_id == workspace_id, A.c.common_code_key == common_code_key,
             A.c.is_managed.is_(True), A.c.deleting.is_(False)))).all()
+            if device_ids is None or r.device_id in device_ids]
         if not rows:
             raise NotFound("access_code", {"common_code_key": common_code_key})
         for row in rows:

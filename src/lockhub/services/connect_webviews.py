@@ -30,7 +30,7 @@ from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.providers.base import ProviderError, SecondFactorRequired
 from lockhub.providers.sandbox.provider import test_accounts
-from lockhub.services import events
+from lockhub.services import client_sessions, events
 from lockhub.services.connected_accounts import NewAccountSettings, connect_account
 from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
@@ -124,7 +124,9 @@ def _default_capabilities(providers: list[str]) -> list[str]:
     return sorted(found) or ["lock"]
 
 
-async def create(rt: Runtime, workspace_id: str, request: WebviewRequest) -> Any:
+async def create(rt: Runtime, workspace_id: str, request: WebviewRequest, *,
+                 client_session_id: str | None = None) -> Any:
+    """A new pending webview; one a client session creates joins that session's grants."""
     _absolute_url("custom_redirect_url", request.custom_redirect_url)
     _absolute_url("custom_redirect_failure_url", request.custom_redirect_failure_url)
     metadata = merge_custom_metadata({}, request.custom_metadata)
@@ -151,6 +153,9 @@ async def create(rt: Runtime, workspace_id: str, request: WebviewRequest) -> Any
     }
     async with rt.db.write() as conn:
         await conn.execute(W.insert().values(**values))
+        if client_session_id is not None:
+            await client_sessions.add_connect_webview(conn, client_session_id,
+                                                      values["connect_webview_id"])
         return (await conn.execute(select(W).where(
             W.c.connect_webview_id == values["connect_webview_id"]))).one()
 
@@ -160,14 +165,23 @@ async def get_row(conn: AsyncConnection, workspace_id: str, connect_webview_id: 
                            "connect_webview")
 
 
+async def connected_account_of(rt: Runtime, workspace_id: str,
+                               connect_webview_id: str) -> str | None:
+    """The account a webview of the workspace connected (None: none yet, or no such webview)."""
+    async with rt.db.read() as conn:
+        return (await conn.execute(select(W.c.connected_account_id).where(
+            W.c.workspace_id == workspace_id,
+            W.c.connect_webview_id == connect_webview_id))).scalar_one_or_none()
+
+
 async def list_rows(conn: AsyncConnection, workspace_id: str, *, search: str | None,
                     customer_key: str | None, custom_metadata_has: dict[str, Any] | None,
-                    user_identifier_key: str | None, after: tuple[datetime, str] | None,
+                    connect_webview_ids: list[str] | None,
+                    after: tuple[datetime, str] | None,
                     limit: int) -> tuple[list[Any], tuple[str, str] | None]:
     cond: list[Any] = [W.c.workspace_id == workspace_id]
-    if user_identifier_key is not None:
-        # lockhub keeps no user identities: a filter on one matches nothing.
-        return [], None
+    if connect_webview_ids is not None:
+        cond.append(W.c.connect_webview_id.in_(connect_webview_ids))
     if customer_key is not None:
         cond.append(W.c.customer_key == customer_key)
     cond.extend(metadata_has_conditions(W.c.custom_metadata, custom_metadata_has))

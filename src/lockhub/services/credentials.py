@@ -5,7 +5,8 @@ id finds the row, `hmac.compare_digest` checks the secret.
 
 Every request is checked against the database (one indexed read that also returns the
 workspace's state), so a revoked key, a deleted workspace or a suspension takes effect on the
-next request in every process sharing the database; nothing is remembered between requests.
+next request in every process sharing the database (api/auth.py remembers an accepted
+credential only until any process changes a credential table).
 """
 
 from __future__ import annotations
@@ -48,8 +49,21 @@ def split_pat(token: str) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
+class ClientSessionGrant:
+    """What a client session token may see (services/client_sessions.py reads it)."""
+
+    client_session_id: str
+    expires_at: datetime
+    connected_account_ids: tuple[str, ...]
+    connect_webview_ids: tuple[str, ...]
+    user_identity_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Principal:
-    """Who is calling: a workspace (API key) or a user (PAT), possibly with a chosen workspace."""
+    """Who is calling: a workspace (API key), a user (PAT), possibly with a chosen workspace,
+    a client session (only what it was granted) or a publishable key (only to get or create a
+    client session)."""
 
     workspace_id: str | None
     user_id: str | None = None
@@ -57,6 +71,8 @@ class Principal:
     workspace_suspended: bool = False
     # Routes of a simulated outage of the workspace (sandbox test hook): answered 503.
     outage_routes: tuple[str, ...] = ()
+    client_session: ClientSessionGrant | None = None
+    publishable_key: bool = False
 
 
 async def create_api_key(conn: AsyncConnection, *, now: datetime, workspace_id: str, name: str,

@@ -154,3 +154,20 @@ def test_parameters_the_spec_requires_are_required(route: Route, method: str) ->
 def test_the_paths_answered_as_not_supported_are_the_specs() -> None:
     # The server knows Seam's paths from its own copy (it does not load the spec at run time).
     assert app.SEAM_PATHS == set(spec()["paths"])
+
+
+def security_schemes(route: Route) -> set[str]:
+    return {name for option in operation(route, route.methods[0]).get("security", [])
+            for name in option}
+
+
+@pytest.mark.parametrize("route", ROUTE_PARAMS)
+def test_client_session_tokens_reach_exactly_the_specs_routes(route: Route) -> None:
+    """A route a client session may call in Seam accepts one here, and no other route does
+    (the `_with_customer` variants are customer portals, which lockhub does not serve)."""
+    assert route.client_session == ("client_session" in security_schemes(route))
+
+
+@pytest.mark.parametrize("route", ROUTE_PARAMS)
+def test_publishable_keys_reach_exactly_the_specs_routes(route: Route) -> None:
+    assert route.publishable_key == ("publishable_key" in security_schemes(route))

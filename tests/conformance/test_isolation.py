@@ -68,6 +68,8 @@ WS1_HOOK = "http://127.0.0.1:9/workspace-1-hook"
 WS2_HOOK = "http://localhost:9/workspace-2-hook"
 WEBVIEW_CUSTOMER = "ws1-customer-12b"  # the customer key of workspace 1's Connect Webview
 WEBVIEW_TENANT = "ws1-tenant-12b"  # a custom metadata value of that webview
+WS1_USER_IDENTITY_KEY = "ws1-guest-7c"
+WS1_USER_KEY = "ws1-app-user-7c"  # the user identifier key of workspace 1's client session
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -92,6 +94,10 @@ class Ws1:
     connect_webview_id: str  # authorized: it reconnected the seeded TTLock account
     pending_connect_webview_id: str
     webview_page_cursor: str  # of workspace 1's `/connect_webviews/list?limit=1`
+    user_identity_id: str  # granted the device
+    user_identity_key: str
+    client_session_id: str  # holds the user identity and the device's account
+    user_identifier_key: str  # the client session's
     # Every id and name of workspace 1, to spot any of them in an answer.
     every_id: frozenset[str] = dataclasses.field(repr=False)
 
@@ -147,6 +153,16 @@ class Walls:
                  sorted(w.custom_metadata.items()), w.url)
                 for w in owner.connect_webviews.list()),
             "events": sorted(e.event_id for e in owner.events.list(since=EPOCH, limit=10_000)),
+            "user identities": sorted(
+                (u.user_identity_id, u.user_identity_key, u.full_name,
+                 tuple(d.device_id for d in owner.user_identities.list_accessible_devices(
+                     user_identity_id=u.user_identity_id)))
+                for u in owner.user_identities.list()),
+            "client sessions": sorted(
+                (c.client_session_id, c.user_identifier_key, c.expires_at,
+                 tuple(c.connected_account_ids), tuple(c.connect_webview_ids),
+                 tuple(c.user_identity_ids), c.device_count)
+                for c in owner.client_sessions.list()),
             "clock": (clock["is_frozen"], clock["offset_seconds"]),
             "john's workspaces": sorted(w.workspace_id for w in john.workspaces.list()),
         }
@@ -204,6 +220,14 @@ def walls(walls_server: LockhubServer) -> Walls:
     _, pagination = owner.create_paginator(owner.devices.list, {"limit": 1}).first_page()
     assert pagination is not None and pagination.next_page_cursor
 
+    person = owner.user_identities.create(user_identity_key=WS1_USER_IDENTITY_KEY,
+                                          full_name="Workspace One Guest")
+    owner.user_identities.grant_access_to_device(user_identity_id=person.user_identity_id,
+                                                 device_id=device.device_id)
+    session = owner.client_sessions.create(user_identifier_key=WS1_USER_KEY,
+                                           user_identity_ids=[person.user_identity_id],
+                                           connected_account_ids=[device.connected_account_id])
+
     john = SeamWithoutWorkspace(personal_access_token=PAT, endpoint=url)
     sandbox_id = john.workspaces.create(name="John's other sandbox",
                                         is_sandbox=True).workspace_id
@@ -220,6 +244,11 @@ def walls(walls_server: LockhubServer) -> Walls:
     # what they carried to the connected account.
     every_id |= {WEBVIEW_CUSTOMER, WEBVIEW_TENANT, webview.connected_account_id}
     every_id |= {w.connect_webview_id for w in (webview, pending_webview)}
+    every_id |= {person.user_identity_id, WS1_USER_IDENTITY_KEY, session.client_session_id,
+                 session.token, WS1_USER_KEY}
+    every_id |= {s.client_session_id for s in owner.client_sessions.list()}
+    every_id |= {s.token for s in owner.client_sessions.list()}
+    every_id |= {u.user_identity_id for u in owner.user_identities.list()}
     every_id |= {w.url for w in (webview, pending_webview)}
     every_id |= {parse_qs(urlsplit(w.url).query)["auth_token"][0]
                  for w in (webview, pending_webview)}
@@ -239,6 +268,10 @@ def walls(walls_server: LockhubServer) -> Walls:
         connect_webview_id=webview.connect_webview_id,
         pending_connect_webview_id=pending_webview.connect_webview_id,
         webview_page_cursor=webview_pages.next_page_cursor,
+        user_identity_id=person.user_identity_id,
+        user_identity_key=WS1_USER_IDENTITY_KEY,
+        client_session_id=session.client_session_id,
+        user_identifier_key=WS1_USER_KEY,
         every_id=frozenset(every_id),
     )
     sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
@@ -760,6 +793,106 @@ ISOLATION: dict[str, list[Case]] = {
         "device_not_found", lambda w: {"device_id": w.device_id}),
     "/_lockhub/sandbox/devices/edit_code_on_lock": sandbox_route(
         "device_not_found", lambda w: {"device_id": w.device_id, "slot": 0, "remove": True}),
+    "/client_sessions/create": [
+        # The intruder's own session cannot be granted workspace 1's account or identity.
+        Hidden("connected_account_not_found",
+               lambda w: {"connected_account_ids": [w.connected_account_id]},
+               lambda s, p: s.client_sessions.create(**p)),
+        Hidden("user_identity_not_found", lambda w: {"user_identity_ids": [w.user_identity_id]},
+               lambda s, p: s.client_sessions.create(**p)),
+    ],
+    "/client_sessions/get_or_create": [
+        Hidden("connect_webview_not_found", lambda w: {
+            "user_identifier_key": w.user_identifier_key,
+            "connect_webview_ids": [w.connect_webview_id]},
+            lambda s, p: s.client_sessions.get_or_create(**p)),
+    ],
+    "/client_sessions/get": [
+        Hidden("client_session_not_found", lambda w: {"client_session_id": w.client_session_id},
+               lambda s, p: s.client_sessions.get(**p)),
+        Hidden("client_session_not_found",
+               lambda w: {"user_identifier_key": w.user_identifier_key},
+               lambda s, p: s.client_sessions.get(**p)),
+    ],
+    "/client_sessions/list": [
+        OwnOnly("client_sessions", lambda w: {}, lambda s, p: s.client_sessions.list(**p)),
+        OwnOnly("client_sessions", lambda w: {"user_identifier_key": w.user_identifier_key},
+                lambda s, p: s.client_sessions.list(**p)),
+    ],
+    "/client_sessions/grant_access": [
+        Hidden("client_session_not_found", lambda w: {"client_session_id": w.client_session_id,
+                                                      "connected_account_ids": []},
+               lambda s, p: s.client_sessions.grant_access(**p)),
+    ],
+    "/client_sessions/revoke": [
+        Hidden("client_session_not_found", lambda w: {"client_session_id": w.client_session_id},
+               lambda s, p: s.client_sessions.revoke(**p)),
+    ],
+    "/client_sessions/delete": [
+        Hidden("client_session_not_found", lambda w: {"client_session_id": w.client_session_id},
+               lambda s, p: s.client_sessions.delete(**p)),
+    ],
+    "/user_identities/create": [
+        # Keys are unique per workspace: workspace 1's key is free in another one.
+        OwnChange(lambda w: {"full_name": "Intruder's guest"},
+                  lambda s, p: s.user_identities.create(**p)),
+    ],
+    "/user_identities/get": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id},
+               lambda s, p: s.user_identities.get(**p)),
+        Hidden("user_identity_not_found", lambda w: {"user_identity_key": w.user_identity_key},
+               lambda s, p: s.user_identities.get(**p)),
+    ],
+    "/user_identities/list": [
+        OwnOnly("user_identities", lambda w: {}, lambda s, p: s.user_identities.list(**p)),
+        OwnOnly("user_identities", lambda w: {"user_identity_ids": [w.user_identity_id]},
+                lambda s, p: s.user_identities.list(**p)),
+    ],
+    "/user_identities/update": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id,
+                                                     "full_name": "Renamed by workspace 2"},
+               lambda s, p: s.user_identities.update(**p)),
+    ],
+    "/user_identities/delete": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id},
+               lambda s, p: s.user_identities.delete(**p)),
+    ],
+    "/user_identities/grant_access_to_device": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id,
+                                                     "device_id": w.device_id},
+               lambda s, p: s.user_identities.grant_access_to_device(**p)),
+    ],
+    "/user_identities/revoke_access_to_device": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id,
+                                                     "device_id": w.device_id},
+               lambda s, p: s.user_identities.revoke_access_to_device(**p)),
+    ],
+    "/user_identities/list_accessible_devices": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id},
+               lambda s, p: s.user_identities.list_accessible_devices(**p)),
+    ],
+    "/user_identities/list_acs_systems": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id},
+               lambda s, p: s.user_identities.list_acs_systems(**p)),
+    ],
+    "/user_identities/list_acs_users": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id},
+               lambda s, p: s.user_identities.list_acs_users(**p)),
+    ],
+    "/user_identities/list_accessible_entrances": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id},
+               lambda s, p: s.user_identities.list_accessible_entrances(**p)),
+    ],
+    "/user_identities/add_acs_user": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id,
+                                                     "acs_user_id": str(uuid.uuid4())},
+               lambda s, p: s.user_identities.add_acs_user(**p)),
+    ],
+    "/user_identities/remove_acs_user": [
+        Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id,
+                                                     "acs_user_id": str(uuid.uuid4())},
+               lambda s, p: s.user_identities.remove_acs_user(**p)),
+    ],
     "/workspaces/get": [
         OwnOnly("workspace", lambda w: {}, lambda s, p: s.workspaces.get(**p)),
         # An API key belongs to one workspace: the seam-workspace header cannot switch it.

@@ -186,3 +186,22 @@ def test_an_outage_of_a_workspace_that_is_not_a_sandbox_is_not_found(
         assert response.status_code == 404
         assert response.json()["error"]["type"] == "workspace_not_found"
     Seam(api_key=OTHER_KEY, endpoint=server.url).devices.list()
+
+
+def test_the_seeded_client_session_sees_johns_account(server: LockhubServer,
+                                                      default_seed: dict[str, Any],
+                                                      fake_seam: Seam) -> None:
+    """The fake seeds `seam_cst1_token` for john's user identity and connected account; suites
+    use it as a browser would."""
+    token = default_seed["seam_cst1_token"]
+    with httpx.Client(base_url=server.url,
+                      headers={"authorization": f"Bearer {token}"}) as browser:
+        session = browser.post("/client_sessions/get", json={}).json()["client_session"]
+        devices = browser.post("/devices/list", json={}).json()["devices"]
+    assert session["user_identifier_key"] == default_seed["john_user_identifier_key"]
+    assert session["user_identity_ids"] == [default_seed["john_user_identity_id"]]
+    assert session["connected_account_ids"] == [default_seed["john_connected_account_id"]]
+    johns = {d.device_id for d in fake_seam.devices.list(
+        connected_account_id=default_seed["john_connected_account_id"])}
+    assert {d["device_id"] for d in devices} == johns
+    assert session["device_count"] == len(johns)

@@ -150,6 +150,11 @@ def test_reset_sandbox_restores_the_seed_and_keeps_the_key(own_server: LockhubSe
     assert seam.devices.get(device_id=unlocked_id).properties.locked is False
     unmanaged_id = ids["nuki_device_1"]
     seam.devices.update(device_id=unmanaged_id, is_managed=False)
+    guest = seam.user_identities.create(user_identity_key="kept-across-reset")
+    seam.user_identities.grant_access_to_device(user_identity_id=guest.user_identity_id,
+                                                device_id=renamed_id)
+    session = seam.client_sessions.create(user_identifier_key="gone-after-reset",
+                                          user_identity_ids=[guest.user_identity_id])
     reset_started = max(e.created_at for e in seam.events.list(since=EPOCH))
 
     attempt = seam.workspaces.reset_sandbox()
@@ -173,3 +178,9 @@ def test_reset_sandbox_restores_the_seed_and_keeps_the_key(own_server: LockhubSe
     assert seam.action_attempts.get(action_attempt_id=attempt.action_attempt_id).status \
         == "success"
     assert seed_ids(own_server) == ids
+    # People stay; what they were granted and the sessions made for them do not.
+    assert seam.user_identities.get(user_identity_id=guest.user_identity_id) == guest
+    assert seam.user_identities.list_accessible_devices(
+        user_identity_id=guest.user_identity_id) == []
+    assert session.client_session_id not in {
+        s.client_session_id for s in seam.client_sessions.list()}

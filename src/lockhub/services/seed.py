@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lockhub.services import credentials, workspaces
+from lockhub.services import client_sessions, credentials, workspaces
 from lockhub.services.connected_accounts import connect_account
 from lockhub.services.runtime import Runtime
 from lockhub.store import tables as t
@@ -46,13 +46,39 @@ DEFAULT_SANDBOX: list[tuple[str, dict[str, Any], str | None, list[tuple[str, str
      None, []),
 ]
 
-SANDBOX_SEEDS = {"default": DEFAULT_SANDBOX}
+# "fake" is "default" plus the fake's user identity and client session (restored by a reset).
+SANDBOX_SEEDS = {"default": DEFAULT_SANDBOX, "fake": DEFAULT_SANDBOX}
+JOHN_USER_IDENTITY = "john_user_identity_id"
+JOHN_USER_IDENTIFIER_KEY = "john_user_identifier_key"
+CLIENT_SESSION_TOKEN = "seam_cst1_token"
 
 
 async def load_sandbox_seed(rt: Runtime, workspace_id: str, name: str) -> None:
     for brand, form, account_id, pinned in SANDBOX_SEEDS[name]:
         await connect_account(rt, workspace_id, brand, form, connected_account_id=account_id,
                               pinned_devices=pinned)
+    if name == "fake":
+        await _fake_client_session(rt, workspace_id)
+
+
+async def _fake_client_session(rt: Runtime, workspace_id: str) -> None:
+    """The fake's user identity (kept by a reset, like every user identity) and its client
+    session `seam_cst1_token`, which sees john's account."""
+    async with rt.db.write() as conn:
+        exists = (await conn.execute(select(t.user_identities.c.user_identity_id).where(
+            t.user_identities.c.user_identity_id == JOHN_USER_IDENTITY))).first()
+        if not exists:
+            # The fake's own values, the email included.
+            await conn.execute(t.user_identities.insert().values(
+                user_identity_id=JOHN_USER_IDENTITY, workspace_id=workspace_id,
+                user_identity_key=JOHN_USER_IDENTIFIER_KEY, email_address="jane@example.com",
+                created_at=rt.clock.now()))
+    await client_sessions.create(
+        rt, workspace_id, client_sessions.Grants(
+            connected_account_ids=("john_connected_account_id",),
+            user_identity_ids=(JOHN_USER_IDENTITY,)),
+        user_identifier_key=JOHN_USER_IDENTIFIER_KEY, customer_key=None, expires_at=None,
+        existing_ok=True, token=CLIENT_SESSION_TOKEN)
 
 
 async def seed(rt: Runtime) -> dict[str, Any]:
@@ -66,7 +92,7 @@ async def seed(rt: Runtime) -> dict[str, Any]:
             await conn.execute(t.users.insert().values(
                 user_id=JOHN, email="john@example.com", created_at=now))
         await workspaces.create(rt, user_id=JOHN, name="My Workspace", is_sandbox=True,
-                                workspace_id=WORKSPACE_1, sandbox_seed="default",
+                                workspace_id=WORKSPACE_1, sandbox_seed="fake",
                                 publishable_key="seam_pk1_token")
         await workspaces.create(rt, user_id=None, name="Empty Workspace", is_sandbox=False,
                                 workspace_id=WORKSPACE_2)
@@ -82,7 +108,7 @@ async def seed(rt: Runtime) -> dict[str, Any]:
                                          token_id="1_shorttoken", secret="longtoken")
             await credentials.create_pat(conn, now=now, user_id=JOHN, name="Seeded token (v1)",
                                          token_id="1", secret="longtoken")
-        await load_sandbox_seed(rt, WORKSPACE_1, "default")
+        await load_sandbox_seed(rt, WORKSPACE_1, "fake")
     return await seed_map(rt)
 
 
@@ -94,7 +120,10 @@ async def seed_map(rt: Runtime) -> dict[str, Any]:
         "seam_apikey2_token": "seam_apikey2_token",
         "seam_at1_token": "seam_at1_shorttoken_longtoken",
         "seam_pk1_token": "seam_pk1_token",
+        "seam_cst1_token": CLIENT_SESSION_TOKEN,
         "john_user_id": JOHN,
+        "john_user_identity_id": JOHN_USER_IDENTITY,
+        "john_user_identifier_key": JOHN_USER_IDENTIFIER_KEY,
         "john_connected_account_id": "john_connected_account_id",
         "jane_connected_account_id": "jane_connected_account_id",
     }

@@ -20,6 +20,9 @@ from lockhub.store.tables import (
     connected_accounts,
     devices,
     jobs,
+    space_connected_accounts,
+    space_devices,
+    spaces,
     webhook_deliveries,
     webhooks,
     workspaces,
@@ -147,3 +150,36 @@ async def test_delivery_jobs_become_one_job_per_webhook_with_pending_deliveries(
 
     assert await _upgraded(url, read) == [
         ("webhook_delivery:busy", "webhook:busy", {"webhook_id": "busy"})]
+
+
+async def test_space_memberships_go_with_the_account_and_device_they_name(url: str) -> None:
+    """Revision 0016's foreign keys: deleting an account deletes its devices (as before) and
+    every space membership naming either; the space stays."""
+    await _at(url, "0015", [
+        (connected_accounts, dict(
+            connected_account_id="ca", workspace_id="ws", account_type="august",
+            provider="sandbox", user_identifier={}, credentials={}, custom_metadata={},
+            errors=[], warnings=[], created_at=T0)),
+        (devices, dict(
+            device_id="dev", workspace_id="ws", connected_account_id="ca",
+            provider_device_id="p1", device_type="august_lock", manufacturer="august",
+            brand="august", model="m", display_name="Front", custom_metadata={},
+            state={}, errors=[], warnings=[], created_at=T0))])
+    await _migrate(url, "head")
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            await conn.execute(spaces.insert().values(
+                space_id="unit", workspace_id="ws", name="Unit 1", customer_data={},
+                created_at=T0))
+            await conn.execute(space_devices.insert().values(
+                space_id="unit", device_id="dev", workspace_id="ws", created_at=T0))
+            await conn.execute(space_connected_accounts.insert().values(
+                space_id="unit", connected_account_id="ca", workspace_id="ws", created_at=T0))
+            await conn.execute(connected_accounts.delete())
+        async with db.read() as conn:
+            left = [(await conn.execute(sa.select(sa.func.count()).select_from(table)))
+                    .scalar_one() for table in (spaces, space_devices, space_connected_accounts)]
+    finally:
+        await db.dispose()
+    assert left == [1, 0, 0]

@@ -460,3 +460,51 @@ table_versions = Table(
     Column("version", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# A space groups devices (a unit, a building): devices directly (space_devices) and every device
+# of a connected account added to it (space_connected_accounts). A parent space is a site.
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("space_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("name", String, nullable=False),
+    Column("space_key", String, nullable=True),
+    Column("customer_key", String, nullable=True),
+    Column("parent_space_id", String, ForeignKey("spaces.space_id", ondelete="SET NULL"),
+           nullable=True),
+    Column("customer_data", Json, nullable=False),  # address, check-in/out times, time zone
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_spaces_workspace_created", "workspace_id", "created_at", "space_id"),
+    # Seam: a space key is unique within a workspace.
+    Index("uq_spaces_key", "workspace_id", "space_key", unique=True),
+    Index("ix_spaces_parent", "parent_space_id"),
+)
+
+# Deleting a device, an account or a space deletes its membership rows with it.
+space_devices = Table(
+    "space_devices",
+    metadata,
+    Column("space_id", String, ForeignKey("spaces.space_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("device_id", String, ForeignKey("devices.device_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("workspace_id", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_space_devices_device", "device_id"),
+)
+
+space_connected_accounts = Table(
+    "space_connected_accounts",
+    metadata,
+    Column("space_id", String, ForeignKey("spaces.space_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("connected_account_id", String,
+           ForeignKey("connected_accounts.connected_account_id", ondelete="CASCADE",
+                      name="fk_space_connected_accounts_account"),  # the convention's is too long
+           primary_key=True),
+    Column("workspace_id", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_space_connected_accounts_account", "connected_account_id"),
+)

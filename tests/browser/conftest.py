@@ -25,6 +25,7 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
+    Request,
     Route,
     ViewportSize,
     expect,
@@ -131,20 +132,34 @@ class Contexts:
         # Where pages may load from: lockhub, the app, and what a test adds.
         self.origins = [lockhub.url, app.origin]
 
-    def new(self, viewport: ViewportSize = DESKTOP, **options: Any) -> BrowserContext:
+    def new(self, viewport: ViewportSize = DESKTOP, *, intercept: bool = True,
+            **options: Any) -> BrowserContext:
+        """A context whose requests to other origins are refused; with `intercept=False`
+        they are only recorded (still failing the test), because while Playwright intercepts
+        requests it answers CORS preflights itself, and a CORS test needs the server's."""
         context = self.browser.new_context(viewport=viewport, **options)
         context.set_default_timeout(TIMEOUT_MS)
-        context.route("**/*", self._route)
+        if intercept:
+            context.route("**/*", self._route)
+        else:
+            context.on("request", self._watch)
         self.opened.append(context)
         return context
 
+    def _allowed(self, url: str) -> bool:
+        return url.startswith(tuple(origin + "/" for origin in self.origins))
+
     def _route(self, route: Route) -> None:
         url = route.request.url
-        if url.startswith(tuple(origin + "/" for origin in self.origins)):
+        if self._allowed(url):
             route.continue_()
         else:
             self.refused.append(url)
             route.abort("blockedbyclient")
+
+    def _watch(self, request: Request) -> None:
+        if not self._allowed(request.url):
+            self.refused.append(request.url)
 
     def close(self) -> None:
         for context in self.opened:

@@ -1,5 +1,5 @@
-"""Shared fixtures: one seeded lockhub server per test session, SDK clients for both seeded
-workspaces (sandbox `seam_apikey1_token`, empty `seam_apikey2_token`)."""
+"""Shared fixtures: one seeded lockhub server per test session, SDK clients for the demo
+sandbox workspace (`seam_demokey1_token`) and the empty production one (`seam_apikey2_token`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from collections.abc import Iterator
 import pytest
 from seam import Seam
 
+from tests.conformance.helpers import OTHER_KEY, SANDBOX_KEY
 from tests.postgres import PostgresServer, start_postgres
 from tests.server import LockhubServer, start_server
-
-SANDBOX_KEY = "seam_apikey1_token"
-OTHER_KEY = "seam_apikey2_token"
 
 
 @pytest.fixture(scope="session")

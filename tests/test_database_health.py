@@ -23,7 +23,7 @@ from seam import Seam
 
 from lockhub.errors import ServiceUnavailable
 from lockhub.store.db import Database, _unavailable
-from tests.conftest import SANDBOX_KEY
+from tests.conformance.helpers import FAKE_KEY as SANDBOX_KEY
 from tests.server import LockhubServer, free_port, start_server
 
 BUSY_TIMEOUT = 1.0

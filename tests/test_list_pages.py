@@ -16,7 +16,7 @@ from lockhub.clock import ManualClock
 from lockhub.config import Settings
 from lockhub.services import access_codes, devices
 from lockhub.services.runtime import Runtime, build_runtime
-from lockhub.services.seed import WORKSPACE_1, seed
+from lockhub.services.seed import DEMO_WORKSPACE, seed
 from lockhub.store.migrate import upgrade
 from tests.postgres import PostgresServer
 
@@ -48,10 +48,10 @@ async def _walk(fetch: Any) -> list[dict[str, Any]]:
 
 
 async def test_pages_of_one_walk_every_device_and_code_in_order(rt: Runtime) -> None:
-    everything, _ = await devices.list_devices(rt, WORKSPACE_1, devices.DeviceFilters())
+    everything, _ = await devices.list_devices(rt, DEMO_WORKSPACE, devices.DeviceFilters())
 
     async def device_page(after: Any) -> Any:
-        return await devices.list_devices(rt, WORKSPACE_1, devices.DeviceFilters(),
+        return await devices.list_devices(rt, DEMO_WORKSPACE, devices.DeviceFilters(),
                                           after=after, limit=1)
 
     walked = await _walk(device_page)
@@ -60,11 +60,11 @@ async def test_pages_of_one_walk_every_device_and_code_in_order(rt: Runtime) -> 
     assert len(walked) > 3
     device_id = walked[0]["device_id"]
     for n in range(3):
-        await access_codes.create(rt, WORKSPACE_1, device_id,
+        await access_codes.create(rt, DEMO_WORKSPACE, device_id,
                                   access_codes.CodeRequest(name=f"Guest {n}"))
         rt.clock.advance(1)  # type: ignore[attr-defined]
     async def code_page(after: Any) -> Any:
-        return await access_codes.list_served(rt, WORKSPACE_1, device_id=device_id,
+        return await access_codes.list_served(rt, DEMO_WORKSPACE, device_id=device_id,
                                               after=after, limit=1)
 
     codes = await _walk(code_page)

@@ -32,9 +32,10 @@ from schemathesis.specs.openapi.checks import (
 
 from lockhub.api import app  # noqa: F401  (importing registers every route)
 from lockhub.api.routing import ROUTES
+from tests.conformance.helpers import SANDBOX_KEY
 from tests.server import LockhubServer, start_server
 
-API_KEY = "seam_apikey1_token"  # sandbox workspace seed_workspace_1, full of devices
+API_KEY = SANDBOX_KEY  # the demo sandbox workspace, full of devices
 PAT = "seam_at1_shorttoken_longtoken"  # john's token: the only credential /workspaces/create takes
 EPOCH = "2000-01-01T00:00:00Z"
 MAX_EXAMPLES = 15

@@ -382,9 +382,13 @@ def connect_zigbee2mqtt(
 def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:
     lines = [f"endpoint  {settings.base_url}"]
     if seed_ids:
-        key = seed_ids["seam_apikey1_token"]
+        from lockhub.services.seed import DEMO_API_KEY, DEMO_WORKSPACE
+
+        key = DEMO_API_KEY
         lines += [
-            f"API key   {key}  (sandbox workspace {seed_ids['seed_workspace_1']})",
+            f"API key   {key}  (sandbox workspace {DEMO_WORKSPACE}: every brand's test locks)",
+            f"          {seed_ids['seam_apikey1_token']}  ({seed_ids['seed_workspace_1']}: "
+            "Seam's fake's seed, exactly)",
             "",
             "from seam import Seam",
             f'seam = Seam(api_key="{key}", endpoint="{settings.base_url}")',

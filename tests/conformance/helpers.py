@@ -14,10 +14,15 @@ from tests.server import LockhubServer
 
 T = TypeVar("T")
 
-SANDBOX_KEY = "seam_apikey1_token"
+# lockhub's demo workspace: every sandbox brand's test locks (services/seed.py).
+SANDBOX_KEY = "seam_demokey1_token"
+SANDBOX_WORKSPACE = "demo_workspace"
+PUBLISHABLE_KEY = "seam_pkdemo_token"
+# The fake's seed, exactly: seed_workspace_1 and its key (fake_seed_ids() has every id).
+FAKE_KEY = "seam_apikey1_token"
+FAKE_WORKSPACE = "seed_workspace_1"
 OTHER_KEY = "seam_apikey2_token"
 PAT = "seam_at1_shorttoken_longtoken"
-SANDBOX_WORKSPACE = "seed_workspace_1"
 OTHER_WORKSPACE = "seed_workspace_2"
 # Far enough in the past to include every event of the session.
 EPOCH = "2000-01-01T00:00:00.000Z"
@@ -37,7 +42,15 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: floa
 
 
 def seed_ids(server: LockhubServer) -> dict[str, str]:
-    """The seed map the fake-compatible hook publishes (ids of the seeded devices by brand)."""
+    """Ids of the demo workspace (SANDBOX_KEY's): its locks by brand (`yale_device_3`), its
+    accounts by brand and email, and john's and jane's accounts under the fake's names."""
+    response = httpx.get(f"{server.url}/_lockhub/demo_seed")
+    response.raise_for_status()
+    return response.json()
+
+
+def fake_seed_ids(server: LockhubServer) -> dict[str, str]:
+    """The map Seam's fake publishes (`/_fake/default_seed`): ids of seed_workspace_1."""
     response = httpx.get(f"{server.url}/_fake/default_seed")
     response.raise_for_status()
     return response.json()
@@ -63,7 +76,7 @@ def find_device(seam: Seam, *, model: str | None = None, manufacturer: str | Non
 
 def sandbox(server: LockhubServer, path: str, **body: Any) -> dict[str, Any]:
     """Call a lockhub-only sandbox control (not part of Seam's API, so not in the SDK) as
-    workspace 1."""
+    the demo workspace."""
     with raw(server) as client:
         response = client.post(f"/_lockhub/sandbox/{path}", json=body)
     assert response.status_code == 200, response.text

@@ -20,7 +20,14 @@ from seam import Seam
 
 from lockhub.api import app  # noqa: F401  (importing registers every route)
 from lockhub.api.routing import ROUTES
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
+from tests.conformance.helpers import (
+    EPOCH,
+    SANDBOX_KEY,
+    SANDBOX_WORKSPACE,
+    raw,
+    seed_ids,
+    wait_until,
+)
 from tests.server import LockhubServer, start_server
 
 SESSION_ROUTES = sorted(r.path for r in ROUTES if r.client_session)
@@ -202,7 +209,7 @@ CASES: dict[str, list[Hidden | Sees]] = {
         "device_id": w.b, "auto_lock_enabled": True})],
     "/workspaces/get": [Sees(lambda w: {}, lambda w, answer: None)],
     "/workspaces/list": [Sees(lambda w: {}, only("workspaces", "workspace_id",
-                                                 lambda w: {"seed_workspace_1"}))],
+                                                 lambda w: {SANDBOX_WORKSPACE}))],
     "/user_identities/list": [Sees(lambda w: {}, only("user_identities", "user_identity_id",
                                                       lambda w: {w.identity_id}))],
     "/user_identities/list_acs_systems": [

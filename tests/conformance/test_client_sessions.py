@@ -15,10 +15,9 @@ import httpx
 import pytest
 from seam import Seam, SeamHttpApiError
 
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
+from tests.conformance.helpers import EPOCH, PUBLISHABLE_KEY, SANDBOX_KEY, raw, seed_ids, wait_until
 from tests.server import LockhubServer
 
-PUBLISHABLE_KEY = "seam_pk1_token"
 APP_ORIGIN = "https://app.example.test"
 
 

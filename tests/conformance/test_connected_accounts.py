@@ -12,7 +12,7 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError, SeamHttpApiError
 
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, wait_until
+from tests.conformance.helpers import EPOCH, FAKE_KEY, wait_until
 from tests.server import LockhubServer, start_server
 
 JOHN = "john_connected_account_id"
@@ -27,7 +27,7 @@ def lockhub(tmp_path) -> Iterator[LockhubServer]:  # type: ignore[no-untyped-def
 
 @pytest.fixture
 def seam(lockhub: LockhubServer) -> Seam:
-    return Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
+    return Seam(api_key=FAKE_KEY, endpoint=lockhub.url)
 
 
 def test_get_list_update_and_paginate(seam: Seam) -> None:
@@ -115,7 +115,7 @@ def test_deleting_an_account_removes_its_devices_and_codes_but_not_the_pins(
                      if d.properties.appearance.name == "BACK DOOR")
     assert back_door.connected_account_id != JOHN  # a new account: the old one was deleted
     with httpx.Client(base_url=lockhub.url,
-                      headers={"Authorization": f"Bearer {SANDBOX_KEY}"}) as http:
+                      headers={"Authorization": f"Bearer {FAKE_KEY}"}) as http:
         on_lock = http.get("/_lockhub/sandbox/devices/list_codes_on_lock",
                            params={"device_id": back_door.device_id}).json()["codes_on_lock"]
     assert "6042" in {c["code"] for c in on_lock}

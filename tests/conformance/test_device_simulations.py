@@ -30,8 +30,9 @@ def _events(seam: Seam, device_id: str, event_type: str) -> list:
     return seam.events.list(since=EPOCH, device_id=device_id, event_types=[event_type])
 
 
-def test_disconnect_then_connect_shows_the_error_events_and_code_status(seam: Seam) -> None:
-    device = seam.devices.get(device_id="august_device_1")
+def test_disconnect_then_connect_shows_the_error_events_and_code_status(
+        seam: Seam, lockhub: LockhubServer) -> None:
+    device = seam.devices.get(device_id=seed_ids(lockhub)["august_device_1"])
     assert device.can_simulate_disconnection and device.can_simulate_connection
     code = seam.access_codes.create(device_id=device.device_id, code="7391", name="Guest")
     wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set")
@@ -56,7 +57,7 @@ def test_disconnect_then_connect_shows_the_error_events_and_code_status(seam: Se
 
 
 def test_hub_disconnection_and_removal(seam: Seam, lockhub: LockhubServer) -> None:
-    device = seam.devices.get(device_id="august_device_2")
+    device = seam.devices.get(device_id=seed_ids(lockhub)["august_device_2"])
     assert device.can_simulate_hub_disconnection
     seam.devices.simulate.disconnect_from_hub(device_id=device.device_id)
     assert "hub_disconnected" in {e.error_code for e in
@@ -80,7 +81,7 @@ def test_simulations_a_device_cannot_do_are_refused(seam: Seam, lockhub: Lockhub
         assert _events(seam, nuki.device_id, "device.error.subscription_required")
         seam.devices.simulate.paid_subscription(device_id=nuki.device_id, is_expired=False)
         assert seam.devices.get(device_id=nuki.device_id).errors == []
-    august = seam.devices.get(device_id="august_device_1")
+    august = seam.devices.get(device_id=ids["august_device_1"])
     assert not august.can_simulate_paid_subscription
     with pytest.raises(SeamHttpApiError) as refused:
         seam.devices.simulate.paid_subscription(device_id=august.device_id, is_expired=True)

@@ -15,7 +15,7 @@ from seam import (
     SeamWithoutWorkspace,
 )
 
-from tests.conformance.helpers import PAT, raw, seed_ids
+from tests.conformance.helpers import PAT, SANDBOX_WORKSPACE, raw, seed_ids
 from tests.server import LockhubServer
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -219,7 +219,7 @@ def test_post_with_a_non_json_content_type_is_rejected(
 def test_empty_post_body_counts_as_no_parameters(http: httpx.Client) -> None:
     response = http.post("/workspaces/get")
     assert response.status_code == 200
-    assert response.json()["workspace"]["workspace_id"] == "seed_workspace_1"
+    assert response.json()["workspace"]["workspace_id"] == SANDBOX_WORKSPACE
 
 
 # -------------------------------------------------------------------- wire: query strings

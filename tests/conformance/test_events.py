@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from seam import Seam, SeamHttpApiError, SeamHttpInvalidInputError
 
-from tests.conformance.helpers import EPOCH, raw, seed_ids
+from tests.conformance.helpers import EPOCH, SANDBOX_KEY, SANDBOX_WORKSPACE, raw, seed_ids
 from tests.server import LockhubServer
 
 FUTURE = "2999-01-01T00:00:00.000Z"
@@ -48,7 +48,7 @@ def ids(server: LockhubServer) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def actions(server: LockhubServer, ids: dict[str, str]) -> Actions:
-    seam = Seam(api_key="seam_apikey1_token", endpoint=server.url)
+    seam = Seam(api_key=SANDBOX_KEY, endpoint=server.url)
     device_id = ids["yale_device_1"]
     unlock = seam.locks.unlock_door(device_id=device_id)
     lock = seam.locks.lock_door(device_id=device_id)
@@ -181,7 +181,7 @@ def test_get_by_id_returns_the_listed_event(seam: Seam, actions: Actions) -> Non
     assert event.method == "remote"
     assert event.action_attempt_id == actions.unlock_attempt_id
     assert event.device_id == actions.device_id
-    assert event.workspace_id == "seed_workspace_1"
+    assert event.workspace_id == SANDBOX_WORKSPACE
     assert event.occurred_at
 
 

@@ -71,9 +71,37 @@ def test_default_seed_ids_and_tokens_work(
     assert back.display_name == "Back Door"
     other = Seam(api_key=default_seed["seam_apikey2_token"], endpoint=server.url)
     assert other.workspaces.get().workspace_id == default_seed["seed_workspace_2"]
-    published = {k: v for k, v in default_seed.items() if k.endswith(("_device_1", "_device_2"))}
     listed = {d.device_id for d in fake_seam.devices.list()}
-    assert set(published.values()) <= listed
+    # The fake's locks; its thermostat and noise sensor are not created (locks only).
+    assert listed == {default_seed[k] for k in ("august_device_1", "august_device_2",
+                                                "schlage_device_1")}
+
+
+def test_seed_workspace_1_holds_exactly_the_fakes_seed(fake_seam: Seam,
+                                                       default_seed: dict[str, Any]) -> None:
+    """Suites count what the fake seeds: three accounts (two a page), three locks, one
+    authorized webview, one event, one user identity, one client session."""
+    paged = fake_seam.create_paginator(fake_seam.connected_accounts.list,
+                                       {"limit": 2}).flatten_to_list()
+    assert [a.connected_account_id for a in paged] == [
+        default_seed["john_connected_account_id"], default_seed["jane_connected_account_id"],
+        default_seed["john_assa_cs_connected_account_id"]]
+    assert [a.account_type for a in paged] == ["august", "schlage",
+                                               "assa_abloy_credential_service"]
+    assert {d.display_name for d in fake_seam.devices.list()} == {
+        "Front Door", "Back Door", "Bathroom Door"}
+    webviews = fake_seam.connect_webviews.list()
+    assert [(w.status, w.connected_account_id, w.accepted_providers) for w in webviews] == [
+        ("authorized", default_seed["john_connected_account_id"], ["august"])]
+    first = fake_seam.events.list(since="2000-01-01T00:00:00Z", event_type="device.connected")
+    assert (first[-1].device_id, first[-1].connected_account_id) == (
+        default_seed["august_device_1"], default_seed["john_connected_account_id"])
+    identity = fake_seam.user_identities.get(user_identity_id=default_seed["john_user_identity_id"])
+    assert identity.user_identity_key == default_seed["john_user_identifier_key"]
+    sessions = fake_seam.client_sessions.list(
+        user_identifier_key=default_seed["john_user_identifier_key"])
+    assert [s.token for s in sessions] == [default_seed["seam_cst1_token"]]
+    assert sessions[0].connect_webview_ids == [webviews[0].connect_webview_id]
 
 
 def test_unlock_is_pending_without_waiting_and_success_with_waiting(

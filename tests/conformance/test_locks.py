@@ -19,7 +19,7 @@ from seam import (
     SeamHttpApiError,
 )
 
-from tests.conformance.helpers import EPOCH, raw, seed_ids, wait_until
+from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw, seed_ids, wait_until
 from tests.server import LockhubServer, start_server
 
 
@@ -196,7 +196,7 @@ def test_the_sixteenth_unlock_of_a_device_within_a_minute_gets_429(tmp_path: Pat
     # A server of its own: exhausting the limit must not starve the session server's devices.
     own = start_server(tmp_path, name="ratelimit")
     try:
-        client = Seam(api_key="seam_apikey1_token", endpoint=own.url,
+        client = Seam(api_key=SANDBOX_KEY, endpoint=own.url,
                       wait_for_action_attempt=False)
         seeded = seed_ids(own)
         device_id = seeded["yale_device_1"]

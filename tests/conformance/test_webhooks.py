@@ -14,7 +14,7 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamHttpApiError, SeamHttpInvalidInputError
 
-from tests.conformance.helpers import OTHER_KEY, SANDBOX_KEY, wait_until
+from tests.conformance.helpers import OTHER_KEY, FAKE_KEY, wait_until
 from tests.conformance.webhook_receiver import Receiver
 from tests.server import LockhubServer, start_server
 
@@ -35,7 +35,7 @@ def receiver() -> Iterator[Receiver]:
 
 def _sandbox(server: LockhubServer) -> httpx.Client:
     return httpx.Client(base_url=f"{server.url}/_lockhub",
-                        headers={"Authorization": f"Bearer {SANDBOX_KEY}"})
+                        headers={"Authorization": f"Bearer {FAKE_KEY}"})
 
 
 def _deliveries(server: LockhubServer, **params: str) -> list[dict]:
@@ -46,7 +46,7 @@ def _deliveries(server: LockhubServer, **params: str) -> list[dict]:
 def test_lock_and_access_code_activity_arrives_signed_and_filtered(
     lockhub: LockhubServer, receiver: Receiver,
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
+    seam = Seam(api_key=FAKE_KEY, endpoint=lockhub.url)
     webhook = seam.webhooks.create(url=receiver.url, event_types=[
         "lock.unlocked", "lock.locked", "access_code.created", "access_code.set_on_device"])
     assert webhook.secret.startswith("whsec_")
@@ -72,13 +72,13 @@ def test_lock_and_access_code_activity_arrives_signed_and_filtered(
 def test_receiver_outage_loses_nothing_once_the_retries_come(
     lockhub: LockhubServer, receiver: Receiver,
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
+    seam = Seam(api_key=FAKE_KEY, endpoint=lockhub.url)
     receiver.secret = seam.webhooks.create(url=receiver.url,
                                            event_types=["lock.unlocked", "lock.locked"]).secret
     with _sandbox(lockhub) as sandbox:
         sandbox.post("/sandbox/clock/freeze").raise_for_status()
         receiver.mode = "fail"
-        for device in ("august_device_1", "august_device_2", "schlage_device_1"):
+        for device in ("august_device_1", "august_device_2", "schlage_device_id"):
             seam.locks.unlock_door(device_id=device)
         # Each delivery fails at once and is retried immediately (Svix's schedule), then waits
         # 5 s of sandbox time, which the frozen clock does not reach.
@@ -102,7 +102,7 @@ def test_receiver_outage_loses_nothing_once_the_retries_come(
 def test_lockhub_killed_mid_delivery_delivers_after_restart(
     lockhub: LockhubServer, receiver: Receiver,
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
+    seam = Seam(api_key=FAKE_KEY, endpoint=lockhub.url)
     receiver.secret = seam.webhooks.create(url=receiver.url, event_types=["lock.unlocked"]).secret
     receiver.mode = "hang"  # the first delivery is in flight when lockhub dies
     seam.locks.unlock_door(device_id="august_device_1")
@@ -122,7 +122,7 @@ def test_lockhub_killed_mid_delivery_delivers_after_restart(
 def test_webhook_crud_and_deleted_webhook_gets_nothing(
     lockhub: LockhubServer, receiver: Receiver,
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
+    seam = Seam(api_key=FAKE_KEY, endpoint=lockhub.url)
     webhook = seam.webhooks.create(url=receiver.url)
     assert webhook.event_types == ["*"]
     assert seam.webhooks.get(webhook_id=webhook.webhook_id).secret == webhook.secret
@@ -149,7 +149,7 @@ def test_denied_target_is_never_called_and_the_delivery_fails(
     server = start_server(tmp_path, name="deny", env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0",
                                                       "LOCKHUB_WEBHOOK_DENY": "127.0.0.1"})
     try:
-        seam = Seam(api_key=SANDBOX_KEY, endpoint=server.url)
+        seam = Seam(api_key=FAKE_KEY, endpoint=server.url)
         # The address itself is refused when the webhook is created ...
         with pytest.raises(SeamHttpInvalidInputError):
             seam.webhooks.create(url=receiver.url)
@@ -169,7 +169,7 @@ def test_denied_target_is_never_called_and_the_delivery_fails(
 
 
 def test_failed_delivery_can_be_replayed(lockhub: LockhubServer, receiver: Receiver) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=lockhub.url)
+    seam = Seam(api_key=FAKE_KEY, endpoint=lockhub.url)
     receiver.secret = seam.webhooks.create(url=receiver.url, event_types=["lock.locked"]).secret
     receiver.mode = "fail"
     with _sandbox(lockhub) as sandbox:

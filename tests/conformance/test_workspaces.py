@@ -30,7 +30,7 @@ from tests.server import LockhubServer, start_server
 def test_get_returns_the_keys_workspace(seam: Seam, other_seam: Seam) -> None:
     workspace = seam.workspaces.get()
     assert workspace.workspace_id == SANDBOX_WORKSPACE
-    assert workspace.name == "My Workspace"
+    assert workspace.name == "lockhub Demo"
     assert workspace.is_sandbox is True
     assert workspace.is_suspended is False
     other = other_seam.workspaces.get()
@@ -89,7 +89,7 @@ def test_update_changes_only_the_given_fields_of_the_credentials_workspace(
     custom = updated.connect_webview_customization
     assert (custom.logo_shape, custom.primary_button_color) == ("square", "#000000")
     assert getattr(custom, "success_message", None) is None
-    assert seam.workspaces.get().name == "My Workspace", "another workspace is untouched"
+    assert seam.workspaces.get().name == "lockhub Demo", "another workspace is untouched"
 
     with pytest.raises(SeamHttpApiError) as invalid:
         inside.workspaces.update(connect_webview_customization={"logo_shape": "triangle"})

@@ -12,7 +12,7 @@ import pytest
 from seam import Seam
 
 from lockhub.services.action_attempts import EXPIRED_QUEUED
-from tests.conformance.helpers import EPOCH, SANDBOX_KEY, raw
+from tests.conformance.helpers import EPOCH, FAKE_KEY, raw
 from tests.server import LockhubServer, start_server
 
 TIMEOUT = 2.0
@@ -33,8 +33,8 @@ def server(tmp_path: Path) -> Iterator[LockhubServer]:
 def test_no_attempt_is_pending_past_the_timeout_and_expired_ones_never_move_the_lock(
     server: LockhubServer,
 ) -> None:
-    seam = Seam(api_key=SANDBOX_KEY, endpoint=server.url)
-    with raw(server) as client:
+    seam = Seam(api_key=FAKE_KEY, endpoint=server.url)
+    with raw(server, FAKE_KEY) as client:
         response = client.post("/_lockhub/sandbox/devices/set_conditions",
                                json={"device_id": DEVICE, "latency_ms": LATENCY_MS})
     assert response.status_code == 200, response.text

@@ -15,7 +15,7 @@ from lockhub.api.context import Ctx
 from lockhub.api.routing import NoParams, route
 from lockhub.domain.objects import ActionAttempt, ConnectWebview
 from lockhub.services import action_attempts, connect_webviews, workspaces
-from lockhub.services.seed import seed_map
+from lockhub.services.seed import demo_map, seed_map
 
 
 class CompleteConnectWebviewParams(msgspec.Struct):
@@ -42,7 +42,14 @@ class UpdateActionAttemptParams(msgspec.Struct):
        response=dict[str, str], test_hook=True)
 async def default_seed(ctx: Ctx, params: NoParams) -> dict[str, Any]:
     """Ids and tokens of the seed (as the fake server returns them)."""
-    return await seed_map(ctx.rt)
+    return seed_map()
+
+
+@route("/_lockhub/demo_seed", alias="GET", params=NoParams, auth="none",
+       response=dict[str, str], test_hook=True)
+async def demo_seed(ctx: Ctx, params: NoParams) -> dict[str, Any]:
+    """Ids of the demo workspace: its key, its locks by brand, its accounts by brand and email."""
+    return await demo_map(ctx.rt)
 
 
 @route("/_fake/update_action_attempt", params=UpdateActionAttemptParams, auth="none",

@@ -254,3 +254,20 @@ def test_cors_answers_browsers_with_session_credentials_only(seam: Seam,
     webhooks = httpx.options(f"{own_server.url}/webhooks/list", headers={
         "origin": APP_ORIGIN, "access-control-request-method": "POST"})
     assert "access-control-allow-origin" not in webhooks.headers
+
+
+def test_after_a_revocation_the_publishable_key_gets_the_user_a_new_session(
+        seam: Seam, own_server: LockhubServer) -> None:
+    key = user_key()
+    first = publishable(own_server, {"user_identifier_key": key}).json()["client_session"]
+    seam.client_sessions.revoke(client_session_id=first["client_session_id"])
+    again = publishable(own_server, {"user_identifier_key": key})
+    assert again.status_code == 200, again.text
+    second = again.json()["client_session"]
+    assert second["client_session_id"] != first["client_session_id"]
+    assert second["token"] != first["token"]
+    with as_session(own_server, second["token"]) as http:
+        assert http.post("/client_sessions/get", json={}).status_code == 200
+    with as_session(own_server, first["token"]) as http:
+        assert error_of(http.post("/client_sessions/get", json={})) == (
+            401, "client_session_not_found")

@@ -196,6 +196,18 @@ async def _by_user_key(conn: AsyncConnection, workspace_id: str, key: str) -> An
                                                S.c.user_identifier_key == key))).first()
 
 
+async def _live_by_user_key(rt: Runtime, conn: AsyncConnection, workspace_id: str,
+                            key: str) -> Any:
+    """The key's session unless it was revoked. A revoked one is deleted here, so asking for
+    the user's session again (a browser with the publishable key) gets a new, working one
+    instead of a token that is refused."""
+    row = await _by_user_key(conn, workspace_id, key)
+    if row is not None and row.revoked_at is not None:
+        await _delete_row(rt, conn, workspace_id, row.client_session_id)
+        return None
+    return row
+
+
 def _expiry(rt: Runtime, expires_at: datetime | None) -> datetime:
     now = rt.clock.now()
     if expires_at is None:
@@ -240,7 +252,7 @@ async def create(rt: Runtime, workspace_id: str, grants: Grants, *,
         async with rt.db.write() as conn:
             await _check_grants(conn, workspace_id, grants)
             if user_identifier_key is not None:
-                existing = await _by_user_key(conn, workspace_id, user_identifier_key)
+                existing = await _live_by_user_key(rt, conn, workspace_id, user_identifier_key)
                 if existing is not None:
                     if not existing_ok:
                         raise _already_exists()
@@ -262,7 +274,7 @@ async def get_or_create(rt: Runtime, workspace_id: str, grants: Grants, *,
     when given; a new one if there is none (or no key was given)."""
     if user_identifier_key is not None:
         async with rt.db.write() as conn:
-            existing = await _by_user_key(conn, workspace_id, user_identifier_key)
+            existing = await _live_by_user_key(rt, conn, workspace_id, user_identifier_key)
             if existing is not None:
                 await _check_grants(conn, workspace_id, grants)
                 values = _added(existing, grants)
@@ -364,8 +376,12 @@ async def revoke(rt: Runtime, workspace_id: str, client_session_id: str) -> None
 async def delete(rt: Runtime, workspace_id: str, client_session_id: str) -> None:
     async with rt.db.write() as conn:
         await _row(conn, workspace_id, client_session_id)
-        await conn.execute(S.delete().where(S.c.client_session_id == client_session_id))
-        await events.record(conn, now=rt.clock.now(), workspace_id=workspace_id,
-                            event_type="client_session.deleted",
-                            client_session_id=client_session_id)
+        await _delete_row(rt, conn, workspace_id, client_session_id)
+
+
+async def _delete_row(rt: Runtime, conn: AsyncConnection, workspace_id: str,
+                      client_session_id: str) -> None:
+    await conn.execute(S.delete().where(S.c.client_session_id == client_session_id))
+    await events.record(conn, now=rt.clock.now(), workspace_id=workspace_id,
+                        event_type="client_session.deleted", client_session_id=client_session_id)
 

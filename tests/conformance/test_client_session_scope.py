@@ -154,6 +154,8 @@ CASES: dict[str, list[Hidden | Sees]] = {
     "/access_codes/update_multiple": [Sees(lambda w: {"common_code_key": COMMON_KEY,
                                                       "name": "renamed by session"},
                                            _shared_pin_renamed)],
+    "/access_codes/get_timeline": [Hidden("access_code_not_found",
+                                          lambda w: {"access_code_id": w.code_b})],
     "/access_codes/delete": [Hidden("access_code_not_found",
                                     lambda w: {"access_code_id": w.code_b})],
     "/access_codes/generate_code": [Hidden("device_not_found", lambda w: {"device_id": w.b})],

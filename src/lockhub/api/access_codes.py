@@ -15,9 +15,16 @@ from lockhub.api.params import given
 from lockhub.api.routing import Extra, Page, route
 from lockhub.domain.access_codes import is_pin
 from lockhub.domain.objects import AccessCode, GeneratedCode, UnmanagedAccessCode
+from lockhub.domain.timeline import (
+    TIMELINE_EVENT_TYPES,
+    TimelineEvent,
+    TimelineEventType,
+    TimelinePagination,
+    timeline_event,
+)
 from lockhub.errors import InvalidInput
 from lockhub.services import access_codes as service
-from lockhub.services import backup_pool, sandbox
+from lockhub.services import backup_pool, events, sandbox
 from lockhub.services.sandbox_clock import EARLIEST, LATEST
 
 Timestamp = Annotated[datetime, Meta(tz=True)]
@@ -174,6 +181,14 @@ class SimulateUnmanagedParams(msgspec.Struct):
 
 class PullBackupParams(msgspec.Struct):
     access_code_id: str
+
+
+class TimelineParams(msgspec.Struct):
+    access_code_id: str
+    after: datetime | UnsetType = UNSET
+    before: datetime | UnsetType = UNSET
+    event_types: list[TimelineEventType] | UnsetType = UNSET
+    limit: Annotated[float, Meta(ge=1, le=200)] = 50
 
 
 class ReportConstraintsParams(msgspec.Struct):
@@ -361,3 +376,19 @@ async def report_device_constraints(ctx: Ctx, params: ReportConstraintsParams) -
         ctx.rt, ctx.workspace_id, params.device_id,
         lengths=given(params.supported_code_lengths), min_length=given(params.min_code_length),
         max_length=given(params.max_code_length))
+
+
+@route("/access_codes/get_timeline", alias="GET", params=TimelineParams,
+       response_key="timeline_events", response=list[TimelineEvent], paginated=True,
+       pagination=TimelinePagination, client_session=True)
+async def get_timeline(ctx: Ctx, params: TimelineParams) -> Extra:
+    """An access code's events, oldest first, each with who caused it (a deleted code's too).
+    For the next page pass `pagination.next_cursor` as `after`."""
+    found, more = await events.access_code_timeline(
+        ctx.rt.db, ctx.workspace_id, params.access_code_id, after=given(params.after),
+        before=given(params.before),
+        event_types=list(given(params.event_types) or TIMELINE_EVENT_TYPES),
+        limit=int(params.limit))
+    items = [timeline_event(body) for body in found]
+    return Extra(value=items, extra={"pagination": TimelinePagination(
+        has_more=more, next_cursor=items[-1].occurred_at if more else None, prev_cursor=None)})

@@ -46,7 +46,7 @@ def _response_schema(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
         properties.pop("_")
         return {"allOf": [inner, {"type": "object", "properties": properties}]}
     if route.paginated:
-        properties["pagination"] = schemas[Pagination]
+        properties["pagination"] = schemas[route.pagination or Pagination]
         required.append("pagination")
     return {"type": "object", "properties": properties, "required": required}
 
@@ -58,6 +58,8 @@ def openapi_document(routes: list[Route], server_url: str) -> dict[str, Any]:
             types.append(r.params)
         if r.response_type is not None:
             types.append(r.response_type)
+        if r.pagination is not None:
+            types.append(r.pagination)
     unique = list(dict.fromkeys(types))
     generated, components = msgspec.json.schema_components(unique, ref_template=REF)
     schemas = dict(zip(unique, generated, strict=True))

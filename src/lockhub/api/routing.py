@@ -50,6 +50,8 @@ class Route:
     # from a browser on another origin (CORS); with a publishable key (client session routes).
     client_session: bool = False
     publishable_key: bool = False
+    # The Struct of the `pagination` object when a route's differs from Seam's usual one.
+    pagination: Any = None
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -73,6 +75,7 @@ def route(
     test_hook: bool = False,
     client_session: bool = False,
     publishable_key: bool = False,
+    pagination: Any = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     aliases = (alias,) if isinstance(alias, str) else tuple(alias or ())
 
@@ -92,6 +95,7 @@ def route(
                 test_hook=test_hook,
                 client_session=client_session,
                 publishable_key=publishable_key,
+                pagination=pagination,
                 tags=(path.strip("/").split("/")[0],),
             )
         )

@@ -124,3 +124,26 @@ def _list_statement(filtered: frozenset[str], by_type: bool, with_since: bool,
     # Event ids are time-ordered, so ties within a millisecond break newest first too.
     return (query.order_by(created.desc(), events.c.event_id.desc())
             .offset(bindparam("offset")).limit(bindparam("limit")))
+
+
+async def access_code_timeline(db: Database, workspace_id: str, access_code_id: str, *,
+                               after: datetime | None, before: datetime | None,
+                               event_types: list[str], limit: int,
+                               ) -> tuple[list[dict[str, Any]], bool]:
+    """The code's events of these types, oldest first (by when they happened), and whether
+    more follow. A deleted code keeps its timeline; a code with no events at all in the
+    workspace (never existed, or another workspace's) is not found."""
+    E = events
+    cond: list[Any] = [E.c.workspace_id == workspace_id, E.c.access_code_id == access_code_id]
+    async with db.read() as conn:
+        known = (await conn.execute(select(E.c.event_id).where(*cond).limit(1))).first()
+        if known is None:
+            raise NotFound("access_code", {"access_code_id": access_code_id})
+        cond.append(E.c.event_type.in_(event_types))
+        if after is not None:
+            cond.append(E.c.occurred_at > after)
+        if before is not None:
+            cond.append(E.c.occurred_at < before)
+        rows = (await conn.execute(select(E.c.body).where(*cond).order_by(
+            E.c.occurred_at, E.c.event_id).limit(limit + 1))).all()
+    return [r.body for r in rows[:limit]], len(rows) > limit

@@ -20,8 +20,9 @@ too: the `seam-workspace` header, not the user, decides what is reachable).
 
 Around every route, a witness (workspace 1's own key) checks that nothing changed in workspace 1:
 devices (name, managed flag, custom metadata, bolt, online), access codes, the PINs in the
-virtual lock, webhooks, action attempts, Connect Webviews, events (every write records one in
-its own transaction), the sandbox clock and the workspaces john can reach.
+virtual lock, webhooks, action attempts, Connect Webviews, spaces (names, keys, customer data,
+device counts), events (every write records one in its own transaction), the sandbox clock and
+the workspaces john can reach.
 
 The module uses a server of its own: it changes seeded devices and lists the whole event
 history, which must not depend on what other test files did.
@@ -70,6 +71,8 @@ WEBVIEW_CUSTOMER = "ws1-customer-12b"  # the customer key of workspace 1's Conne
 WEBVIEW_TENANT = "ws1-tenant-12b"  # a custom metadata value of that webview
 WS1_USER_IDENTITY_KEY = "ws1-guest-7c"
 WS1_USER_KEY = "ws1-app-user-7c"  # the user identifier key of workspace 1's client session
+WS1_SPACE_KEY = "ws1-unit-4d"
+WS1_SPACE_NAME = "Workspace One Unit 4D"
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -98,6 +101,8 @@ class Ws1:
     user_identity_key: str
     client_session_id: str  # holds the user identity and the device's account
     user_identifier_key: str  # the client session's
+    space_id: str  # holds the device and its account
+    space_key: str
     # Every id and name of workspace 1, to spot any of them in an answer.
     every_id: frozenset[str] = dataclasses.field(repr=False)
 
@@ -163,6 +168,9 @@ class Walls:
                  tuple(c.connected_account_ids), tuple(c.connect_webview_ids),
                  tuple(c.user_identity_ids), c.device_count)
                 for c in owner.client_sessions.list()),
+            "spaces": sorted(
+                (s.space_id, s.name, s.space_key, s.customer_key, s.device_count,
+                 s.customer_data) for s in owner.spaces.list()),
             "clock": (clock["is_frozen"], clock["offset_seconds"]),
             "john's workspaces": sorted(w.workspace_id for w in john.workspaces.list()),
         }
@@ -228,6 +236,11 @@ def walls(walls_server: LockhubServer) -> Walls:
                                            user_identity_ids=[person.user_identity_id],
                                            connected_account_ids=[device.connected_account_id])
 
+    space = owner.spaces.create(name=WS1_SPACE_NAME, space_key=WS1_SPACE_KEY,
+                                customer_data={"address": "4D Workspace One Street"},
+                                device_ids=[device.device_id],
+                                connected_account_ids=[device.connected_account_id])
+
     john = SeamWithoutWorkspace(personal_access_token=PAT, endpoint=url)
     sandbox_id = john.workspaces.create(name="John's other sandbox",
                                         is_sandbox=True).workspace_id
@@ -250,6 +263,7 @@ def walls(walls_server: LockhubServer) -> Walls:
     every_id |= {s.token for s in owner.client_sessions.list()}
     every_id |= {u.user_identity_id for u in owner.user_identities.list()}
     every_id |= {w.url for w in (webview, pending_webview)}
+    every_id |= {space.space_id, WS1_SPACE_KEY, WS1_SPACE_NAME, "4D Workspace One Street"}
     every_id |= {parse_qs(urlsplit(w.url).query)["auth_token"][0]
                  for w in (webview, pending_webview)}
     ws1 = Ws1(
@@ -272,6 +286,8 @@ def walls(walls_server: LockhubServer) -> Walls:
         user_identity_key=WS1_USER_IDENTITY_KEY,
         client_session_id=session.client_session_id,
         user_identifier_key=WS1_USER_KEY,
+        space_id=space.space_id,
+        space_key=WS1_SPACE_KEY,
         every_id=frozenset(every_id),
     )
     sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
@@ -627,6 +643,8 @@ ISOLATION: dict[str, list[Case]] = {
                 lambda s, p: s.devices.list(**p)),
         OwnOnly("devices", lambda w: {"search": w.device_name},
                 lambda s, p: s.devices.list(**p)),
+        OwnOnly("devices", lambda w: {"space_id": w.space_id},
+                lambda s, p: s.devices.list(**p)),
         # Workspace 1's cursor is signed for workspace 1: elsewhere it is no cursor at all.
         Refused(400, "invalid_input", lambda w: {"limit": 1, "page_cursor": w.page_cursor},
                 lambda s, p: s.devices.list(**p)),
@@ -892,6 +910,80 @@ ISOLATION: dict[str, list[Case]] = {
         Hidden("user_identity_not_found", lambda w: {"user_identity_id": w.user_identity_id,
                                                      "acs_user_id": str(uuid.uuid4())},
                lambda s, p: s.user_identities.remove_acs_user(**p)),
+    ],
+    "/spaces/create": [
+        # The intruder's own space cannot hold workspace 1's device or account.
+        Hidden("device_not_found", lambda w: {"name": "Intruder's unit",
+                                              "device_ids": [w.device_id]},
+               lambda s, p: s.spaces.create(**p)),
+        Hidden("connected_account_not_found",
+               lambda w: {"name": "Intruder's unit",
+                          "connected_account_ids": [w.connected_account_id]},
+               lambda s, p: s.spaces.create(**p)),
+        OwnChange(lambda w: {"name": "Intruder's unit"}, lambda s, p: s.spaces.create(**p)),
+    ],
+    "/spaces/get": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id},
+               lambda s, p: s.spaces.get(**p)),
+        Hidden("space_not_found", lambda w: {"space_key": w.space_key},
+               lambda s, p: s.spaces.get(**p)),
+    ],
+    "/spaces/list": [
+        OwnOnly("spaces", lambda w: {}, lambda s, p: s.spaces.list(**p)),
+        OwnOnly("spaces", lambda w: {"space_key": w.space_key},
+                lambda s, p: s.spaces.list(**p)),
+        OwnOnly("spaces", lambda w: {"search": WS1_SPACE_NAME},
+                lambda s, p: s.spaces.list(**p)),
+        # Filters the SDK leaves out.
+        OwnOnly("spaces", lambda w: {"connected_account_id": w.connected_account_id}, None),
+        OwnOnly("spaces", lambda w: {"parent_space_id": w.space_id}, None),
+    ],
+    "/spaces/update": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id, "name": "Taken over",
+                                             "device_ids": []},
+               lambda s, p: s.spaces.update(**p)),
+        Hidden("space_not_found", lambda w: {"space_key": w.space_key, "name": "Taken over"},
+               lambda s, p: s.spaces.update(**p)),
+    ],
+    "/spaces/delete": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id},
+               lambda s, p: s.spaces.delete(**p)),
+    ],
+    "/spaces/add_devices": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id,
+                                             "device_ids": [w.unmanaged_device_id]},
+               lambda s, p: s.spaces.add_devices(**p)),
+    ],
+    "/spaces/remove_devices": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id,
+                                             "device_ids": [w.device_id]},
+               lambda s, p: s.spaces.remove_devices(**p)),
+    ],
+    "/spaces/add_connected_account": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id,
+                                             "connected_account_id": w.connected_account_id},
+               lambda s, p: s.spaces.add_connected_account(**p)),
+    ],
+    "/spaces/remove_connected_account": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id,
+                                             "connected_account_id": w.connected_account_id},
+               lambda s, p: s.spaces.remove_connected_account(**p)),
+    ],
+    "/spaces/add_acs_entrances": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id,
+                                             "acs_entrance_ids": [str(uuid.uuid4())]},
+               lambda s, p: s.spaces.add_acs_entrances(**p)),
+    ],
+    "/spaces/remove_acs_entrances": [
+        Hidden("space_not_found", lambda w: {"space_id": w.space_id,
+                                             "acs_entrance_ids": [str(uuid.uuid4())]},
+               lambda s, p: s.spaces.remove_acs_entrances(**p)),
+    ],
+    "/spaces/get_related": [
+        Hidden("space_not_found", lambda w: {"space_ids": [w.space_id]},
+               lambda s, p: s.spaces.get_related(**p)),
+        Hidden("space_not_found", lambda w: {"space_keys": [w.space_key]},
+               lambda s, p: s.spaces.get_related(**p)),
     ],
     "/workspaces/get": [
         OwnOnly("workspace", lambda w: {}, lambda s, p: s.workspaces.get(**p)),

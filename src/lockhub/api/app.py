@@ -29,6 +29,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     health,
     locks,
     sandbox,
+    spaces,
     user_identities,
     webhooks,
     workspaces,

@@ -22,7 +22,7 @@ from lockhub.domain.enums import (
 )
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput
-from lockhub.services import client_sessions, connect_webviews, devices, sandbox
+from lockhub.services import client_sessions, connect_webviews, devices, sandbox, spaces
 from lockhub.services import workspaces as workspace_service
 
 Limit = Annotated[float, Meta(gt=0)]
@@ -121,9 +121,13 @@ async def _filters(ctx: Ctx, params: Any) -> devices.DeviceFilters:
     if user_key is not UNSET:
         device_ids = session_scope.narrowed(device_ids, await client_sessions.devices_of_user(
             ctx.rt, ctx.workspace_id, user_key))
-    if any(getattr(params, name, UNSET) is not UNSET for name in ("customer_key", "space_id")):
-        # Customers and spaces hold no devices in lockhub yet: a filter on one matches no
-        # device (rather than being ignored).
+    space_id = getattr(params, "space_id", UNSET)
+    if space_id is not UNSET:
+        device_ids = session_scope.narrowed(device_ids, set(await spaces.devices_in_space(
+            ctx.rt, ctx.workspace_id, space_id)))
+    if getattr(params, "customer_key", UNSET) is not UNSET:
+        # Customers hold no devices in lockhub yet: a filter on one matches no device (rather
+        # than being ignored).
         accounts = []
     return devices.DeviceFilters(
         device_ids=session_scope.narrowed(device_ids, await session_scope.visible_devices(ctx)),

@@ -77,6 +77,9 @@ EVENT_TYPES: dict[str, str] = {
     "lock.access_denied": "The lock refused access.",
     "device.name_changed": "A device: name changed.",
     "device.doorbell_rang": "A device: doorbell rang.",
+    "space.created": "A space was created.",
+    "space.deleted": "A space was deleted.",
+    "space.device_membership_changed": "A device was added or removed from a space.",
 }
 
 

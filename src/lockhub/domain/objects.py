@@ -251,3 +251,38 @@ class ClientSession(Object):
     user_identity_ids: list[str]
     user_identity_id: str | UnsetType = UNSET
     customer_key: str | UnsetType = UNSET
+
+
+class SpaceGeolocation(Object):
+    latitude: float
+    longitude: float
+
+
+class Space(Object):
+    space_id: str
+    workspace_id: str
+    name: str
+    display_name: str
+    created_at: str
+    device_count: int
+    acs_entrance_count: int
+    # address, default_checkin_time, default_checkout_time, time_zone: the keys that were given.
+    customer_data: dict[str, str | None]
+    geolocation: SpaceGeolocation | None  # nothing sets it in lockhub: always null
+    space_key: str | UnsetType = UNSET
+    customer_key: str | UnsetType = UNSET
+    parent_space_id: str | UnsetType = UNSET
+    parent_space_key: str | UnsetType = UNSET
+
+
+class SpaceBatch(Object):
+    """/spaces/get_related: the spaces and what they hold (the kinds `include` names, less those
+    `exclude` names). lockhub has no access-control systems: the ACS kinds and access methods
+    are empty."""
+
+    spaces: list[Space] | UnsetType = UNSET
+    devices: list[Device] | UnsetType = UNSET
+    connected_accounts: list[ConnectedAccount] | UnsetType = UNSET
+    acs_entrances: list[dict[str, Any]] | UnsetType = UNSET
+    acs_systems: list[dict[str, Any]] | UnsetType = UNSET
+    access_methods: list[dict[str, Any]] | UnsetType = UNSET

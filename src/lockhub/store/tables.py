@@ -377,6 +377,9 @@ access_codes = Table(
     Column("pending_mutations", Json, nullable=False),
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("created_at", UtcDateTime, nullable=False),
+    # A code an access grant's `code` access method made (services/access_grants.py).
+    Column("access_method_id", String, nullable=True, index=True),
+    Column("access_grant_id", String, nullable=True),
     Index("ix_access_codes_device_created", "workspace_id", "device_id", "is_managed",
           "created_at", "access_code_id"),
     Index("ix_access_codes_common_key", "workspace_id", "common_code_key"),
@@ -384,6 +387,47 @@ access_codes = Table(
     Index("ix_access_codes_device", "device_id", "device_ref"),
     # PIN uniqueness on a device (services/access_codes._PIN_OWNER).
     Index("ix_access_codes_device_code", "device_id", "code"),
+)
+
+# Seam's access grants: a user identity's access to devices (directly or through spaces) for a
+# time window, carried out by access methods. A `code` method is one PIN, held by managed
+# access codes on every lock of the grant (access_codes.access_method_id).
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("access_grant_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("user_identity_id", String, nullable=False, index=True),
+    Column("access_grant_key", String, nullable=True),
+    Column("reservation_key", String, nullable=True),
+    Column("name", String, nullable=True),
+    Column("space_ids", Json, nullable=False),
+    Column("device_ids", Json, nullable=False),  # every device of the grant, spaces resolved
+    Column("requested_access_methods", Json, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=True),
+    Column("warnings", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_access_grants_workspace_created", "workspace_id", "created_at", "access_grant_id"),
+    Index("uq_access_grants_key", "workspace_id", "access_grant_key", unique=True),
+)
+
+access_methods = Table(
+    "access_methods",
+    metadata,
+    Column("access_method_id", String, primary_key=True),
+    Column("workspace_id", String, nullable=False),
+    Column("access_grant_id", String,
+           ForeignKey("access_grants.access_grant_id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("mode", String, nullable=False),
+    Column("code", String, nullable=True),
+    # Set once every code of the method is on its lock (access_method.issued).
+    Column("issued_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_access_methods_workspace_created", "workspace_id", "created_at",
+          "access_method_id"),
 )
 
 # The PINs stored in each virtual lock, one row per slot.

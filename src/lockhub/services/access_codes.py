@@ -213,6 +213,9 @@ class CodeRequest(msgspec.Struct, kw_only=True):
     is_offline_access_code: bool = False
     is_one_time_use: bool = False
     max_time_rounding: str | None = None  # offline codes: "1h"/"1hour" or "1d"/"1day"
+    # Set for the codes of an access grant's `code` access method (services/access_grants.py).
+    access_method_id: str | None = None
+    access_grant_id: str | None = None
 
 
 def _raise_violation(violation: rules.RuleViolation, device_id: str) -> None:
@@ -402,7 +405,8 @@ async def insert_code(conn: AsyncConnection, clock: WorkspaceClock, device: Any,
         is_backup=False, use_backup_pool=req.use_backup_access_code_pool,
         prefer_native_scheduling=req.prefer_native_scheduling, is_scheduled_on_device=False,
         errors=[], warnings=warnings, pending_mutations=mutations, failures=0,
-        created_at=clock.real_now))).one()
+        created_at=clock.real_now, access_method_id=req.access_method_id,
+        access_grant_id=req.access_grant_id))).one()
     await events.record(conn, now=clock.real_now, workspace_id=device.workspace_id,
                         event_type="access_code.created", access_code_id=access_code_id,
                         device_id=device.device_id,
@@ -454,39 +458,53 @@ async def create_multiple(rt: Runtime, workspace_id: str, device_ids: list[str],
     """Codes on several devices sharing one PIN and one common_code_key."""
     if not device_ids:
         raise InvalidInput.for_field(["device_ids"], "At least one device is required")
-    linked = req.code is None
     async with rt.db.write() as conn:
         clock = await workspace_clock(conn, workspace_id, rt.clock.now())
-        targets = []
-        for device_id in dict.fromkeys(device_ids):
-            device, model = await _device_and_model(conn, workspace_id, device_id)
-            _require_capability(model, device_id, False)
-            check_time_frame(req, clock.now, model)
-            await check_name(conn, device_id, model, req.name)
-            targets.append((device, model))
-        key = req.common_code_key or (f"auto_set_by_create_multiple_{new_id()}"
-                                      if linked else None)
-        shared = req.code or await _shared_pin(conn, targets, req)
-        created = []
-        for device, model in targets:
-            device_req = msgspec.structs.replace(req, common_code_key=key, code=None)
-            pin = shared
-            try:
-                pin = await resolve_pin(conn, workspace_id, device.device_id, model,
-                                        msgspec.structs.replace(device_req, code=shared))
-            except LockhubError:
-                if behavior != "create_random_code":
-                    raise
-                # This device gets its own random PIN (also when the caller chose the PIN), and
-                # is not linked: codes sharing a common_code_key always share their PIN.
-                device_req = msgspec.structs.replace(device_req, common_code_key=None)
-                pin = await resolve_pin(conn, workspace_id, device.device_id, model, device_req)
-            await enforce_rate_limit(conn, device.device_id, "CREATE_ACCESS_CODE",
-                                     clock.real_now)
-            row = await insert_code(conn, clock, device, model, device_req, pin)
-            created.append(to_access_code(row))
+        rows = await create_linked(conn, clock, workspace_id, device_ids, req, behavior)
     rt.wake_engine()
+    return [to_access_code(row) for row in rows]
+
+
+async def create_linked(conn: AsyncConnection, clock: WorkspaceClock, workspace_id: str,
+                        device_ids: list[str], req: CodeRequest, behavior: str) -> list[Any]:
+    """Inside the caller's transaction: codes on several devices sharing one PIN (a generated
+    one every device accepts, unless `req.code` is given) and one common_code_key. A device
+    that cannot take the shared PIN fails the whole request, or (`create_random_code`) gets a
+    PIN of its own and no common_code_key."""
+    linked = req.code is None
+    targets = []
+    for device_id in dict.fromkeys(device_ids):
+        device, model = await _device_and_model(conn, workspace_id, device_id)
+        _require_capability(model, device_id, False)
+        check_time_frame(req, clock.now, model)
+        await check_name(conn, device_id, model, req.name)
+        targets.append((device, model))
+    key = req.common_code_key or (f"auto_set_by_create_multiple_{new_id()}"
+                                  if linked else None)
+    shared = req.code or await _shared_pin(conn, targets, req)
+    created = []
+    for device, model in targets:
+        device_req = msgspec.structs.replace(req, common_code_key=key, code=None)
+        pin = shared
+        try:
+            pin = await resolve_pin(conn, workspace_id, device.device_id, model,
+                                    msgspec.structs.replace(device_req, code=shared))
+        except LockhubError:
+            if behavior != "create_random_code":
+                raise
+            # This device gets its own random PIN (also when the caller chose the PIN), and
+            # is not linked: codes sharing a common_code_key always share their PIN.
+            device_req = msgspec.structs.replace(device_req, common_code_key=None)
+            pin = await resolve_pin(conn, workspace_id, device.device_id, model, device_req)
+        await enforce_rate_limit(conn, device.device_id, "CREATE_ACCESS_CODE", clock.real_now)
+        created.append(await insert_code(conn, clock, device, model, device_req, pin))
     return created
+
+
+async def holds_online_codes(conn: AsyncConnection, workspace_id: str, device_id: str) -> bool:
+    """Whether lockhub can program PINs on this device over the network."""
+    _, model = await _device_and_model(conn, workspace_id, device_id)
+    return model.online_access_codes
 
 
 async def _shared_pin(conn: AsyncConnection, targets: list[tuple[Any, DeviceModel]],

@@ -121,6 +121,39 @@ def test_deleting_an_account_removes_its_devices_and_codes_but_not_the_pins(
     assert "6042" in {c["code"] for c in on_lock}
 
 
+def test_deleting_a_device_removes_it_and_its_codes_until_a_sign_in_finds_it(
+    seam: Seam, lockhub: LockhubServer,
+) -> None:
+    """Seam's deprecated /devices/delete (not in the pinned SDK, so sent raw)."""
+    code = seam.access_codes.create(device_id="august_device_2", code="7053", name="Guest")
+    wait_until(lambda: seam.access_codes.get(access_code_id=code.access_code_id).status == "set")
+    with httpx.Client(base_url=lockhub.url,
+                      headers={"Authorization": f"Bearer {FAKE_KEY}"}) as http:
+        assert http.post("/devices/delete", json={"device_id": "august_device_2"}).json() == {
+            "ok": True}
+        again = http.post("/devices/delete", json={"device_id": "august_device_2"})
+        assert (again.status_code, again.json()["error"]["type"]) == (404, "device_not_found")
+    with pytest.raises(SeamHttpApiError) as gone:
+        seam.devices.get(device_id="august_device_2")
+    assert gone.value.code == "device_not_found"
+    with pytest.raises(SeamHttpApiError):
+        seam.access_codes.get(access_code_id=code.access_code_id)
+    deleted = seam.events.list(since=EPOCH, event_types=["device.deleted", "access_code.deleted"])
+    assert {(e.event_type, e.device_id) for e in deleted} == {
+        ("device.deleted", "august_device_2"), ("access_code.deleted", "august_device_2")}
+    assert seam.connected_accounts.get(connected_account_id=JOHN).errors == []
+    # The lock itself is still there, PIN included: signing in again finds it.
+    _sign_in_again(lockhub)
+    back_door = next(d for d in seam.devices.list(connected_account_id=JOHN)
+                     if d.properties.appearance.name == "BACK DOOR")
+    assert back_door.device_id != "august_device_2"
+    with httpx.Client(base_url=lockhub.url,
+                      headers={"Authorization": f"Bearer {FAKE_KEY}"}) as http:
+        on_lock = http.get("/_lockhub/sandbox/devices/list_codes_on_lock",
+                           params={"device_id": back_door.device_id}).json()["codes_on_lock"]
+    assert "7053" in {c["code"] for c in on_lock}
+
+
 def test_sync_reads_device_state_back(seam: Seam, lockhub: LockhubServer) -> None:
     # The lock's battery drains on the hardware side, which lockhub has not read yet.
     database = lockhub.database_url.removeprefix("sqlite:///")

@@ -509,6 +509,9 @@ ISOLATION: dict[str, list[Case]] = {
         Hidden("device_not_found", lambda w: {"name": w.unmanaged_device_name},
                lambda s, p: s.devices.unmanaged.get(**p)),
     ],
+    "/devices/delete": [
+        Hidden("device_not_found", lambda w: {"device_id": w.device_id}, None),
+    ],
     "/devices/update": [
         Hidden("device_not_found",
                lambda w: {"device_id": w.device_id, "name": "Taken over",
@@ -716,6 +719,9 @@ ISOLATION: dict[str, list[Case]] = {
         Hidden("access_code_not_found",
                lambda w: {"common_code_key": COMMON_CODE_KEY, "name": "Intruder"},
                lambda s, p: s.access_codes.update_multiple(**p)),
+    ],
+    "/access_codes/get_timeline": [
+        Hidden("access_code_not_found", lambda w: {"access_code_id": w.access_code_id}, None),
     ],
     "/access_codes/delete": [
         Hidden("access_code_not_found", lambda w: {"access_code_id": w.access_code_id},

@@ -14,7 +14,7 @@ import pytest
 from seam import Seam
 from seam.exceptions import SeamHttpApiError, SeamHttpInvalidInputError
 
-from tests.conformance.helpers import OTHER_KEY, FAKE_KEY, wait_until
+from tests.conformance.helpers import FAKE_KEY, OTHER_KEY, wait_until
 from tests.conformance.webhook_receiver import Receiver
 from tests.server import LockhubServer, start_server
 

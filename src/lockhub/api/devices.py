@@ -22,7 +22,14 @@ from lockhub.domain.enums import (
 )
 from lockhub.domain.objects import Device, DeviceProvider
 from lockhub.errors import InvalidInput
-from lockhub.services import client_sessions, connect_webviews, devices, sandbox, spaces
+from lockhub.services import (
+    client_sessions,
+    connect_webviews,
+    connected_accounts,
+    devices,
+    sandbox,
+    spaces,
+)
 from lockhub.services import workspaces as workspace_service
 
 Limit = Annotated[float, Meta(gt=0)]
@@ -202,6 +209,17 @@ async def get_lock(ctx: Ctx, params: GetDeviceParams) -> Extra:
 async def get_unmanaged_device(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.Raw:
     """Get an unmanaged device by id or name."""
     return await _get(ctx, params, managed=False)
+
+
+class DeviceIdParams(msgspec.Struct):
+    device_id: str
+
+
+@route("/devices/delete", alias="DELETE", params=DeviceIdParams)
+async def delete_device(ctx: Ctx, params: DeviceIdParams) -> None:
+    """Remove a device and its codes from lockhub (deprecated in Seam's API; PINs stay on the
+    lock, and signing in to its account again finds it if the provider still reports it)."""
+    await connected_accounts.delete_device(ctx.rt, ctx.workspace_id, params.device_id)
 
 
 @route("/devices/update", alias="PATCH", params=UpdateDeviceParams, client_session=True)

@@ -257,21 +257,7 @@ async def delete_account(rt: Runtime, workspace_id: str, connected_account_id: s
         device_rows = (await conn.execute(select(devices).where(
             devices.c.connected_account_id == connected_account_id))).all()
         for device in device_rows:
-            codes = (await conn.execute(select(access_codes).where(
-                access_codes.c.device_id == device.device_id))).all()
-            for code in codes:
-                if code.is_managed:
-                    await events.record(conn, now=now, workspace_id=workspace_id,
-                                        event_type="access_code.deleted",
-                                        access_code_id=code.access_code_id,
-                                        device_id=device.device_id,
-                                        connected_account_id=connected_account_id,
-                                        code=code.code)
-            await events.record(conn, now=now, workspace_id=workspace_id,
-                                event_type="device.deleted", device_id=device.device_id,
-                                connected_account_id=connected_account_id,
-                                device_name=device.display_name)
-            await conn.execute(jobs.delete().where(jobs.c.key == f"device:{device.device_id}"))
+            await _forget_device(conn, now, device)
         await conn.execute(connected_accounts.delete().where(
             connected_accounts.c.connected_account_id == connected_account_id))
         await events.record(conn, now=now, workspace_id=workspace_id,
@@ -279,6 +265,36 @@ async def delete_account(rt: Runtime, workspace_id: str, connected_account_id: s
                             connected_account_id=connected_account_id,
                             connected_account_type=row.account_type)
     await _forget_at_provider(rt, row)
+
+
+async def delete_device(rt: Runtime, workspace_id: str, device_id: str) -> None:
+    """Remove one device and its codes from lockhub (Seam's deprecated /devices/delete): PINs
+    stay on the lock, and signing in to its account again imports the device anew (with a new
+    id) if the provider still reports it."""
+    async with rt.db.write() as conn:
+        device = (await conn.execute(select(devices).where(
+            devices.c.workspace_id == workspace_id, devices.c.device_id == device_id))).first()
+        if device is None:
+            raise NotFound("device", {"device_id": device_id})
+        await _forget_device(conn, rt.clock.now(), device)
+        await conn.execute(devices.delete().where(devices.c.device_id == device_id))
+
+
+async def _forget_device(conn: AsyncConnection, now: datetime, device: Any) -> None:
+    """The deleted events of a device and its managed codes, and its queued work gone."""
+    workspace_id, account_id = device.workspace_id, device.connected_account_id
+    codes = (await conn.execute(select(access_codes).where(
+        access_codes.c.device_id == device.device_id))).all()
+    for code in codes:
+        if code.is_managed:
+            await events.record(conn, now=now, workspace_id=workspace_id,
+                                event_type="access_code.deleted",
+                                access_code_id=code.access_code_id, device_id=device.device_id,
+                                connected_account_id=account_id, code=code.code)
+    await events.record(conn, now=now, workspace_id=workspace_id, event_type="device.deleted",
+                        device_id=device.device_id, connected_account_id=account_id,
+                        device_name=device.display_name)
+    await conn.execute(jobs.delete().where(jobs.c.key == f"device:{device.device_id}"))
 
 
 async def _forget_at_provider(rt: Runtime, row: Any) -> None:

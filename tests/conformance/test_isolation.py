@@ -70,6 +70,8 @@ WS2_HOOK = "http://localhost:9/workspace-2-hook"
 WEBVIEW_CUSTOMER = "ws1-customer-12b"  # the customer key of workspace 1's Connect Webview
 WEBVIEW_TENANT = "ws1-tenant-12b"  # a custom metadata value of that webview
 WS1_USER_IDENTITY_KEY = "ws1-guest-7c"
+WS1_GRANT_KEY = "ws1-grant-7c"
+WS1_RESERVATION_KEY = "ws1-reservation-7c"
 WS1_USER_KEY = "ws1-app-user-7c"  # the user identifier key of workspace 1's client session
 WS1_SPACE_KEY = "ws1-unit-4d"
 WS1_SPACE_NAME = "Workspace One Unit 4D"
@@ -103,6 +105,10 @@ class Ws1:
     user_identifier_key: str  # the client session's
     space_id: str  # holds the device and its account
     space_key: str
+    access_grant_id: str  # the user identity's, on the space, with one PIN method
+    access_grant_key: str
+    reservation_key: str
+    access_method_id: str
     # Every id and name of workspace 1, to spot any of them in an answer.
     every_id: frozenset[str] = dataclasses.field(repr=False)
 
@@ -171,6 +177,12 @@ class Walls:
             "spaces": sorted(
                 (s.space_id, s.name, s.space_key, s.customer_key, s.device_count,
                  s.customer_data) for s in owner.spaces.list()),
+            "access grants": sorted(
+                (g.access_grant_id, g.name, g.starts_at, g.ends_at, tuple(g.access_method_ids))
+                for g in owner.access_grants.list()),
+            "access methods": sorted(
+                (m.access_method_id, m.code, m.is_issued) for g in owner.access_grants.list()
+                for m in owner.access_methods.list(access_grant_id=g.access_grant_id)),
             "clock": (clock["is_frozen"], clock["offset_seconds"]),
             "john's workspaces": sorted(w.workspace_id for w in john.workspaces.list()),
         }
@@ -240,6 +252,13 @@ def walls(walls_server: LockhubServer) -> Walls:
                                 customer_data={"address": "4D Workspace One Street"},
                                 device_ids=[device.device_id],
                                 connected_account_ids=[device.connected_account_id])
+    grant = owner.access_grants.create(
+        user_identity_id=person.user_identity_id, space_ids=[space.space_id],
+        requested_access_methods=[{"mode": "code"}], name="Workspace one stay",
+        access_grant_key=WS1_GRANT_KEY, reservation_key=WS1_RESERVATION_KEY)
+    [method_id] = grant.access_method_ids
+    wait_until(lambda: owner.access_methods.get(access_method_id=method_id).is_issued,
+               message="workspace 1's access method to be issued")
 
     john = SeamWithoutWorkspace(personal_access_token=PAT, endpoint=url)
     sandbox_id = john.workspaces.create(name="John's other sandbox",
@@ -264,6 +283,9 @@ def walls(walls_server: LockhubServer) -> Walls:
     every_id |= {u.user_identity_id for u in owner.user_identities.list()}
     every_id |= {w.url for w in (webview, pending_webview)}
     every_id |= {space.space_id, WS1_SPACE_KEY, WS1_SPACE_NAME, "4D Workspace One Street"}
+    every_id |= {grant.access_grant_id, WS1_GRANT_KEY, WS1_RESERVATION_KEY, method_id,
+                 "Workspace one stay"}
+    every_id |= {c.access_code_id for c in owner.access_codes.list(device_id=device.device_id)}
     every_id |= {parse_qs(urlsplit(w.url).query)["auth_token"][0]
                  for w in (webview, pending_webview)}
     ws1 = Ws1(
@@ -288,6 +310,10 @@ def walls(walls_server: LockhubServer) -> Walls:
         user_identifier_key=WS1_USER_KEY,
         space_id=space.space_id,
         space_key=WS1_SPACE_KEY,
+        access_grant_id=grant.access_grant_id,
+        access_grant_key=WS1_GRANT_KEY,
+        reservation_key=WS1_RESERVATION_KEY,
+        access_method_id=method_id,
         every_id=frozenset(every_id),
     )
     sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
@@ -990,6 +1016,84 @@ ISOLATION: dict[str, list[Case]] = {
                lambda s, p: s.spaces.get_related(**p)),
         Hidden("space_not_found", lambda w: {"space_keys": [w.space_key]},
                lambda s, p: s.spaces.get_related(**p)),
+    ],
+    "/access_grants/create": [
+        Hidden("user_identity_not_found", lambda w: {
+            "user_identity_id": w.user_identity_id, "device_ids": [],
+            "requested_access_methods": [{"mode": "code"}]},
+            lambda s, p: s.access_grants.create(**p)),
+        Hidden("device_not_found", lambda w: {
+            "user_identity": {"full_name": "Intruder"}, "device_ids": [w.device_id],
+            "requested_access_methods": [{"mode": "code"}]},
+            lambda s, p: s.access_grants.create(**p)),
+        Hidden("space_not_found", lambda w: {
+            "user_identity": {"full_name": "Intruder"}, "space_ids": [w.space_id],
+            "requested_access_methods": [{"mode": "code"}]},
+            lambda s, p: s.access_grants.create(**p)),
+    ],
+    "/access_grants/get": [
+        Hidden("access_grant_not_found", lambda w: {"access_grant_id": w.access_grant_id},
+               lambda s, p: s.access_grants.get(**p)),
+        Hidden("access_grant_not_found", lambda w: {"access_grant_key": w.access_grant_key},
+               lambda s, p: s.access_grants.get(**p)),
+    ],
+    "/access_grants/list": [
+        OwnOnly("access_grants", lambda w: {}, lambda s, p: s.access_grants.list(**p)),
+        OwnOnly("access_grants", lambda w: {"user_identity_id": w.user_identity_id},
+                lambda s, p: s.access_grants.list(**p)),
+        OwnOnly("access_grants", lambda w: {"device_id": w.device_id}, None),
+    ],
+    "/access_grants/update": [
+        Hidden("access_grant_not_found", lambda w: {"access_grant_id": w.access_grant_id,
+                                                    "name": "Renamed by workspace 2"},
+               lambda s, p: s.access_grants.update(**p)),
+    ],
+    "/access_grants/delete": [
+        Hidden("access_grant_not_found", lambda w: {"access_grant_id": w.access_grant_id},
+               lambda s, p: s.access_grants.delete(**p)),
+    ],
+    "/access_grants/get_related": [
+        Hidden("access_grant_not_found", lambda w: {"access_grant_ids": [w.access_grant_id]},
+               lambda s, p: s.access_grants.get_related(**p)),
+    ],
+    "/access_grants/request_access_methods": [
+        Hidden("access_grant_not_found", lambda w: {
+            "access_grant_id": w.access_grant_id,
+            "requested_access_methods": [{"mode": "code"}]},
+            lambda s, p: s.access_grants.request_access_methods(**p)),
+    ],
+    "/access_methods/get": [
+        Hidden("access_method_not_found", lambda w: {"access_method_id": w.access_method_id},
+               lambda s, p: s.access_methods.get(**p)),
+    ],
+    "/access_methods/list": [
+        OwnOnly("access_methods", lambda w: {"access_grant_id": w.access_grant_id},
+                lambda s, p: s.access_methods.list(**p)),
+    ],
+    "/access_methods/delete": [
+        Hidden("access_method_not_found", lambda w: {"access_method_id": w.access_method_id},
+               lambda s, p: s.access_methods.delete(**p)),
+        Hidden("access_grant_not_found", lambda w: {"reservation_key": w.reservation_key},
+               lambda s, p: s.access_methods.delete(**p)),
+    ],
+    "/access_methods/get_related": [
+        Hidden("access_method_not_found", lambda w: {"access_method_ids": [w.access_method_id]},
+               lambda s, p: s.access_methods.get_related(**p)),
+    ],
+    "/access_methods/unlock_door": [
+        Hidden("access_method_not_found", lambda w: {"access_method_id": w.access_method_id,
+                                                     "acs_entrance_id": str(uuid.uuid4())},
+               lambda s, p: s.access_methods.unlock_door(**p)),
+    ],
+    "/access_methods/encode": [
+        Hidden("access_method_not_found", lambda w: {"access_method_id": w.access_method_id,
+                                                     "acs_encoder_id": str(uuid.uuid4())},
+               lambda s, p: s.access_methods.encode(**p)),
+    ],
+    "/access_methods/assign_card": [
+        Hidden("access_method_not_found", lambda w: {"access_method_id": w.access_method_id,
+                                                     "card_number": "1234"},
+               lambda s, p: s.access_methods.assign_card(**p)),
     ],
     "/workspaces/get": [
         OwnOnly("workspace", lambda w: {}, lambda s, p: s.workspaces.get(**p)),

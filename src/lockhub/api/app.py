@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
+    access_grants,
     action_attempts,
     client_sessions,
     connect_webviews,

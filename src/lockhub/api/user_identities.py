@@ -19,7 +19,7 @@ from lockhub.api.params import given
 from lockhub.api.routing import Extra, Page, route
 from lockhub.domain.objects import Device, UserIdentity
 from lockhub.errors import NotFound
-from lockhub.services import devices
+from lockhub.services import access_grants, devices
 from lockhub.services import user_identities as service
 
 NonEmpty = Annotated[str, Meta(min_length=1)]
@@ -132,8 +132,9 @@ async def update_user_identity(ctx: Ctx, params: UpdateUserIdentityParams) -> No
 
 @route("/user_identities/delete", alias="DELETE", params=UserIdentityIdParams)
 async def delete_user_identity(ctx: Ctx, params: UserIdentityIdParams) -> None:
-    """Delete a user identity and its device grants."""
-    await service.delete(ctx.rt, ctx.workspace_id, params.user_identity_id)
+    """Delete a user identity, its device grants and its access grants (their codes leave the
+    locks)."""
+    await access_grants.delete_user_identity(ctx.rt, ctx.workspace_id, params.user_identity_id)
 
 
 @route("/user_identities/grant_access_to_device", alias="PUT", params=UserIdentityDeviceParams)

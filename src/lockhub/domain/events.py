@@ -5,6 +5,14 @@ checked against it. Names follow Seam's catalogue (reference/objects.md §8).
 """
 
 EVENT_TYPES: dict[str, str] = {
+    "access_grant.created": "An access grant was created.",
+    "access_grant.deleted": "An access grant was deleted.",
+    "access_grant.access_times_changed": "An access grant's start or end changed.",
+    "access_grant.could_not_create_requested_access_methods":
+        "Some access methods the access grant asked for could not be made.",
+    "access_method.created": "An access method was created.",
+    "access_method.issued": "An access method was issued: its PIN is on every lock.",
+    "access_method.deleted": "An access method was deleted.",
     "access_code.created": "An access code was created.",
     "access_code.changed": "An access code: changed.",
     "access_code.name_changed": "An access code: name changed.",

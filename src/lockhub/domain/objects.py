@@ -286,3 +286,74 @@ class SpaceBatch(Object):
     acs_entrances: list[dict[str, Any]] | UnsetType = UNSET
     acs_systems: list[dict[str, Any]] | UnsetType = UNSET
     access_methods: list[dict[str, Any]] | UnsetType = UNSET
+
+
+class RequestedAccessMethod(Object):
+    display_name: str
+    mode: str
+    created_at: str
+    created_access_method_ids: list[str]
+    code: str | UnsetType = UNSET
+
+
+class AccessGrant(Object):
+    workspace_id: str
+    access_grant_id: str
+    user_identity_id: str
+    location_ids: list[str]
+    space_ids: list[str]
+    requested_access_methods: list[RequestedAccessMethod]
+    access_method_ids: list[str]
+    name: str | None
+    display_name: str
+    created_at: str
+    starts_at: str | None
+    ends_at: str | None
+    display_status: str
+    warnings: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    pending_mutations: list[dict[str, Any]]
+    access_grant_key: str | UnsetType = UNSET
+    reservation_key: str | UnsetType = UNSET
+
+
+class AccessMethod(Object):
+    workspace_id: str
+    access_method_id: str
+    display_name: str
+    mode: str
+    created_at: str
+    issued_at: str | None
+    is_issued: bool
+    display_status: str
+    warnings: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    pending_mutations: list[dict[str, Any]]
+    code: str | UnsetType = UNSET
+
+
+class AccessGrantBatch(Object):
+    """/access_grants/get_related: what the grants reach (the kinds `include` names, less those
+    `exclude` names); the ACS kinds are empty in lockhub."""
+
+    access_methods: list[AccessMethod] | UnsetType = UNSET
+    devices: list[Device] | UnsetType = UNSET
+    spaces: list[Space] | UnsetType = UNSET
+    user_identities: list[UserIdentity] | UnsetType = UNSET
+    connected_accounts: list[ConnectedAccount] | UnsetType = UNSET
+    acs_entrances: list[dict[str, Any]] | UnsetType = UNSET
+    acs_systems: list[dict[str, Any]] | UnsetType = UNSET
+    acs_access_groups: list[dict[str, Any]] | UnsetType = UNSET
+
+
+class AccessMethodBatch(Object):
+    """/access_methods/get_related: the methods, their grants and what they reach."""
+
+    access_methods: list[AccessMethod] | UnsetType = UNSET
+    access_grants: list[AccessGrant] | UnsetType = UNSET
+    devices: list[Device] | UnsetType = UNSET
+    spaces: list[Space] | UnsetType = UNSET
+    client_sessions: list[dict[str, Any]] | UnsetType = UNSET
+    instant_keys: list[dict[str, Any]] | UnsetType = UNSET
+    acs_entrances: list[dict[str, Any]] | UnsetType = UNSET
+    acs_credentials: list[dict[str, Any]] | UnsetType = UNSET

@@ -39,8 +39,8 @@ from lockhub.providers.base import (
 )
 from lockhub.providers.refs import device_ref
 from lockhub.services import access_codes as code_service
+from lockhub.services import access_grants, events
 from lockhub.services import devices as device_service
-from lockhub.services import events
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, workspace_clock
 from lockhub.store.tables import access_codes, connected_accounts, devices
@@ -440,6 +440,10 @@ async def _current_or_finish(conn: Any, ctx: Context) -> Any:
 async def _record(conn: Any, ctx: Context, event_type: str, **fields: Any) -> None:
     await events.record(conn, now=ctx.clock.real_now, workspace_id=ctx.row.workspace_id,
                         event_type=event_type, **ctx.common(), **fields)
+    if event_type == "access_code.set_on_device" and ctx.row.access_method_id:
+        await access_grants.code_set_on_device(
+            conn, now=ctx.clock.real_now, access_method_id=ctx.row.access_method_id,
+            access_code_id=ctx.row.access_code_id)
 
 
 async def _mark_setting(conn: Any, contexts: list[Context],

@@ -466,25 +466,35 @@ async def create_multiple(rt: Runtime, workspace_id: str, device_ids: list[str],
 
 
 async def create_linked(conn: AsyncConnection, clock: WorkspaceClock, workspace_id: str,
-                        device_ids: list[str], req: CodeRequest, behavior: str) -> list[Any]:
+                        device_ids: list[str], req: CodeRequest, behavior: str, *,
+                        drop_unfit_names: bool = False) -> list[Any]:
     """Inside the caller's transaction: codes on several devices sharing one PIN (a generated
     one every device accepts, unless `req.code` is given) and one common_code_key. A device
     that cannot take the shared PIN fails the whole request, or (`create_random_code`) gets a
-    PIN of its own and no common_code_key."""
+    PIN of its own and no common_code_key. A name a device refuses fails the request too, or
+    (`drop_unfit_names`, for names lockhub chose) leaves that device's code unnamed."""
     linked = req.code is None
     targets = []
+    names: dict[str, str | None] = {}
     for device_id in dict.fromkeys(device_ids):
         device, model = await _device_and_model(conn, workspace_id, device_id)
         _require_capability(model, device_id, False)
         check_time_frame(req, clock.now, model)
-        await check_name(conn, device_id, model, req.name)
+        names[device_id] = req.name
+        try:
+            await check_name(conn, device_id, model, req.name)
+        except LockhubError:
+            if not drop_unfit_names:
+                raise
+            names[device_id] = None
         targets.append((device, model))
     key = req.common_code_key or (f"auto_set_by_create_multiple_{new_id()}"
                                   if linked else None)
     shared = req.code or await _shared_pin(conn, targets, req)
     created = []
     for device, model in targets:
-        device_req = msgspec.structs.replace(req, common_code_key=key, code=None)
+        device_req = msgspec.structs.replace(req, common_code_key=key, code=None,
+                                             name=names[device.device_id])
         pin = shared
         try:
             pin = await resolve_pin(conn, workspace_id, device.device_id, model,

@@ -89,7 +89,8 @@ async def _device_counts(conn: AsyncConnection, space_ids: list[str]) -> dict[st
     return {space_id: count for space_id, count in rows}
 
 
-async def _served(conn: AsyncConnection, rows: list[Any]) -> list[Space]:
+async def served(conn: AsyncConnection, rows: list[Any]) -> list[Space]:
+    """Spaces as served (device counts and parent keys read in two queries)."""
     counts = await _device_counts(conn, [r.space_id for r in rows])
     parent_ids = {r.parent_space_id for r in rows if r.parent_space_id is not None}
     parent_keys: dict[str, str | None] = {}
@@ -117,14 +118,14 @@ def to_space(row: Any, device_count: int, parent_space_key: str | None) -> Space
 
 
 async def _served_one(conn: AsyncConnection, workspace_id: str, space_id: str) -> Space:
-    return (await _served(conn, [await get_row(conn, workspace_id, space_id=space_id)]))[0]
+    return (await served(conn, [await get_row(conn, workspace_id, space_id=space_id)]))[0]
 
 
 async def get(rt: Runtime, workspace_id: str, *, space_id: str | None,
               space_key: str | None) -> Space:
     async with rt.db.read() as conn:
         row = await get_row(conn, workspace_id, space_id=space_id, space_key=space_key)
-        return (await _served(conn, [row]))[0]
+        return (await served(conn, [row]))[0]
 
 
 async def list_page(rt: Runtime, workspace_id: str, filters: SpaceFilters, *,
@@ -156,7 +157,7 @@ async def list_page(rt: Runtime, workspace_id: str, filters: SpaceFilters, *,
     async with rt.db.read() as conn:
         rows, next_after = await keyset_page(conn, select(S).where(*cond), S.c.created_at,
                                              S.c.space_id, after=after, limit=limit)
-        return await _served(conn, rows), next_after
+        return await served(conn, rows), next_after
 
 
 async def _device_ids(conn: AsyncConnection, workspace_id: str,
@@ -217,7 +218,7 @@ async def related(rt: Runtime, workspace_id: str, *, space_ids: list[str],
                 C.c.connected_account_id.in_(select(D.c.connected_account_id).where(
                     D.c.device_id.in_(device_ids)))),
         ).order_by(C.c.created_at, C.c.connected_account_id))).all()
-        return Related(spaces=await _served(conn, ordered), device_ids=device_ids,
+        return Related(spaces=await served(conn, ordered), device_ids=device_ids,
                        connected_accounts=[to_connected_account(r) for r in accounts])
 
 
@@ -341,7 +342,7 @@ async def create(rt: Runtime, workspace_id: str, *, name: str, space_key: str | 
             row = await get_row(conn, workspace_id, space_id=space_id)
             await _record(conn, now, row, "space.created",
                           await _device_ids(conn, workspace_id, [space_id]))
-            return (await _served(conn, [row]))[0]
+            return (await served(conn, [row]))[0]
     except IntegrityError as exc:
         if space_key is None:
             raise

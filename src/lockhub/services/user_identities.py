@@ -92,17 +92,24 @@ def _conflict(exc: IntegrityError) -> LockhubError:
 
 
 async def create(rt: Runtime, workspace_id: str, fields: dict[str, Any]) -> UserIdentity:
-    _check_fields(fields)
-    values = {"user_identity_id": new_id(), "workspace_id": workspace_id,
-              "created_at": rt.clock.now(),
-              **{k: fields.get(k) for k in (*UNIQUE_FIELDS, "full_name")}}
     try:
         async with rt.db.write() as conn:
-            await _check_unique(conn, workspace_id, values)
-            await conn.execute(U.insert().values(**values))
+            row = await insert(conn, now=rt.clock.now(), workspace_id=workspace_id,
+                               fields=fields)
     except IntegrityError as exc:
         raise _conflict(exc) from exc
-    return to_user_identity(_Row(values))
+    return to_user_identity(row)
+
+
+async def insert(conn: AsyncConnection, *, now: datetime, workspace_id: str,
+                 fields: dict[str, Any]) -> Any:
+    """A new identity inside the caller's transaction (an access grant may create one)."""
+    _check_fields(fields)
+    values = {"user_identity_id": new_id(), "workspace_id": workspace_id, "created_at": now,
+              **{k: fields.get(k) for k in (*UNIQUE_FIELDS, "full_name")}}
+    await _check_unique(conn, workspace_id, values)
+    await conn.execute(U.insert().values(**values))
+    return _Row(values)
 
 
 class _Row:
@@ -162,13 +169,13 @@ async def update(rt: Runtime, workspace_id: str, user_identity_id: str,
         raise _conflict(exc) from exc
 
 
-async def delete(rt: Runtime, workspace_id: str, user_identity_id: str) -> None:
-    """Delete the identity; its device grants go with it, and client sessions holding it no
-    longer see those devices."""
-    async with rt.db.write() as conn:
-        await get_row(conn, workspace_id, user_identity_id=user_identity_id)
-        await conn.execute(UD.delete().where(UD.c.user_identity_id == user_identity_id))
-        await conn.execute(U.delete().where(U.c.user_identity_id == user_identity_id))
+async def delete_rows(conn: AsyncConnection, workspace_id: str, user_identity_id: str) -> None:
+    """Delete the identity and its device grants (services/access_grants.py deletes its
+    access grants first, in the same transaction); client sessions holding it no longer see
+    those devices."""
+    await get_row(conn, workspace_id, user_identity_id=user_identity_id)
+    await conn.execute(UD.delete().where(UD.c.user_identity_id == user_identity_id))
+    await conn.execute(U.delete().where(U.c.user_identity_id == user_identity_id))
 
 
 async def _device_in_workspace(conn: AsyncConnection, workspace_id: str, device_id: str) -> None:
@@ -204,7 +211,8 @@ async def revoke_device(rt: Runtime, workspace_id: str, user_identity_id: str,
 
 async def accessible_device_ids(conn: AsyncConnection, workspace_id: str,
                                 user_identity_ids: list[str]) -> list[str]:
-    """Devices granted to any of these identities, oldest grant first."""
+    """Devices granted to any of these identities, directly (oldest grant first) or through
+    their access grants (in the grants' order)."""
     if not user_identity_ids:
         return []
     rows = (await conn.execute(
@@ -213,7 +221,18 @@ async def accessible_device_ids(conn: AsyncConnection, workspace_id: str,
                               t.devices.c.workspace_id == workspace_id))
         .where(UD.c.user_identity_id.in_(user_identity_ids))
         .group_by(UD.c.device_id).order_by("first", UD.c.device_id))).all()
-    return [r.device_id for r in rows]
+    found = [r.device_id for r in rows]
+    G = t.access_grants
+    granted = (await conn.execute(select(G.c.device_ids).where(
+        G.c.workspace_id == workspace_id, G.c.user_identity_id.in_(user_identity_ids))
+        .order_by(G.c.created_at, G.c.access_grant_id))).scalars()
+    through_grants = [d for ids in granted for d in ids]
+    if through_grants:
+        existing = set((await conn.execute(select(t.devices.c.device_id).where(
+            t.devices.c.workspace_id == workspace_id,
+            t.devices.c.device_id.in_(through_grants)))).scalars())
+        found += [d for d in dict.fromkeys(through_grants) if d in existing]
+    return list(dict.fromkeys(found))
 
 
 async def existing_ids(conn: AsyncConnection, workspace_id: str, ids: list[str]) -> None:

@@ -408,6 +408,7 @@ access_grants = Table(
     Column("starts_at", UtcDateTime, nullable=True),
     Column("ends_at", UtcDateTime, nullable=True),
     Column("warnings", Json, nullable=False),
+    Column("errors", Json, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_access_grants_workspace_created", "workspace_id", "created_at", "access_grant_id"),
     Index("uq_access_grants_key", "workspace_id", "access_grant_key", unique=True),

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column('starts_at', lockhub.store.types.UtcDateTime(), nullable=True),
         sa.Column('ends_at', lockhub.store.types.UtcDateTime(), nullable=True),
         sa.Column('warnings', lockhub.store.types.Json, nullable=False),
+        sa.Column('errors', lockhub.store.types.Json, nullable=False),
         sa.Column('created_at', lockhub.store.types.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.workspace_id'],
                                 name=op.f('fk_access_grants_workspace_id_workspaces'),

@@ -224,3 +224,21 @@ def test_methods_list_delete_and_related(seam: Seam, ids: dict[str, str]) -> Non
         second]
     by_method = seam.access_methods.get_related(access_method_ids=[second])
     assert [g["access_grant_id"] for g in by_method.access_grants] == [grant.access_grant_id]
+
+
+def test_access_codes_list_by_grant_and_method(seam: Seam, ids: dict[str, str]) -> None:
+    grant = seam.access_grants.create(
+        user_identity={"user_identity_key": key("lister")},
+        device_ids=[ids["august_device_1"], ids["august_device_2"]],
+        requested_access_methods=[{"mode": "code"}], access_grant_key=key("listed"))
+    method_id = grant.access_method_ids[0]
+    made = {c.access_code_id for c in codes_of(seam, method_id)}
+    assert len(made) == 2
+    for device_id in (ids["august_device_1"], ids["august_device_2"]):
+        by_grant = seam.access_codes.list(device_id=device_id,
+                                          access_grant_id=grant.access_grant_id)
+        by_method = seam.access_codes.list(device_id=device_id, access_method_id=method_id)
+        by_key = seam.access_codes.list(device_id=device_id,
+                                        access_grant_key=grant.access_grant_key)
+        assert len(by_grant) == 1 and by_grant == by_method == by_key
+        assert by_grant[0].access_code_id in made

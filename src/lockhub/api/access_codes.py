@@ -24,7 +24,7 @@ from lockhub.domain.timeline import (
 )
 from lockhub.errors import InvalidInput
 from lockhub.services import access_codes as service
-from lockhub.services import backup_pool, events, sandbox
+from lockhub.services import access_grants, backup_pool, events, sandbox
 from lockhub.services.sandbox_clock import EARLIEST, LATEST
 
 Timestamp = Annotated[datetime, Meta(tz=True)]
@@ -252,12 +252,18 @@ async def list_access_codes(ctx: Ctx, params: ListAccessCodesParams) -> Page:
             and params.search is UNSET and all(f is UNSET for f in grant_filters):
         raise InvalidInput.from_issues([([], "Either device_id or access_code_ids is required")])
     after = decode_cursor(ctx, params)
+    if params.customer_key is not UNSET or params.user_identifier_key is not UNSET:
+        return Page(items=[], next_after=None)  # no customers; codes belong to no session user
+    ids = given(params.access_code_ids)
     if any(f is not UNSET for f in grant_filters):
-        return Page(items=[], next_after=None)  # no access grants exist in lockhub yet
+        made = await access_grants.code_ids(
+            ctx.rt, ctx.workspace_id, access_grant_id=given(params.access_grant_id),
+            access_grant_key=given(params.access_grant_key),
+            access_method_id=given(params.access_method_id))
+        ids = made if ids is None else [i for i in ids if i in made]
     items, next_after = await service.list_served(
-        ctx.rt, ctx.workspace_id, device_id=given(params.device_id),
-        access_code_ids=given(params.access_code_ids), search=given(params.search),
-        after=after, limit=page_limit(params.limit))
+        ctx.rt, ctx.workspace_id, device_id=given(params.device_id), access_code_ids=ids,
+        search=given(params.search), after=after, limit=page_limit(params.limit))
     return Page(items=items, next_after=next_after)
 
 

@@ -249,6 +249,21 @@ async def grants_of_methods(rt: Runtime, workspace_id: str,
             M.c.access_method_id.in_(access_method_ids)))).scalars()))
 
 
+async def code_ids(rt: Runtime, workspace_id: str, *, access_grant_id: str | None,
+                   access_grant_key: str | None, access_method_id: str | None) -> list[str]:
+    """The access codes made by a grant or one of its methods (every filter given applies)."""
+    cond: list[Any] = [C.c.workspace_id == workspace_id]
+    if access_grant_id is not None:
+        cond.append(C.c.access_grant_id == access_grant_id)
+    if access_method_id is not None:
+        cond.append(C.c.access_method_id == access_method_id)
+    if access_grant_key is not None:
+        cond.append(C.c.access_grant_id.in_(select(G.c.access_grant_id).where(
+            G.c.workspace_id == workspace_id, G.c.access_grant_key == access_grant_key)))
+    async with rt.db.read() as conn:
+        return list((await conn.execute(select(C.c.access_code_id).where(*cond))).scalars())
+
+
 class Related(msgspec.Struct):
     access_grants: list[AccessGrant]
     access_methods: list[AccessMethod]

@@ -175,8 +175,8 @@ async def request_reset(rt: Runtime, workspace_id: str) -> str:
 
 async def wipe(rt: Runtime, workspace_id: str, *, keep_attempt: str | None,
                keep_job: str | None) -> None:
-    """Delete the workspace's devices, accounts, webviews, client sessions, events, attempts,
-    jobs and virtual locks.
+    """Delete the workspace's devices, accounts, webviews, client sessions, access grants (and
+    their methods), events, attempts, jobs and virtual locks.
 
     The workspace itself, its API keys, members, publishable key, webhooks and user identities
     stay (without the devices granted to them); its clock runs real time.
@@ -186,8 +186,8 @@ async def wipe(rt: Runtime, workspace_id: str, *, keep_attempt: str | None,
             t.workspaces.c.workspace_id == workspace_id,
         ).values(clock_offset_seconds=0.0, clock_frozen_at=None))
         for table in (t.webhook_deliveries, t.access_codes, t.devices, t.connected_accounts,
-                      t.connect_webviews, t.client_sessions, t.user_identity_devices, t.events,
-                      t.sandbox_devices):
+                      t.connect_webviews, t.client_sessions, t.user_identity_devices,
+                      t.access_grants, t.events, t.sandbox_devices):
             await conn.execute(delete(table).where(table.c.workspace_id == workspace_id))
         await conn.execute(delete(t.action_attempts).where(
             t.action_attempts.c.workspace_id == workspace_id,

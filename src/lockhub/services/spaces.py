@@ -284,26 +284,28 @@ async def _check_key_free(conn: AsyncConnection, workspace_id: str, space_key: s
 # --------------------------------------------------------------------------- writing
 
 
+async def _add_members(conn: AsyncConnection, table: Any, column: str, now: datetime,
+                      workspace_id: str, space_id: str, ids: list[str]) -> None:
+    """Add devices (space_devices) or connected accounts (space_connected_accounts) to the
+    space; those already in it stay as they are."""
+    present = set((await conn.execute(select(table.c[column]).where(
+        table.c.space_id == space_id))).scalars())
+    new = [i for i in dict.fromkeys(ids) if i not in present]
+    if new:
+        await conn.execute(table.insert(), [{"space_id": space_id, column: member,
+                                             "workspace_id": workspace_id, "created_at": now}
+                                            for member in new])
+
+
 async def _add_devices(conn: AsyncConnection, now: datetime, workspace_id: str, space_id: str,
                        device_ids: list[str]) -> None:
-    present = set((await conn.execute(select(SD.c.device_id).where(
-        SD.c.space_id == space_id))).scalars())
-    new = [d for d in dict.fromkeys(device_ids) if d not in present]
-    if new:
-        await conn.execute(SD.insert(), [dict(space_id=space_id, device_id=device_id,
-                                              workspace_id=workspace_id, created_at=now)
-                                         for device_id in new])
+    await _add_members(conn, SD, "device_id", now, workspace_id, space_id, device_ids)
 
 
 async def _add_accounts(conn: AsyncConnection, now: datetime, workspace_id: str, space_id: str,
                         account_ids: list[str]) -> None:
-    present = set((await conn.execute(select(SA.c.connected_account_id).where(
-        SA.c.space_id == space_id))).scalars())
-    new = [a for a in dict.fromkeys(account_ids) if a not in present]
-    if new:
-        await conn.execute(SA.insert(), [dict(space_id=space_id, connected_account_id=account_id,
-                                              workspace_id=workspace_id, created_at=now)
-                                         for account_id in new])
+    await _add_members(conn, SA, "connected_account_id", now, workspace_id, space_id,
+                       account_ids)
 
 
 async def _record(conn: AsyncConnection, now: datetime, row: Any, event_type: str,

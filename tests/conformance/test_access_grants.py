@@ -242,3 +242,14 @@ def test_access_codes_list_by_grant_and_method(seam: Seam, ids: dict[str, str]) 
                                         access_grant_key=grant.access_grant_key)
         assert len(by_grant) == 1 and by_grant == by_method == by_key
         assert by_grant[0].access_code_id in made
+
+
+def test_a_spaces_related_access_methods_are_those_of_its_grants(seam: Seam,
+                                                                 ids: dict[str, str]) -> None:
+    unit = seam.spaces.create(name=key("Flat"), device_ids=[ids["august_device_2"]])
+    assert seam.spaces.get_related(space_ids=[unit.space_id]).access_methods == []
+    grant = seam.access_grants.create(
+        user_identity={"user_identity_key": key("flat")}, space_ids=[unit.space_id],
+        requested_access_methods=[{"mode": "code"}])
+    related = seam.spaces.get_related(space_ids=[unit.space_id])
+    assert [m["access_method_id"] for m in related.access_methods] == grant.access_method_ids

@@ -17,7 +17,7 @@ from lockhub.api.pagination import decode_cursor, page_limit
 from lockhub.api.params import given
 from lockhub.api.routing import Page, route
 from lockhub.domain.objects import Space, SpaceBatch
-from lockhub.services import devices
+from lockhub.services import access_grants, devices
 from lockhub.services import spaces as service
 
 NonEmpty = Annotated[str, Meta(min_length=1)]
@@ -241,7 +241,10 @@ async def get_related(ctx: Ctx, params: GetRelatedSpacesParams) -> SpaceBatch:
         batch.devices = items
     if "connected_accounts" in kinds:
         batch.connected_accounts = found.connected_accounts
-    for empty in ("acs_entrances", "acs_systems", "access_methods"):
+    if "access_methods" in kinds:
+        batch.access_methods = await access_grants.methods_of_spaces(
+            ctx.rt, ctx.workspace_id, [s.space_id for s in found.spaces])
+    for empty in ("acs_entrances", "acs_systems"):
         if empty in kinds:
             setattr(batch, empty, [])
     return batch

@@ -277,15 +277,15 @@ class Space(Object):
 
 class SpaceBatch(Object):
     """/spaces/get_related: the spaces and what they hold (the kinds `include` names, less those
-    `exclude` names). lockhub has no access-control systems: the ACS kinds and access methods
-    are empty."""
+    `exclude` names), with the access methods of grants made for them. lockhub has no
+    access-control systems: the ACS kinds are empty."""
 
     spaces: list[Space] | UnsetType = UNSET
     devices: list[Device] | UnsetType = UNSET
     connected_accounts: list[ConnectedAccount] | UnsetType = UNSET
     acs_entrances: list[dict[str, Any]] | UnsetType = UNSET
     acs_systems: list[dict[str, Any]] | UnsetType = UNSET
-    access_methods: list[dict[str, Any]] | UnsetType = UNSET
+    access_methods: list[AccessMethod] | UnsetType = UNSET
 
 
 class RequestedAccessMethod(Object):

@@ -264,6 +264,19 @@ async def code_ids(rt: Runtime, workspace_id: str, *, access_grant_id: str | Non
         return list((await conn.execute(select(C.c.access_code_id).where(*cond))).scalars())
 
 
+async def methods_of_spaces(rt: Runtime, workspace_id: str,
+                            space_ids: list[str]) -> list[AccessMethod]:
+    """The access methods of the grants made for any of these spaces, oldest first."""
+    wanted = set(space_ids)
+    async with rt.db.read() as conn:
+        grants = [r.access_grant_id for r in (await conn.execute(select(
+            G.c.access_grant_id, G.c.space_ids).where(G.c.workspace_id == workspace_id)))
+            if wanted & set(r.space_ids)]
+        rows = (await conn.execute(select(M).where(M.c.access_grant_id.in_(grants)).order_by(
+            M.c.created_at, M.c.access_method_id))).all() if grants else []
+        return await _served_methods(conn, list(rows))
+
+
 class Related(msgspec.Struct):
     access_grants: list[AccessGrant]
     access_methods: list[AccessMethod]

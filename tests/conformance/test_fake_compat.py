@@ -233,3 +233,22 @@ def test_the_seeded_client_session_sees_johns_account(server: LockhubServer,
         connected_account_id=default_seed["john_connected_account_id"])}
     assert {d["device_id"] for d in devices} == johns
     assert session["device_count"] == len(johns)
+
+
+def test_a_completed_webview_grants_its_account_to_the_first_client_session(
+        server: LockhubServer, default_seed: dict[str, Any], fake_seam: Seam) -> None:
+    """The fake's /_fake/complete_connect_webview adds the new account to the workspace's first
+    client session (the seeded `seam_cst1_token`), so the browser sees the new lock."""
+    webview = fake_seam.connect_webviews.create(accepted_providers=["august"])
+    completed = httpx.post(f"{server.url}/_fake/complete_connect_webview",
+                           json={"connect_webview_id": webview.connect_webview_id})
+    assert completed.status_code == 200, completed.text
+    account_id = completed.json()["connect_webview"]["connected_account_id"]
+    new_locks = {d.device_id for d in fake_seam.devices.list(connected_account_id=account_id)}
+    token = default_seed["seam_cst1_token"]
+    with httpx.Client(base_url=server.url,
+                      headers={"authorization": f"Bearer {token}"}) as browser:
+        session = browser.post("/client_sessions/get", json={}).json()["client_session"]
+        seen = {d["device_id"] for d in browser.post("/devices/list", json={}).json()["devices"]}
+    assert account_id in session["connected_account_ids"]
+    assert new_locks and new_locks <= seen

@@ -14,7 +14,7 @@ from msgspec import UNSET, UnsetType
 from lockhub.api.context import Ctx
 from lockhub.api.routing import NoParams, route
 from lockhub.domain.objects import ActionAttempt, ConnectWebview
-from lockhub.services import action_attempts, connect_webviews, workspaces
+from lockhub.services import action_attempts, client_sessions, connect_webviews, workspaces
 from lockhub.services.seed import demo_map, seed_map
 
 
@@ -68,9 +68,13 @@ async def update_action_attempt(ctx: Ctx, params: UpdateActionAttemptParams) -> 
        response_key="connect_webview", response=ConnectWebview, test_hook=True)
 async def complete_connect_webview(ctx: Ctx, params: CompleteConnectWebviewParams
                                    ) -> ConnectWebview:
-    """Sign the webview in with a documented test account, as an end user would (test hook)."""
-    await workspaces.sandbox_owner(ctx.rt, "connect_webview", params.connect_webview_id)
+    """Sign the webview in with a documented test account, as an end user would; as the fake
+    does, the workspace's first client session is granted the new account (test hook)."""
+    workspace_id = await workspaces.sandbox_owner(ctx.rt, "connect_webview",
+                                                  params.connect_webview_id)
     row = await connect_webviews.complete_with_test_account(ctx.rt, params.connect_webview_id)
+    await client_sessions.grant_to_first_session(ctx.rt, workspace_id,
+                                                 row.connected_account_id)
     return connect_webviews.to_connect_webview(row, ctx.rt.settings.base_url)
 
 

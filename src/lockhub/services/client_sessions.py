@@ -353,6 +353,20 @@ async def grant_access(rt: Runtime, workspace_id: str, grants: Grants, **by: str
                 S.c.client_session_id == row.client_session_id).values(**values))
 
 
+async def grant_to_first_session(rt: Runtime, workspace_id: str,
+                                 connected_account_id: str) -> None:
+    """Grant an account to the workspace's oldest client session, if it has one (the fake's
+    /_fake/complete_connect_webview does this)."""
+    async with rt.db.write() as conn:
+        row = (await conn.execute(select(S).where(S.c.workspace_id == workspace_id).order_by(
+            S.c.created_at, S.c.client_session_id).limit(1))).first()
+        if row is not None:
+            values = _added(row, Grants(connected_account_ids=(connected_account_id,)))
+            if values:
+                await conn.execute(S.update().where(
+                    S.c.client_session_id == row.client_session_id).values(**values))
+
+
 async def add_connect_webview(conn: AsyncConnection, client_session_id: str,
                               connect_webview_id: str) -> None:
     """A webview a session created is the session's (inside the creating transaction)."""

@@ -73,6 +73,10 @@ class AddAcsUserParams(msgspec.Struct):
     user_identity_id: str | UnsetType = UNSET
     user_identity_key: str | UnsetType = UNSET
 
+    def __post_init__(self) -> None:
+        if self.user_identity_id is UNSET and self.user_identity_key is UNSET:
+            raise ValueError("Either user_identity_id or user_identity_key is required")
+
 
 class RemoveAcsUserParams(msgspec.Struct):
     acs_user_id: str

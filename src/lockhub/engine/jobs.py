@@ -44,7 +44,22 @@ async def enqueue(conn: AsyncConnection, *, now: datetime, workspace_id: str, ki
         job_id=job_id, workspace_id=workspace_id, kind=kind, key=key, payload=payload,
         run_at=run_at or now, attempts=0, created_at=now,
     ))
+    await notify_due(conn, now, run_at)
     return job_id
+
+
+# PostgreSQL delivers a NOTIFY when the transaction commits (and once per transaction for
+# the same channel and payload), so engines in other processes and on other hosts wake at once
+# instead of at their next poll (engine/wakeups.py listens).
+JOBS_CHANNEL = "lockhub_jobs"
+_NOTIFY = text(f"SELECT pg_notify('{JOBS_CHANNEL}', '')")
+
+
+async def notify_due(conn: AsyncConnection, now: datetime, run_at: datetime | None) -> None:
+    """Wake the engines of other processes when a job is due now (PostgreSQL only; a SQLite
+    database is shared by the processes of one host, which poll)."""
+    if conn.dialect.name == "postgresql" and (run_at is None or run_at <= now):
+        await conn.execute(_NOTIFY)
 
 
 _INSERT = jobs.insert()  # built once; the values go as parameters
@@ -62,6 +77,7 @@ async def ensure(conn: AsyncConnection, *, job_id: str, now: datetime, workspace
                   payload=payload, run_at=run_at or now, attempts=0, generation=0,
                   created_at=now)
     await conn.execute(_upsert(conn.dialect.name), values)
+    await notify_due(conn, now, run_at)
 
 
 @cache

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from lockhub.engine import jobs, liveness
+from lockhub.engine import jobs, liveness, wakeups
 from lockhub.engine.actions import RetryLater, run_action_attempt
 from lockhub.engine.connections import ConnectionManager
 from lockhub.errors import ServiceUnavailable
@@ -61,7 +61,8 @@ class Worker:
         await self._register()
         helpers = [asyncio.create_task(self._renew_leases()),
                    asyncio.create_task(self._expire_attempts()),
-                   asyncio.create_task(ConnectionManager(self.rt, self.worker_id).run())]
+                   asyncio.create_task(ConnectionManager(self.rt, self.worker_id).run()),
+                   asyncio.create_task(wakeups.listen(self.rt))]
         try:
             while not self._stopping:
                 self.rt.engine_wakeup.clear()

@@ -186,6 +186,15 @@ class Database:
                 hide_parameters=True)
 
     @asynccontextmanager
+    async def driver_connection(self) -> AsyncIterator[Any]:
+        """A pooled connection's driver object (asyncpg), held outside any transaction: for
+        LISTEN (engine/wakeups.py). PostgreSQL only."""
+        if self._async is None:
+            raise RuntimeError("driver connections are for PostgreSQL databases")
+        async with self._async.connect() as conn:
+            yield (await conn.get_raw_connection()).driver_connection
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One all-or-nothing write transaction; ServiceUnavailable if the database cannot take
         it within the busy timeout."""

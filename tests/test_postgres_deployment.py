@@ -55,3 +55,26 @@ def test_two_api_processes_and_two_workers_on_postgres_settle_each_attempt_once(
             worker.wait(timeout=10)
         api_a.stop()
         api_b.stop()
+
+
+def test_a_worker_on_another_process_starts_a_job_at_once_not_at_its_next_poll(
+    postgres: PostgresServer, tmp_path: Path,
+) -> None:
+    """The worker polls only every 120 s: an unlock made through an API process without an
+    engine settles within the SDK's wait because the enqueue NOTIFYs the worker's LISTEN."""
+    slow_poll = {"LOCKHUB_ENGINE_POLL_SECONDS": "120", "LOCKHUB_SANDBOX_LATENCY_SCALE": "0"}
+    api = start_server(tmp_path, name="api-notify", database_url=postgres.url,
+                       extra_args=["--no-engine"], env=slow_poll)
+    worker = start_worker(postgres.url, tmp_path / "worker-notify.log", env=slow_poll)
+    try:
+        seam = Seam(api_key=SANDBOX_KEY, endpoint=api.url)
+        device = next(d for d in seam.devices.list()
+                      if d.properties.online and d.can_remotely_unlock and not d.errors)
+        for _ in range(3):  # three in a row, each far sooner than a poll
+            attempt = seam.locks.unlock_door(device_id=device.device_id)
+            assert attempt.status == "success"
+            seam.locks.lock_door(device_id=device.device_id)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+        api.stop()

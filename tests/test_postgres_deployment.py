@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+import httpx
 from seam import Seam
 
+from tests.conformance.helpers import wait_until
+from tests.conformance.webhook_receiver import Receiver
 from tests.conftest import SANDBOX_KEY
 from tests.postgres import PostgresServer
 from tests.server import start_server, start_worker
@@ -78,3 +84,97 @@ def test_a_worker_on_another_process_starts_a_job_at_once_not_at_its_next_poll(
         worker.terminate()
         worker.wait(timeout=10)
         api.stop()
+
+
+def leased_by(url: str, worker_id: str) -> bool:
+    """Whether the engine `worker_id` holds a lease on a job right now."""
+    async def query() -> bool:
+        conn = await asyncpg.connect(url)
+        try:
+            return bool(await conn.fetchval(
+                "SELECT count(*) FROM jobs WHERE leased_by = $1 AND lease_until > now()",
+                worker_id))
+        finally:
+            await conn.close()
+    return asyncio.run(query())
+
+
+def test_three_api_processes_and_three_workers_under_load_do_everything_exactly_once(
+    postgres: PostgresServer, tmp_path: Path,
+) -> None:
+    """Concurrent SDK clients on three API processes, three workers: every action attempt runs
+    once, every PIN is programmed once, every event is delivered once to the webhook; then a
+    worker is SIGKILLed with work queued and the other two finish it."""
+    env = {"LOCKHUB_SANDBOX_LATENCY_SCALE": "1", "LOCKHUB_LEASE_SECONDS": "3"}
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    apis = [start_server(tmp_path, name=f"api-{i}", database_url=postgres.url, seed=i == 0,
+                         extra_args=["--no-engine"], env=env) for i in range(3)]
+    workers = [start_worker(postgres.url, tmp_path / f"worker-{i}.log",
+                            env={**env, "LOCKHUB_WORKER_ID": f"worker-{i}"}) for i in range(3)]
+    try:
+        with Receiver() as receiver:
+            clients = [Seam(api_key=SANDBOX_KEY, endpoint=api.url) for api in apis]
+            hook = clients[0].webhooks.create(url=receiver.url,
+                                              event_types=["lock.unlocked", "lock.locked"])
+            receiver.secret = hook.secret
+            devices = [d for d in clients[0].devices.list()
+                       if d.properties.online and d.can_remotely_unlock and not d.errors
+                       and d.can_program_online_access_codes]
+            assert len(devices) >= 6
+
+            def work(i: int) -> tuple[str, str]:
+                client, device = clients[i % 3], devices[i]
+                attempt = client.locks.unlock_door(device_id=device.device_id,
+                                                   wait_for_action_attempt=False)
+                code = client.access_codes.create(device_id=device.device_id,
+                                                   code=f"{7100 + i}", name=f"Load {i}")
+                return attempt.action_attempt_id, code.access_code_id
+
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                results = list(pool.map(work, range(6)))
+            attempt_ids = {a for a, _ in results}
+            code_ids = {c for _, c in results}
+            wait_until(lambda: all(clients[1].action_attempts.get(
+                action_attempt_id=a, wait_for_action_attempt=False).status == "success"
+                for a in attempt_ids), timeout=60, message="every unlock to succeed")
+            wait_until(lambda: all(clients[2].access_codes.get(access_code_id=c).status == "set"
+                                   for c in code_ids), timeout=60, message="every code set")
+            unlocked = clients[0].events.list(since=started.isoformat(),
+                                              event_types=["lock.unlocked"])
+            counts = Counter(e.action_attempt_id for e in unlocked)
+            assert {a: counts[a] for a in attempt_ids} == {a: 1 for a in attempt_ids}
+            programmed = Counter(e.access_code_id for e in clients[0].events.list(
+                since=started.isoformat(), event_types=["access_code.set_on_device"]))
+            assert {c: programmed[c] for c in code_ids} == {c: 1 for c in code_ids}
+            for i, device in enumerate(devices[:6]):
+                with httpx.Client(base_url=apis[0].url, headers={
+                        "authorization": f"Bearer {SANDBOX_KEY}"}) as http:
+                    on_lock = http.get("/_lockhub/sandbox/devices/list_codes_on_lock", params={
+                        "device_id": device.device_id}).json()["codes_on_lock"]
+                assert [c["code"] for c in on_lock].count(f"{7100 + i}") == 1
+            event_ids = {e.event_id for e in unlocked if e.action_attempt_id in attempt_ids}
+            receiver.wait_for(lambda r: event_ids <= r.event_ids(), timeout=60)
+            delivered = Counter(e.event_id for e in receiver.events)
+            assert {e: delivered[e] for e in event_ids} == {e: 1 for e in event_ids}
+
+            # A worker dies holding work: the other two finish it (its leases are freed once it
+            # is seen dead, or expire).
+            relock = [clients[i % 3].locks.lock_door(device_id=d.device_id,
+                                                     wait_for_action_attempt=False)
+                      for i, d in enumerate(devices[:6])]
+            wait_until(lambda: leased_by(postgres.url, "worker-0"), timeout=30,
+                       interval=0.01, message="worker-0 to hold a job")
+            workers[0].kill()
+            workers[0].wait(timeout=10)
+            wait_until(lambda: all(clients[0].action_attempts.get(
+                action_attempt_id=a.action_attempt_id, wait_for_action_attempt=False).status
+                == "success" for a in relock), timeout=60, message="the relocks to succeed")
+            for device in devices[:6]:
+                assert clients[2].devices.get(device_id=device.device_id).properties.locked
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=10)
+        for api in apis:
+            api.stop()

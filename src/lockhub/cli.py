@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import signal
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -71,6 +72,20 @@ def migrate(database_url: str = typer.Option(None, help=DATABASE_HELP),
     settings = _settings(database_url)
     _migrate(settings, create_database)
     console.print(f"[green]migrated[/] {settings.database_url}")
+
+
+@app.command()
+def backup(target: Path = typer.Argument(..., help="Where to write the copy (replaced)"),
+           database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Copy the SQLite database while lockhub runs (a consistent online backup)."""
+    from lockhub.store.backup import BackupError, backup_sqlite
+
+    try:
+        size = backup_sqlite(_settings(database_url).database_url, target)
+    except BackupError as exc:
+        typer.echo(f"lockhub: {exc}", err=True)
+        raise typer.Exit(1) from None
+    console.print(f"[green]backed up[/] {size:,} bytes to {target}")
 
 
 async def _seed(settings: Settings) -> dict[str, str]:

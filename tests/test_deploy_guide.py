@@ -208,3 +208,33 @@ def test_the_postgresql_dump_and_restore_commands(postgres: PostgresServer,
         assert done.returncode == 0, done.stderr
     assert (target_dir / "lockhub-2026-12-03.dump").stat().st_size > 0
 
+
+
+def test_the_worker_unit_does_the_work_of_an_api_only_process(
+        postgres: PostgresServer, installed: Path, tmp_path: Path) -> None:
+    from seam import Seam
+
+    from tests.conformance.helpers import SANDBOX_KEY
+    from tests.server import start_server
+
+    url = postgres.new_database("deployworkers")
+    env = {**environment(tmp_path, url), "LOCKHUB_SANDBOX_LATENCY_SCALE": "0"}
+    # The API process shares the guide's settings (the secret key above all).
+    api = start_server(tmp_path, name="api-only", database_url=url, extra_args=["--no-engine"],
+                       env={k: env[k] for k in ("LOCKHUB_SECRET_KEY",
+                                                "LOCKHUB_SANDBOX_LATENCY_SCALE")})
+    settings = unit("lockhub worker %i")
+    for assignment in settings.get("Environment", []):
+        name, _, value = assignment.partition("=")
+        env[name] = value.replace("%i", "1")
+    worker = subprocess.Popen(command(settings["ExecStart"][0], installed, 0), env=env,
+                              cwd=tmp_path)
+    try:
+        seam = Seam(api_key=SANDBOX_KEY, endpoint=api.url)
+        device = next(d for d in seam.devices.list()
+                      if d.properties.online and d.can_remotely_unlock and not d.errors)
+        assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        api.stop()

@@ -17,6 +17,7 @@ from litestar import Litestar, Request, Response
 from litestar import route as litestar_route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
+from lockhub import logs
 from lockhub.api import (  # noqa: F401  (importing registers the routes)
     access_codes,
     access_grants,
@@ -29,12 +30,14 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     fake_hooks,
     health,
     locks,
+    ops,
     sandbox,
     spaces,
     user_identities,
     webhooks,
     workspaces,
 )
+from lockhub.api.access_log import AccessLog
 from lockhub.api.asgi import SeamRoutes
 from lockhub.api.envelope import JSON, Answer, failure, to_response
 from lockhub.api.limits import MAX_BODY_BYTES, ASGIApp, InputLimits
@@ -113,17 +116,26 @@ def create_app(rt: Runtime) -> Litestar:
 
     return Litestar(
         route_handlers=[openapi_json, *connect_pages.route_handlers(rt),
-                        *brand_callbacks.route_handlers(rt)],
+                        *brand_callbacks.route_handlers(rt), *ops.route_handlers(rt)],
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
+        # lockhub's logs.configure owns the logging set-up (Litestar's would replace the
+        # root handler).
+        logging_config=None,
         debug=False,
     )
 
 
 def asgi_app(rt: Runtime) -> ASGIApp:
     """What `lockhub serve` runs: the Seam routes, then Litestar, behind the header, body and
-    body-time limits."""
-    return InputLimits(SeamRoutes(rt, served_routes(rt), create_app(rt)),
-                       body_timeout=rt.settings.body_timeout_seconds)
+    body-time limits, behind the access log and request metrics.
+
+    Logging is configured here as well as by the CLI (`logs.configure` is idempotent): uvicorn
+    sets up its own loggers after the CLI and before it builds the application."""
+    logs.configure()
+    routes = served_routes(rt)
+    return AccessLog(InputLimits(SeamRoutes(rt, routes, create_app(rt)),
+                                 body_timeout=rt.settings.body_timeout_seconds),
+                     frozenset(r.path for r in routes))

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lockhub.api import session_scope
+from lockhub.api.access_log import note_workspace
 from lockhub.api.auth import authenticate
 from lockhub.api.context import Ctx
 from lockhub.api.envelope import Answer, failure, success
@@ -37,6 +38,8 @@ async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, 
             body = b""
         rt.db.read_model.start_request()
         principal = await authenticate(rt, headers, spec)
+        if principal is not None:
+            note_workspace(principal.workspace_id)
         if principal is not None and spec.path in principal.outage_routes:
             raise LockhubError(f"{spec.path} is unavailable for this workspace (a simulated "
                                f"outage: /_fake/simulate_workspace_outage)",

@@ -26,6 +26,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lockhub import metrics
 from lockhub.providers.base import (
     ConnectionReport,
     CredentialsRefused,
@@ -86,6 +87,8 @@ class ConnectionManager:
         await asyncio.gather(*tasks, return_exceptions=True)
         held = list(self.tasks)
         self.tasks.clear()
+        for name in self.live_providers:
+            metrics.PROVIDER_CONNECTIONS.labels(name).set(0)
         if held:
             try:
                 async with self.rt.db.write() as conn:
@@ -116,6 +119,13 @@ class ConnectionManager:
                 self._fingerprints[account_id] = _fingerprint(account)
                 self.tasks[account_id] = asyncio.create_task(self._maintain(account),
                                                              name=f"connection:{account_id}")
+        counts = dict.fromkeys(names, 0)
+        for account_id, task in self.tasks.items():
+            if account_id in accounts and not task.done():
+                provider = accounts[account_id].provider
+                counts[provider] = counts.get(provider, 0) + 1
+        for name, count in counts.items():
+            metrics.PROVIDER_CONNECTIONS.labels(name).set(count)
 
     def _changed(self, account: Any) -> bool:
         """Gone, or signed in again with other credentials: reconnect with the new ones."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.engine import jobs
@@ -160,3 +160,11 @@ async def retire(db: Database, *, worker_id: str) -> None:
     async with db.write() as conn:
         await release_held_by(conn, [worker_id])
         await conn.execute(delete(workers).where(workers.c.worker_id == worker_id))
+
+
+async def alive_count(db: Database, *, since: datetime) -> int:
+    """Engines (this process's or any other's) that sent a heartbeat at or after `since`
+    (readiness: is any engine running the queue?)."""
+    async with db.read() as conn:
+        return int((await conn.execute(select(func.count()).select_from(workers).where(
+            workers.c.heartbeat_at >= since))).scalar() or 0)

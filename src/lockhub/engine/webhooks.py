@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Integer, String, and_, bindparam, func, or_, select, update
 
+from lockhub import metrics
 from lockhub.clock import iso
 from lockhub.domain import webhooks as rules
 from lockhub.domain.urls import InvalidUrl, parse_http_url
@@ -94,7 +95,9 @@ async def _send(rt: Runtime, hook: Any, due: list[Any]) -> list[Outcome]:
 
     async def post(row: Any) -> Outcome:
         async with turns:
-            return await _post(rt, hook, secret, row)
+            outcome = await _post(rt, hook, secret, row)
+        _record_attempt(hook, row, outcome)
+        return outcome
 
     return list(await asyncio.gather(*(post(row) for row in due)))
 
@@ -121,6 +124,22 @@ async def _post(rt: Runtime, hook: Any, secret: str, row: Any) -> Outcome:
     latency = (time.perf_counter() - started) * 1000
     abort = response.headers.get("webhook-delivery", "").lower() == "abort-message"
     return response.status_code, None, abort, latency
+
+
+def _record_attempt(hook: Any, row: Any, outcome: Outcome) -> None:
+    """One log line and the metrics of a delivery attempt."""
+    status_code, error, _, latency_ms = outcome
+    ok = error is None and status_code is not None and 200 <= status_code < 300
+    result = "delivered" if ok else "refused" if error == TARGET_REFUSED else "failed"
+    metrics.WEBHOOK_DELIVERIES.labels(result).inc()
+    metrics.WEBHOOK_SECONDS.observe(latency_ms / 1000)
+    if log.isEnabledFor(logging.INFO):
+        log.info("webhook %s delivery %s event %s: %s, status %s, %.1f ms", hook.webhook_id,
+                 row.delivery_id, row.event_id, result, status_code or "-", latency_ms,
+                 extra={"webhook_id": hook.webhook_id, "delivery_id": row.delivery_id,
+                        "event_id": row.event_id, "outcome": result,
+                        "status_code": status_code, "error": error,
+                        "duration_ms": round(latency_ms, 3)})
 
 
 def _recorded(row: Any, outcome: Outcome, clock: WorkspaceClock) -> dict[str, Any]:

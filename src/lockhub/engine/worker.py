@@ -11,9 +11,11 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from lockhub import metrics
 from lockhub.engine import jobs, liveness, wakeups
 from lockhub.engine.actions import RetryLater, run_action_attempt
 from lockhub.engine.connections import ConnectionManager
@@ -41,6 +43,19 @@ def handlers() -> dict[str, Handler]:
     return {"action_attempt": run_action_attempt, "reset_sandbox": run_reset_sandbox,
             "access_code": reconcile_access_code, "device_codes": sync_device_codes,
             "webhook_delivery": deliver_webhook, AUTO_LOCK_JOB: run_auto_lock}
+
+
+def _record_run(job: jobs.Job, outcome: str, seconds: float) -> None:
+    """One log line and the metrics of a job run (`done`: the handler returned, whatever it
+    recorded; `retry`: a transient failure, back to the queue; `failed`: an unexpected error)."""
+    metrics.JOB_RUNS.labels(job.kind, outcome).inc()
+    metrics.JOB_SECONDS.labels(job.kind).observe(seconds)
+    if log.isEnabledFor(logging.INFO):
+        device_id = job.key.removeprefix("device:") if job.key.startswith("device:") else None
+        log.info("job %s %s%s: %s in %.1f ms", job.kind, job.job_id,
+                 f" device {device_id}" if device_id else "", outcome, seconds * 1000,
+                 extra={"job_kind": job.kind, "job_id": job.job_id, "device_id": device_id,
+                        "outcome": outcome, "duration_ms": round(seconds * 1000, 3)})
 
 
 class Worker:
@@ -111,17 +126,25 @@ class Worker:
         return len(claimed)
 
     async def _run(self, job: jobs.Job) -> None:
+        started = time.perf_counter()
+        outcome = "done"
         try:
             handler = self.handlers[job.kind]
             await handler(self.rt, job)
         except RetryLater as exc:
+            outcome = "retry"
             await self._retry_later(job, str(exc))
         except Exception as exc:
+            outcome = "failed"
             log.exception("job %s (%s) failed", job.job_id, job.kind)
             await self._retry_later(job, repr(exc))
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
         finally:
             self.running.pop(job.job_id, None)
             self.rt.wake_engine()
+            _record_run(job, outcome, time.perf_counter() - started)
 
     async def _register(self) -> None:
         """Announce this engine; take back leases held under its id or by dead holders."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from lockhub.metrics import instrument_provider
 from lockhub.providers.base import Provider
 
 
 class ProviderRegistry:
     def __init__(self, providers: list[Provider]) -> None:
         self._providers = {p.name: p for p in providers}
+        for provider in providers:  # call latency and errors (lockhub_provider_call_*)
+            instrument_provider(provider)
 
     def get(self, name: str) -> Provider:
         return self._providers[name]

@@ -11,6 +11,7 @@ the device and in its events, and the error message says the device may still ca
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ import msgspec
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lockhub import metrics
 from lockhub.domain.events import action_event_type
 from lockhub.domain.objects import ActionAttempt, ActionAttemptError
 from lockhub.engine import jobs as job_queue
@@ -28,6 +30,8 @@ from lockhub.services.served import Lookup
 from lockhub.store.keyset import keyset_page
 from lockhub.store.owned import owned_row
 from lockhub.store.tables import action_attempts, devices, jobs
+
+log = logging.getLogger("lockhub.engine")
 
 A = action_attempts
 
@@ -188,6 +192,7 @@ async def expire_overdue(conn: AsyncConnection, *, now: datetime, cutoff: dateti
         select(devices.c.device_id, devices.c.connected_account_id)
         .where(devices.c.device_id.in_(device_ids)))).all()) if device_ids else {}
     for row in expired:
+        settled(row.action_attempt_id, row.action_type, EXPIRED, row.device_id)
         event_type = action_event_type(row.action_type, False)
         if event_type:
             await events.record(conn, now=now, workspace_id=row.workspace_id,
@@ -220,6 +225,19 @@ async def expire_sweep(rt: Runtime) -> int:
     return total
 
 
+def settled(attempt_id: str, action_type: str, error_type: str | None,
+            device_id: str | None) -> None:
+    """One log line and the metrics of an attempt settled (as it is recorded, in the settling
+    transaction)."""
+    outcome = "error" if error_type else "success"
+    metrics.ACTION_ATTEMPTS.labels(action_type, outcome, error_type or "").inc()
+    if log.isEnabledFor(logging.INFO):
+        log.info("action_attempt %s %s settled: %s%s", attempt_id, action_type, outcome,
+                 f" ({error_type})" if error_type else "",
+                 extra={"action_attempt_id": attempt_id, "action_type": action_type,
+                        "outcome": outcome, "error_type": error_type, "device_id": device_id})
+
+
 async def resolve(conn: AsyncConnection, *, now: datetime, row: Any, succeeded: bool,
                   result: dict[str, Any] | None = None, error_type: str = "",
                   message: str = "", connected_account_id: str | None = None) -> bool:
@@ -234,6 +252,8 @@ async def resolve(conn: AsyncConnection, *, now: datetime, row: Any, succeeded: 
     ).values(**values))).rowcount
     if not changed:
         return False
+    settled(row.action_attempt_id, row.action_type, error_type if not succeeded else None,
+            row.device_id)
     event_type = action_event_type(row.action_type, succeeded)
     if event_type:
         await events.record(conn, now=now, workspace_id=row.workspace_id, event_type=event_type,

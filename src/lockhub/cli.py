@@ -1,12 +1,24 @@
-"""`lockhub serve | worker | migrate | seed | keys | workspaces | sandbox | webhooks`."""
+"""`lockhub serve | worker | migrate | seed | keys | tokens | workspaces | sandbox | webhooks`.
+
+Every mistake and start-up failure ends in one line on stderr (`lockhub: …`) and a non-zero
+exit, never a traceback (`main`). Every command finds the database the way the server does:
+`--database-url`, `LOCKHUB_DATABASE_URL`, the configuration file (config.py), the default.
+Only `serve`, `migrate` and `seed` may create a database; the others refuse one that does
+not exist.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
@@ -15,13 +27,22 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from lockhub import logs
-from lockhub.config import Settings
+from lockhub.config import SettingError, Settings, apply_config_file
 from lockhub.store.migrate import upgrade
 
-app = typer.Typer(help="lockhub: a Seam-compatible smart-lock API server.", no_args_is_help=True)
+try:  # typer 0.2x carries its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+app = typer.Typer(help="lockhub: a Seam-compatible smart-lock API server.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-workspaces_app = typer.Typer(help="Suspend or delete workspaces.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Manage users' personal access tokens.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+workspaces_app = typer.Typer(help="Create, list, suspend or delete workspaces.",
+                             no_args_is_help=True)
 app.add_typer(workspaces_app, name="workspaces")
 sandbox_app = typer.Typer(help="Sandbox controls: workspace clock and device faults.",
                           no_args_is_help=True)
@@ -37,31 +58,123 @@ connect_app = typer.Typer(help="Connect your own locks to a production workspace
 app.add_typer(connect_app, name="connect")
 console = Console()
 
-DATABASE_HELP = "sqlite:///PATH (default .lockhub/lockhub.db) or postgresql://USER:PASS@HOST/DB"
-
+DATABASE_HELP = ("sqlite:///PATH or postgresql://USER:PASS@HOST/DB (else LOCKHUB_DATABASE_URL, "
+                 "else the configuration file, else sqlite:///.lockhub/lockhub.db)")
+NO_DATABASE = "no lockhub database at {}; start `lockhub serve` or pass --database-url"
 
 CREATE_DATABASE_HELP = ("Create the SQLite database even though this deployment had one "
                         "(its marker or secret key file is beside the missing file)")
 
+T = TypeVar("T")
 
-def _migrate(settings: Settings, create_database: bool = False) -> None:
-    """Migrate, but never put a new SQLite file in place of a deployment's missing one unless
-    told to: `serve --seed` would otherwise start over on an empty database, unnoticed."""
-    from lockhub.store import sqlite_file
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """The one line a mistake or failure ends with."""
+    typer.echo(f"lockhub: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to print: `postgresql://user:***@host/db`."""
+    from sqlalchemy.engine import make_url
 
     try:
-        sqlite_file.prepare(settings.database_url, settings.secret_key_file,
-                            create=create_database)
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return logs.scrub(url)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as one line without secrets (SQLAlchemy adds lines of background)."""
+    text = logs.scrub(str(exc)).strip()
+    first = text.splitlines()[0] if text else ""
+    return first or type(exc).__name__
+
+
+def _check_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        fail(f"{logs.scrub(url)!r} is not a database URL: use sqlite:///PATH or "
+             f"postgresql://USER:PASS@HOST/DB")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        fail(f"unsupported database {masked_url(url)}: use sqlite:///PATH or "
+             f"postgresql://USER:PASS@HOST/DB")
+    if backend == "sqlite" and (parsed.database in (None, "", ":memory:")
+                                or parsed.query.get("mode") == "memory"):
+        fail(f"{url} is an in-memory SQLite database, which every process would have a "
+             f"different copy of: use sqlite:///PATH")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"lockhub {version('lockhub')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                          help="Print the version and exit")) -> None:
+    """lockhub: a Seam-compatible smart-lock API server."""
+    try:
+        apply_config_file()
+    except SettingError as exc:
+        fail(str(exc))
+
+
+def _migrate(settings: Settings, create_database: bool = False, *, create: bool = True) -> None:
+    """Open (and migrate) the database. Without `create`, a database that does not exist is
+    refused; with it, a new SQLite file is still never put in place of a deployment's missing
+    one unless told to (`serve --seed` would otherwise start over on an empty database)."""
+    from lockhub.store import sqlite_file
+
+    url = settings.database_url
+    path = sqlite_file.sqlite_path(url)
+    if not create:
+        if path is not None and not path.exists():
+            fail(NO_DATABASE.format(path))
+        if path is None and not asyncio.run(_has_schema(url)):
+            fail(NO_DATABASE.format(masked_url(url)))
+    try:
+        sqlite_file.prepare(url, settings.secret_key_file, create=create_database)
     except sqlite_file.DatabaseMissing as exc:
-        typer.echo(f"lockhub: {exc}", err=True)
-        raise typer.Exit(1) from None
-    upgrade(settings.database_url)
-    sqlite_file.mark(settings.database_url)
+        fail(str(exc))
+    try:
+        upgrade(url)
+    except Exception as exc:
+        fail(f"cannot open the database at {masked_url(url)}: {_reason(exc)}")
+    sqlite_file.mark(url)
+
+
+async def _has_schema(url: str) -> bool:
+    """Whether a PostgreSQL database holds lockhub's tables (a failure to connect is one line)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from lockhub.store.db import async_url
+
+    engine = create_async_engine(async_url(url), connect_args={"timeout": 10})
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
+    except Exception as exc:
+        fail(f"cannot open the database at {masked_url(url)}: {_reason(exc)}")
+    finally:
+        await engine.dispose()
 
 
 def _settings(database_url: str | None, **kwargs: object) -> Settings:
-    settings = Settings(**kwargs) if database_url is None else Settings(
-        database_url=database_url, **kwargs)
+    try:
+        settings = Settings(**kwargs) if database_url is None else Settings(
+            database_url=database_url, **kwargs)
+    except SettingError as exc:
+        fail(str(exc))
+    _check_url(settings.database_url)
     return settings
 
 
@@ -71,7 +184,8 @@ def migrate(database_url: str = typer.Option(None, help=DATABASE_HELP),
     """Apply database migrations."""
     settings = _settings(database_url)
     _migrate(settings, create_database)
-    console.print(f"[green]migrated[/] {settings.database_url}")
+    console.print(f"[green]migrated[/] {escape(masked_url(settings.database_url))}",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -83,8 +197,7 @@ def backup(target: Path = typer.Argument(..., help="Where to write the copy (rep
     try:
         size = backup_sqlite(_settings(database_url).database_url, target)
     except BackupError as exc:
-        typer.echo(f"lockhub: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     console.print(f"[green]backed up[/] {size:,} bytes to {target}")
 
 
@@ -103,8 +216,55 @@ async def _seed(settings: Settings) -> dict[str, str]:
 def seed_command(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
     """Create the seeded workspaces, keys and sandbox devices; print their ids as JSON."""
     settings = _settings(database_url)
-    _migrate(settings)
+    _migrate(settings)  # seeding sets a database up, as `serve --seed` does: it may create one
     print(json.dumps(asyncio.run(_seed(settings)), indent=2))
+
+
+def _with_runtime(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run one service call against an existing database (a running server picks the change
+    up). A service's refusal (an unknown id, a wrong state) is one line."""
+    _migrate(settings, create=False)
+
+    async def main() -> T:
+        from lockhub.services.runtime import build_runtime
+
+        rt = build_runtime(settings)
+        try:
+            return await work(rt)
+        finally:
+            await rt.db.dispose()
+
+    from lockhub.errors import LockhubError, NotFound
+
+    try:
+        return asyncio.run(main())
+    except NotFound as exc:
+        ids = ", ".join(str(v) for v in (exc.data or {}).values())
+        fail(f"{exc.message.lower()}: {ids}" if ids else exc.message.lower())
+    except LockhubError as exc:
+        fail(f"{exc.message} ({exc.error_type})")
+
+
+def _in_workspace(database_url: str | None, workspace_id: str,
+                  work: Callable[[Any], Awaitable[T]]) -> T:
+    """`_with_runtime` for a command about one workspace, which must exist."""
+    from lockhub.services import workspaces
+
+    async def checked(rt: Any) -> T:
+        await workspaces.get(rt, workspace_id)
+        return await work(rt)
+
+    return _with_runtime(_settings(database_url), checked)
+
+
+def _print_table(table: Any) -> None:
+    """Rows at their full width, however narrow the terminal: ids are copied from them."""
+    width = console.measure(table, options=console.options.update(max_width=1000)).maximum
+    (console if width <= console.width else Console(width=width)).print(table)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @keys_app.command("create")
@@ -114,29 +274,36 @@ def keys_create(
     database_url: str = typer.Option(None, help=DATABASE_HELP),
 ) -> None:
     """Create an API key for a workspace and print it (it is shown only once)."""
-    settings = _settings(database_url)
-    _migrate(settings)
+    from lockhub.services import credentials, workspaces
 
-    async def create() -> str:
-        from sqlalchemy import select
+    async def create(rt: Any) -> str:
+        sandbox = (await workspaces.get(rt, workspace)).is_sandbox
+        async with rt.db.write() as conn:
+            return await credentials.create_api_key(conn, now=rt.clock.now(),
+                                                    workspace_id=workspace, name=name,
+                                                    sandbox=sandbox)
 
-        from lockhub.services.credentials import create_api_key
-        from lockhub.services.runtime import build_runtime
-        from lockhub.store.tables import workspaces
+    print(_with_runtime(_settings(database_url), create))
 
-        rt = build_runtime(settings)
-        try:
-            async with rt.db.write() as conn:
-                row = (await conn.execute(select(workspaces.c.is_sandbox).where(
-                    workspaces.c.workspace_id == workspace))).first()
-                if row is None:
-                    raise typer.BadParameter(f"no workspace {workspace!r}")
-                return await create_api_key(conn, now=rt.clock.now(), workspace_id=workspace,
-                                            name=name, sandbox=row.is_sandbox)
-        finally:
-            await rt.db.dispose()
 
-    print(asyncio.run(create()))
+@keys_app.command("list")
+def keys_list(workspace: str = typer.Option(None, "--workspace", help="Only this workspace's"),
+              database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """List API keys: id, name, workspace, created (never a secret: only digests are stored)."""
+    from rich.table import Table
+
+    from lockhub.services import credentials
+
+    async def listed(rt: Any) -> list[credentials.ApiKeyInfo]:
+        async with rt.db.read() as conn:
+            return await credentials.list_api_keys(conn, workspace)
+
+    keys = (_in_workspace(database_url, workspace, listed) if workspace
+            else _with_runtime(_settings(database_url), listed))
+    table = Table("id", "name", "workspace", "created")
+    for key in keys:
+        table.add_row(key.api_key_id, escape(key.name), key.workspace_id, _when(key.created_at))
+    _print_table(table)
 
 
 @keys_app.command("revoke")
@@ -145,14 +312,103 @@ def keys_revoke(key: str = typer.Argument(..., help="The key, or its id (seam_<i
     """Delete an API key; it is refused from the next request on."""
     from lockhub.services import credentials
 
-    async def revoke(rt) -> bool:  # type: ignore[no-untyped-def]
+    async def revoke(rt: Any) -> bool:
         async with rt.db.write() as conn:
             return await credentials.revoke_api_key(conn, key)
 
     if not _with_runtime(_settings(database_url), revoke):
-        console.print("[red]no such API key[/]")
-        raise typer.Exit(1)
+        fail("no such API key")
     console.print("API key revoked")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: str = typer.Option(..., "--email", help="The user's email (created if new)"),
+    workspace: list[str] = typer.Option(None, "--workspace",
+                                        help="Make the user a member of this workspace "
+                                             "(repeatable)"),
+    name: str = typer.Option("CLI token", help="A name for the token"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Create a personal access token for a user and print it (it is shown only once)."""
+    from lockhub.services import credentials
+
+    if "@" not in email:
+        fail(f"{email!r} is not an email address")
+
+    async def create(rt: Any) -> str:
+        async with rt.db.write() as conn:
+            return await credentials.create_pat_for_email(
+                conn, now=rt.clock.now(), email=email, name=name,
+                workspace_ids=list(workspace or []))
+
+    print(_with_runtime(_settings(database_url), create))
+
+
+@tokens_app.command("list")
+def tokens_list(email: str = typer.Option(None, "--email", help="Only this user's"),
+                database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """List personal access tokens: id, name, user, workspaces, created (never a secret)."""
+    from rich.table import Table
+
+    from lockhub.services import credentials
+
+    async def listed(rt: Any) -> list[credentials.PatInfo]:
+        async with rt.db.read() as conn:
+            return await credentials.list_pats(conn, email)
+
+    table = Table("id", "name", "user", "workspaces", "created")
+    for pat in _with_runtime(_settings(database_url), listed):
+        table.add_row(pat.token_id, escape(pat.name), escape(pat.email),
+                      "\n".join(pat.workspace_ids), _when(pat.created_at))
+    _print_table(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token: str = typer.Argument(..., help="The token, or its id (seam_at<id>_...)"),
+                  database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Delete a personal access token; it is refused from the next request on."""
+    from lockhub.services import credentials
+
+    async def revoke(rt: Any) -> bool:
+        async with rt.db.write() as conn:
+            return await credentials.revoke_pat(conn, token)
+
+    if not _with_runtime(_settings(database_url), revoke):
+        fail("no such personal access token")
+    console.print("personal access token revoked")
+
+
+@workspaces_app.command("create")
+def workspaces_create(
+    name: str = typer.Argument(..., help="The workspace's name"),
+    sandbox: bool = typer.Option(False, "--sandbox/--production",
+                                 help="A sandbox workspace (virtual locks) or a production one "
+                                      "(real locks; the default)"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Create a workspace and print its id and an API key for it (shown only once)."""
+    from lockhub.services import workspaces
+
+    workspace_id, key = _with_runtime(_settings(database_url), lambda rt: (
+        workspaces.create_with_api_key(rt, name=name, is_sandbox=sandbox, key_name="CLI key")))
+    print(f"workspace_id {workspace_id}")
+    print(f"api_key      {key}")
+
+
+@workspaces_app.command("list")
+def workspaces_list(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """List workspaces: id, name, kind, state, API keys, created."""
+    from rich.table import Table
+
+    from lockhub.services import workspaces
+
+    table = Table("id", "name", "kind", "state", "API keys", "created")
+    for w in _with_runtime(_settings(database_url), workspaces.list_all):
+        table.add_row(w.workspace_id, escape(w.name), "sandbox" if w.is_sandbox else "production",
+                      "suspended" if w.is_suspended else "active", str(w.api_keys),
+                      _when(w.created_at))
+    _print_table(table)
 
 
 @workspaces_app.command("suspend")
@@ -178,28 +434,6 @@ def workspaces_delete(workspace_id: str = typer.Argument(..., help="Workspace id
     console.print(f"{workspace_id} deleted")
 
 
-def _with_runtime(settings: Settings, work):  # type: ignore[no-untyped-def]
-    """Run one service call against the database (a running server picks the change up)."""
-    _migrate(settings)
-
-    async def main():  # type: ignore[no-untyped-def]
-        from lockhub.services.runtime import build_runtime
-
-        rt = build_runtime(settings)
-        try:
-            return await work(rt)
-        finally:
-            await rt.db.dispose()
-
-    from lockhub.errors import LockhubError
-
-    try:
-        return asyncio.run(main())
-    except LockhubError as exc:
-        console.print(f"[red]{exc.error_type}[/]: {escape(exc.message)}", soft_wrap=True)
-        raise typer.Exit(1) from None
-
-
 def _print_clock(clock) -> None:  # type: ignore[no-untyped-def]
     from lockhub.clock import iso
 
@@ -216,7 +450,7 @@ def clock_get(workspace: str = WORKSPACE_OPTION,
     """Show the workspace's time."""
     from lockhub.services import sandbox
 
-    _print_clock(_with_runtime(_settings(database_url),
+    _print_clock(_in_workspace(database_url, workspace,
                                lambda rt: sandbox.get_clock(rt, workspace)))
 
 
@@ -226,7 +460,7 @@ def clock_freeze(workspace: str = WORKSPACE_OPTION,
     """Stop the workspace's clock."""
     from lockhub.services import sandbox
 
-    _print_clock(_with_runtime(_settings(database_url),
+    _print_clock(_in_workspace(database_url, workspace,
                                lambda rt: sandbox.change_clock(rt, workspace, frozen=True)))
 
 
@@ -236,7 +470,7 @@ def clock_unfreeze(workspace: str = WORKSPACE_OPTION,
     """Let the workspace's clock run again."""
     from lockhub.services import sandbox
 
-    _print_clock(_with_runtime(_settings(database_url),
+    _print_clock(_in_workspace(database_url, workspace,
                                lambda rt: sandbox.change_clock(rt, workspace, frozen=False)))
 
 
@@ -247,7 +481,7 @@ def clock_advance(seconds: float = typer.Argument(..., help="How far to move the
     """Move the workspace's clock forward; due access-code work runs at once."""
     from lockhub.services import sandbox
 
-    _print_clock(_with_runtime(_settings(database_url), lambda rt: sandbox.change_clock(
+    _print_clock(_in_workspace(database_url, workspace, lambda rt: sandbox.change_clock(
         rt, workspace, advance_seconds=seconds)))
 
 
@@ -260,10 +494,13 @@ def clock_set(instant: str = typer.Argument(..., help="ISO 8601 instant with a z
 
     from lockhub.services import sandbox
 
-    when = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    try:
+        when = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{instant!r} is not an ISO 8601 instant, e.g. 2026-01-01T00:00:00Z")
     if when.tzinfo is None:
-        raise typer.BadParameter("give a time zone, e.g. 2026-01-01T00:00:00Z")
-    _print_clock(_with_runtime(_settings(database_url), lambda rt: sandbox.change_clock(
+        fail(f"{instant!r} has no time zone: give one, e.g. 2026-01-01T00:00:00Z")
+    _print_clock(_in_workspace(database_url, workspace, lambda rt: sandbox.change_clock(
         rt, workspace, set_to=when)))
 
 
@@ -280,7 +517,7 @@ def sandbox_fail(
     """Make the next operations on a virtual lock fail."""
     from lockhub.services import sandbox
 
-    _with_runtime(_settings(database_url), lambda rt: sandbox.inject_failures(
+    _in_workspace(database_url, workspace, lambda rt: sandbox.inject_failures(
         rt, workspace, device, error_type=error_type, count=count,
         operations=operation or None, message=None))
     console.print(f"next {count} operation(s) on {device} fail with {error_type}")
@@ -293,7 +530,7 @@ def sandbox_clear_faults(device: str = typer.Option(..., "--device", help="Devic
     """Remove every injected failure from a virtual lock."""
     from lockhub.services import sandbox
 
-    _with_runtime(_settings(database_url),
+    _in_workspace(database_url, workspace,
                   lambda rt: sandbox.clear_faults(rt, workspace, device))
     console.print(f"faults cleared on {device}")
 
@@ -320,7 +557,7 @@ def webhooks_deliveries(
 
     from lockhub.services import webhooks
 
-    rows = _with_runtime(_settings(database_url), lambda rt: webhooks.list_deliveries(
+    rows = _in_workspace(database_url, workspace, lambda rt: webhooks.list_deliveries(
         rt, workspace, webhook_id=None, event_id=None, status=status, limit=limit))
     table = Table("delivery", "event", "status", "attempts", "last response", "latency ms",
                   "next attempt (workspace time)")
@@ -343,7 +580,7 @@ def webhooks_replay(
     """Send a delivery again."""
     from lockhub.services import webhooks
 
-    delivery = _with_runtime(_settings(database_url),
+    delivery = _in_workspace(database_url, workspace,
                              lambda rt: webhooks.replay(rt, workspace, delivery_id))
     console.print(f"{delivery.delivery_id} is {delivery.status} again")
 
@@ -353,7 +590,7 @@ def _connect(database_url: str | None, workspace: str, account_type: str,
     """Sign in, then print the account and its locks."""
     from lockhub.services import connected_accounts
 
-    account_id, devices = _with_runtime(_settings(database_url), lambda rt: (
+    account_id, devices = _in_workspace(database_url, workspace, lambda rt: (
         connected_accounts.connect_directly(rt, workspace, account_type, form)))
     console.print(f"[green]connected[/] {account_type} account {account_id}")
     from rich.table import Table
@@ -394,8 +631,15 @@ def connect_zigbee2mqtt(
               "base_topic": base_topic})
 
 
-def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:
+def _banner(settings: Settings, seed_ids: dict[str, str] | None,
+            first_run: tuple[str, str] | None = None) -> None:
     lines = [f"endpoint  {settings.base_url}"]
+    if first_run:
+        workspace_id, key = first_run
+        lines += [f"API key   {key}",
+                  f"          production workspace {workspace_id}",
+                  "          shown only this once: store it now",
+                  "          (more: lockhub keys create --workspace ID)"]
     if seed_ids:
         from lockhub.services.seed import DEMO_API_KEY, DEMO_WORKSPACE
 
@@ -416,10 +660,40 @@ def _banner(settings: Settings, seed_ids: dict[str, str] | None) -> None:
     console.print(Panel(escape("\n".join(lines)), title="lockhub is running", expand=False))
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail before the banner if the address cannot be listened on (uvicorn binds it again
+    moments later, with the same SO_REUSEADDR)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use (another lockhub, or another "
+                     f"program): stop it or pass --port")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+async def _first_run(settings: Settings) -> tuple[str, str] | None:
+    from lockhub.services import workspaces
+    from lockhub.services.runtime import build_runtime
+
+    rt = build_runtime(settings)
+    try:
+        return await workspaces.first_run(rt)
+    finally:
+        await rt.db.dispose()
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)"),
-    port: int = typer.Option(3020, help="Port to listen on"),
+    port: int = typer.Option(3020, min=1, max=65535, help="Port to listen on"),
     database_url: str = typer.Option(None, help=DATABASE_HELP),
     seed: bool = typer.Option(False, "--seed", help="Create the seeded workspaces and devices"),
     test_hooks: bool = typer.Option(
@@ -428,14 +702,21 @@ def serve(
     engine: bool = typer.Option(True, help="Run the background engine in this process"),
     create_database: bool = typer.Option(False, help=CREATE_DATABASE_HELP),
 ) -> None:
-    """Migrate, optionally seed, and serve the API (with the engine, unless --no-engine)."""
+    """Migrate, seed (--seed) or set up a first workspace, and serve the API (with the engine,
+    unless --no-engine).
+
+    On a database without any workspace, and without --seed, one production workspace is
+    created and its API key printed, once; a database that has any workspace gets nothing new.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logs.scrub_secrets()
     hooks = {"test_hooks": True} if test_hooks else {}  # else LOCKHUB_TEST_HOOKS decides
     settings = _settings(database_url, host=host, port=port, run_engine=engine, **hooks)
+    _check_port(host, port)
     _migrate(settings, create_database)
     seed_ids = asyncio.run(_seed(settings)) if seed else None
-    _banner(settings, seed_ids)
+    first = None if seed else asyncio.run(_first_run(settings))
+    _banner(settings, seed_ids, first)
 
     from lockhub.api.app import asgi_app
     from lockhub.services.runtime import build_runtime
@@ -453,7 +734,7 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logs.scrub_secrets()
     settings = _settings(database_url)
-    _migrate(settings)
+    _migrate(settings, create=False)
 
     async def main() -> None:
         from lockhub.engine.worker import Worker
@@ -467,7 +748,7 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, engine_worker.stop)
         console.print(f"[green]worker[/] {engine_worker.worker_id} on "
-                      f"{logs.scrub(settings.database_url)}")
+                      f"{escape(masked_url(settings.database_url))}", soft_wrap=True)
         try:
             await engine_worker.run()
         finally:
@@ -476,5 +757,32 @@ def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
     asyncio.run(main())
 
 
+def main() -> None:
+    """The `lockhub` command: a mistake or failure is one line on stderr, never a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(prog_name="lockhub", standalone_mode=False)
+    except click_exceptions.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `lockhub keys`: the group's help
+            exc.show()
+            code = 2
+        else:
+            where = exc.ctx.command_path if exc.ctx else "lockhub"
+            typer.echo(f"{where}: {exc.format_message()} (see {where} --help)", err=True)
+            code = exc.exit_code
+    except (click_exceptions.ClickException, typer.TyperException) as exc:
+        typer.echo(f"lockhub: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    except (click_exceptions.Abort, typer.Abort, KeyboardInterrupt):
+        code = 130
+    except SettingError as exc:
+        typer.echo(f"lockhub: {exc}", err=True)
+        code = 1
+    except Exception as exc:  # a failure nothing above foresaw: still one line
+        typer.echo(f"lockhub: {type(exc).__name__}: {_reason(exc)}", err=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

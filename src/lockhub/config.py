@@ -1,20 +1,96 @@
-"""Runtime settings, read once from CLI options and LOCKHUB_* environment variables."""
+"""Runtime settings, read once from CLI options, LOCKHUB_* environment variables and a
+configuration file, in that order of precedence.
+
+The configuration file is TOML whose keys are the environment variables' names without the
+`LOCKHUB_` prefix, in lower case (`database_url = "postgresql://…"`). It is `LOCKHUB_CONFIG`
+if set (which must exist), else `./lockhub.toml`, else `/etc/lockhub/lockhub.toml`. Its values
+become defaults under the environment (`apply_config_file`), so every process (the server, a
+worker, an administrator's command) finds the same database the same way.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_FILES = (Path("lockhub.toml"), Path("/etc/lockhub/lockhub.toml"))
+DEFAULT_DATABASE_URL = "sqlite:///.lockhub/lockhub.db"
+
+# Every LOCKHUB_* setting a configuration file may give (tests/test_cli_admin.py checks that
+# each one the code reads is listed).
+FILE_SETTINGS = frozenset({
+    "LOCKHUB_ACTION_ATTEMPT_TIMEOUT_SECONDS", "LOCKHUB_BODY_TIMEOUT_SECONDS",
+    "LOCKHUB_DATABASE_BUSY_TIMEOUT_SECONDS", "LOCKHUB_DATABASE_URL",
+    "LOCKHUB_DEVICE_SYNC_SECONDS", "LOCKHUB_ENGINE_POLL_SECONDS", "LOCKHUB_IGLOOHOME_API_URL",
+    "LOCKHUB_IGLOOHOME_AUTH_URL", "LOCKHUB_IGLOOHOME_POLL_SECONDS", "LOCKHUB_LEASE_SECONDS",
+    "LOCKHUB_LOG_FORMAT", "LOCKHUB_LOG_LEVEL", "LOCKHUB_METRICS_TOKEN", "LOCKHUB_MQTT_PASSWORD",
+    "LOCKHUB_NUKI_API_URL", "LOCKHUB_NUKI_POLL_SECONDS", "LOCKHUB_NUKI_WEBHOOK_POLL_SECONDS",
+    "LOCKHUB_PUBLIC_URL", "LOCKHUB_RADIO_COMMAND_TIMEOUT_SECONDS", "LOCKHUB_RATE_LIMITS",
+    "LOCKHUB_READ_MODEL_ENTRIES", "LOCKHUB_SANDBOX_LATENCY_SCALE", "LOCKHUB_SECRET_KEY",
+    "LOCKHUB_SECRET_KEY_FILE", "LOCKHUB_SMARTTHINGS_API_URL", "LOCKHUB_SMARTTHINGS_AUTH_URL",
+    "LOCKHUB_SMARTTHINGS_CLIENT_ID", "LOCKHUB_SMARTTHINGS_CLIENT_SECRET",
+    "LOCKHUB_SMARTTHINGS_POLL_SECONDS", "LOCKHUB_SQLITE_READERS", "LOCKHUB_SQLITE_SYNCHRONOUS",
+    "LOCKHUB_TEST_HOOKS", "LOCKHUB_TEST_PRODUCTION_CLOCK", "LOCKHUB_TTLOCK_API_URL",
+    "LOCKHUB_TTLOCK_POLL_SECONDS", "LOCKHUB_WEBHOOK_ALLOW", "LOCKHUB_WEBHOOK_DENY",
+    "LOCKHUB_WEBHOOK_TIMEOUT_SECONDS", "LOCKHUB_WORKER_ID", "LOCKHUB_ZWAVE_DEAD_PING_SECONDS",
+})
+
+
+class SettingError(ValueError):
+    """A setting (flag, environment variable or configuration file) that cannot be used."""
+
+
+def config_file() -> Path | None:
+    named = os.environ.get("LOCKHUB_CONFIG")
+    if named:
+        if not Path(named).is_file():
+            raise SettingError(f"LOCKHUB_CONFIG={named}: no such file")
+        return Path(named)
+    return next((path for path in CONFIG_FILES if path.is_file()), None)
+
+
+def apply_config_file() -> Path | None:
+    """Put the configuration file's settings into the environment where the environment has
+    none (the environment wins). Returns the file read, if any."""
+    path = config_file()
+    if path is None:
+        return None
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingError(f"cannot read {path}: {exc}") from None
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        name = "LOCKHUB_" + key.upper()
+        if name not in FILE_SETTINGS:
+            raise SettingError(f"{path}: unknown setting {key!r}")
+        if isinstance(value, bool):
+            values[name] = "1" if value else "0"
+        elif isinstance(value, str | int | float):
+            values[name] = str(value)
+        else:
+            raise SettingError(f"{path}: {key} must be a string, number or boolean")
+    for name, value in values.items():
+        os.environ.setdefault(name, value)
+    return path
 
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
-    return float(value) if value else default
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingError(f"{name}={value!r} is not a number") from None
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
-        default_factory=lambda: os.environ.get("LOCKHUB_DATABASE_URL", "sqlite:///.lockhub/lockhub.db")
+        default_factory=lambda: os.environ.get("LOCKHUB_DATABASE_URL") or DEFAULT_DATABASE_URL
     )
     # How long a request waits for a busy or unreachable database before a 503.
     database_busy_timeout_seconds: float = field(

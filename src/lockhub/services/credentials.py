@@ -18,10 +18,18 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lockhub.store.tables import api_keys, personal_access_tokens, workspace_members, workspaces
+from lockhub.errors import NotFound
+from lockhub.ids import new_id
+from lockhub.store.tables import (
+    api_keys,
+    personal_access_tokens,
+    users,
+    workspace_members,
+    workspaces,
+)
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -146,3 +154,80 @@ async def revoke_api_key(conn: AsyncConnection, key: str) -> bool:
     key_id = parts[0] if parts else key
     deleted = await conn.execute(delete(api_keys).where(api_keys.c.api_key_id == key_id))
     return deleted.rowcount > 0
+
+
+async def revoke_pat(conn: AsyncConnection, token: str) -> bool:
+    """Delete a personal access token, given its id or the whole token. False if none."""
+    parts = split_pat(token)
+    token_id = parts[0] if parts else token
+    deleted = await conn.execute(delete(personal_access_tokens).where(
+        personal_access_tokens.c.token_id == token_id))
+    return deleted.rowcount > 0
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """An API key as an administrator sees it: never its secret (only a digest is stored)."""
+
+    api_key_id: str
+    name: str
+    workspace_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PatInfo:
+    token_id: str
+    name: str
+    user_id: str
+    email: str
+    created_at: datetime
+    workspace_ids: tuple[str, ...]
+
+
+async def list_api_keys(conn: AsyncConnection, workspace_id: str | None = None) -> list[ApiKeyInfo]:
+    query = select(api_keys.c.api_key_id, api_keys.c.name, api_keys.c.workspace_id,
+                   api_keys.c.created_at).order_by(api_keys.c.created_at, api_keys.c.api_key_id)
+    if workspace_id is not None:
+        query = query.where(api_keys.c.workspace_id == workspace_id)
+    return [ApiKeyInfo(r.api_key_id, r.name, r.workspace_id, r.created_at)
+            for r in (await conn.execute(query)).all()]
+
+
+async def list_pats(conn: AsyncConnection, email: str | None = None) -> list[PatInfo]:
+    P = personal_access_tokens
+    query = select(P.c.token_id, P.c.name, P.c.user_id, users.c.email, P.c.created_at).join(
+        users, users.c.user_id == P.c.user_id).order_by(P.c.created_at, P.c.token_id)
+    if email is not None:
+        query = query.where(func.lower(users.c.email) == email.lower())
+    rows = (await conn.execute(query)).all()
+    members: dict[str, list[str]] = {}
+    for m in (await conn.execute(select(workspace_members).where(
+            workspace_members.c.user_id.in_({r.user_id for r in rows})).order_by(
+            workspace_members.c.workspace_id))).all():
+        members.setdefault(m.user_id, []).append(m.workspace_id)
+    return [PatInfo(r.token_id, r.name, r.user_id, r.email, r.created_at,
+                    tuple(members.get(r.user_id, ()))) for r in rows]
+
+
+async def create_pat_for_email(conn: AsyncConnection, *, now: datetime, email: str, name: str,
+                               workspace_ids: list[str]) -> str:
+    """Issue a PAT to the user with `email` (created if there is none), first making the user a
+    member of `workspace_ids` (each must exist). Returns the token, which is not stored."""
+    for workspace_id in workspace_ids:
+        if (await conn.execute(select(workspaces.c.workspace_id).where(
+                workspaces.c.workspace_id == workspace_id))).first() is None:
+            raise NotFound("workspace", {"workspace_id": workspace_id})
+    user_id = (await conn.execute(select(users.c.user_id).where(
+        func.lower(users.c.email) == email.lower()).order_by(users.c.created_at).limit(1),
+    )).scalar_one_or_none()
+    if user_id is None:
+        user_id = new_id()
+        await conn.execute(users.insert().values(user_id=user_id, email=email, created_at=now))
+    current = set((await conn.execute(select(workspace_members.c.workspace_id).where(
+        workspace_members.c.user_id == user_id))).scalars())
+    for workspace_id in dict.fromkeys(workspace_ids):
+        if workspace_id not in current:
+            await conn.execute(workspace_members.insert().values(
+                workspace_id=workspace_id, user_id=user_id))
+    return await create_pat(conn, now=now, user_id=user_id, name=name)

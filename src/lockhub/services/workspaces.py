@@ -1,11 +1,14 @@
-"""Workspaces: read, create (with a PAT), and reset a sandbox to its seed."""
+"""Workspaces: read, create (with a PAT or an API key), the first run's workspace, and reset a
+sandbox to its seed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain.objects import ConnectWebviewCustomization, Workspace
@@ -13,7 +16,7 @@ from lockhub.engine import jobs
 from lockhub.engine.jobs import Job
 from lockhub.errors import LockhubError, NotFound
 from lockhub.ids import new_id
-from lockhub.services import action_attempts
+from lockhub.services import action_attempts, credentials
 from lockhub.services.runtime import Runtime
 from lockhub.store import tables as t
 
@@ -100,18 +103,91 @@ async def create(rt: Runtime, *, user_id: str | None, name: str, is_sandbox: boo
     now = rt.clock.now()
     workspace_id = workspace_id or new_id()
     async with rt.db.write() as conn:
-        await conn.execute(t.workspaces.insert().values(
-            workspace_id=workspace_id, name=name,
-            company_name=company_name or connect_partner_name or name,
-            connect_partner_name=connect_partner_name, is_sandbox=is_sandbox,
-            is_suspended=False, is_publishable_key_auth_enabled=publishable_key is not None,
-            publishable_key=publishable_key, organization_id=organization_id,
-            connect_webview_customization=customization or {}, sandbox_seed=sandbox_seed,
-            created_at=now))
+        await _insert(conn, now=now, workspace_id=workspace_id, name=name, is_sandbox=is_sandbox,
+                      company_name=company_name, connect_partner_name=connect_partner_name,
+                      customization=customization, organization_id=organization_id,
+                      sandbox_seed=sandbox_seed, publishable_key=publishable_key)
         if user_id is not None:
             await conn.execute(t.workspace_members.insert().values(
                 workspace_id=workspace_id, user_id=user_id))
     return await get(rt, workspace_id)
+
+
+async def _insert(conn: AsyncConnection, *, now: datetime, workspace_id: str, name: str,
+                  is_sandbox: bool, company_name: str | None = None,
+                  connect_partner_name: str | None = None,
+                  customization: dict[str, Any] | None = None,
+                  organization_id: str | None = None, sandbox_seed: str | None = None,
+                  publishable_key: str | None = None) -> None:
+    await conn.execute(t.workspaces.insert().values(
+        workspace_id=workspace_id, name=name,
+        company_name=company_name or connect_partner_name or name,
+        connect_partner_name=connect_partner_name, is_sandbox=is_sandbox,
+        is_suspended=False, is_publishable_key_auth_enabled=publishable_key is not None,
+        publishable_key=publishable_key, organization_id=organization_id,
+        connect_webview_customization=customization or {}, sandbox_seed=sandbox_seed,
+        created_at=now))
+
+
+async def create_with_api_key(rt: Runtime, *, name: str, is_sandbox: bool,
+                              key_name: str) -> tuple[str, str]:
+    """A new workspace and one API key for it, in one transaction: (workspace_id, key)."""
+    now = rt.clock.now()
+    workspace_id = new_id()
+    async with rt.db.write() as conn:
+        await _insert(conn, now=now, workspace_id=workspace_id, name=name, is_sandbox=is_sandbox)
+        key = await credentials.create_api_key(conn, now=now, workspace_id=workspace_id,
+                                               name=key_name, sandbox=is_sandbox)
+    return workspace_id, key
+
+
+FIRST_RUN_WORKSPACE = "Production"
+
+
+async def first_run(rt: Runtime) -> tuple[str, str] | None:
+    """On a database without any workspace, create one production workspace and an API key
+    for it: (workspace_id, key), the key shown only to this caller. Any workspace at all (a
+    seed, one made by `lockhub workspaces create`, one whose keys were all revoked) means the
+    server was set up already: None, nothing created."""
+    async with rt.db.read() as conn:
+        if (await conn.execute(select(t.workspaces.c.workspace_id).limit(1))).first():
+            return None
+    now = rt.clock.now()
+    workspace_id = new_id()
+    async with rt.db.write() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two servers starting at once on an empty database: one creates, the other waits
+            # here and then finds the workspace (SQLite's BEGIN IMMEDIATE already serialises).
+            await conn.execute(text("LOCK TABLE workspaces IN SHARE ROW EXCLUSIVE MODE"))
+        if (await conn.execute(select(t.workspaces.c.workspace_id).limit(1))).first():
+            return None
+        await _insert(conn, now=now, workspace_id=workspace_id, name=FIRST_RUN_WORKSPACE,
+                      is_sandbox=False)
+        key = await credentials.create_api_key(conn, now=now, workspace_id=workspace_id,
+                                               name="First-run API key", sandbox=False)
+    return workspace_id, key
+
+
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    workspace_id: str
+    name: str
+    is_sandbox: bool
+    is_suspended: bool
+    created_at: datetime
+    api_keys: int
+
+
+async def list_all(rt: Runtime) -> list[WorkspaceSummary]:
+    """Every workspace, oldest first, with how many API keys it has (for administrators)."""
+    W, K = t.workspaces, t.api_keys
+    keys = select(func.count()).where(K.c.workspace_id == W.c.workspace_id).scalar_subquery()
+    async with rt.db.read() as conn:
+        rows = (await conn.execute(select(
+            W.c.workspace_id, W.c.name, W.c.is_sandbox, W.c.is_suspended, W.c.created_at,
+            keys.label("api_keys")).order_by(W.c.created_at, W.c.workspace_id))).all()
+    return [WorkspaceSummary(r.workspace_id, r.name, r.is_sandbox, r.is_suspended,
+                             r.created_at, r.api_keys) for r in rows]
 
 
 async def update_workspace(rt: Runtime, workspace_id: str, values: dict[str, Any],

@@ -4,7 +4,9 @@ server's log file after a database error that quoted a webview's auth token."""
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,14 @@ import pytest
 from cryptography.fernet import Fernet
 from seam import Seam, SeamHttpApiError
 
-from lockhub.logs import scrub, scrub_secrets
+from lockhub.logs import (
+    LockhubHandler,
+    LogSettingError,
+    configure,
+    direct_handler,
+    scrub,
+    scrub_secrets,
+)
 from tests.conformance.helpers import SANDBOX_KEY, wait_until
 from tests.server import start_server
 
@@ -120,3 +129,80 @@ def test_a_database_error_quoting_the_auth_token_leaves_no_secret_in_the_server_
     assert "shorttoken_longtoken" not in log and "s3cret" not in log
     # The statement's bound values (the new webview's own token among them) are not shown.
     assert "customer-quoted-by-the-error" not in log
+
+
+@pytest.fixture
+def configured() -> Iterator[io.StringIO]:
+    """`logs.configure` on a clean root logger, everything put back afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging.getLogRecordFactory())
+    uvicorn = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate)
+               for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
+    root.handlers = [logging.StreamHandler()]  # basicConfig's, as the CLI makes it today
+    out = io.StringIO()
+    yield out
+    root.handlers, root.level = saved[0], saved[1]
+    logging.setLogRecordFactory(saved[2])
+    for name, (handlers, propagate) in uvicorn.items():
+        logging.getLogger(name).handlers, logging.getLogger(name).propagate = handlers, propagate
+
+
+def test_configure_is_idempotent_and_replaces_basic_config(configured: io.StringIO) -> None:
+    first = configure({}, stream=configured)
+    second = configure({"LOCKHUB_LOG_FORMAT": "json"}, stream=configured)
+    root = logging.getLogger()
+    # pytest's own capture handlers stay; basicConfig's is replaced by lockhub's, once.
+    assert first is second and isinstance(first, LockhubHandler)
+    assert [h for h in root.handlers if type(h) in (LockhubHandler, logging.StreamHandler)] \
+        == [first]
+    assert getattr(logging.getLogRecordFactory(), "scrubs_secrets", False)
+    with pytest.raises(LogSettingError):
+        configure({"LOCKHUB_LOG_FORMAT": "xml"})
+    with pytest.raises(LogSettingError):
+        configure({"LOCKHUB_LOG_LEVEL": "LOUD"})
+
+
+def test_json_lines_and_hot_path_lines_are_scrubbed_fields_included(
+        configured: io.StringIO) -> None:
+    handler = configure({"LOCKHUB_LOG_FORMAT": "json", "LOCKHUB_LOG_LEVEL": "DEBUG"},
+                        stream=configured)
+    logger = logging.getLogger("lockhub.tests")
+    logger.debug("connecting to %s", "postgresql://lockhub:s3cret@db.internal/lockhub",
+                 extra={"url": "postgresql://lockhub:s3cret@db.internal/lockhub",
+                        "header": "Bearer seam_apikey1_token", "attempts": 2})
+    handler.write_line("lockhub.access", "INFO",
+                       "POST /_lockhub/callbacks/nuki/Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz 204",
+                       {"path": "/_lockhub/callbacks/nuki/Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz",
+                        "status": 204})
+    handler.flush()
+    first, second = (json.loads(line) for line in configured.getvalue().splitlines())
+    assert first["level"] == "DEBUG" and first["logger"] == "lockhub.tests"
+    assert first["message"] == "connecting to postgresql://lockhub:[redacted]@db.internal/lockhub"
+    assert first["url"] == "postgresql://lockhub:[redacted]@db.internal/lockhub"
+    assert first["header"] == "Bearer [redacted]" and first["attempts"] == 2
+    assert second["path"] == "/_lockhub/callbacks/nuki/[redacted]" and second["status"] == 204
+    written = configured.getvalue()
+    assert not [s for s in SECRETS if s in written], written
+
+
+def test_hot_path_lines_are_written_like_records_and_before_later_records(
+        configured: io.StringIO) -> None:
+    handler = configure({}, stream=configured)
+    logging.getLogger().handlers = [handler]  # without pytest's capture (the fixture restores)
+    logger = logging.getLogger("lockhub.access")
+    assert direct_handler(logger) is handler
+    handler.write_line("lockhub.access", "INFO", "GET /health 200", {})
+    logger.info("a record after")
+    first, second = configured.getvalue().splitlines()
+    assert first.endswith(" INFO lockhub.access: GET /health 200")
+    assert second.endswith(" INFO lockhub.access: a record after")
+    asctime = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"  # logging's default, as records have
+    assert re.fullmatch(asctime + " INFO lockhub.access: GET /health 200", first), first
+    assert re.fullmatch(asctime + " INFO lockhub.access: a record after", second), second
+    # Another handler on the way (pytest's capture, say): logged the ordinary way.
+    extra = logging.StreamHandler(io.StringIO())
+    logger.addHandler(extra)
+    try:
+        assert direct_handler(logger) is None
+    finally:
+        logger.removeHandler(extra)

@@ -13,14 +13,17 @@ is scrubbed once, when it is made, whatever handler then writes it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+import msgspec
 
 REDACTED = "[redacted]"
 
@@ -131,7 +134,14 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = record.exc_text
         if record.stack_info:
             line["stack"] = record.stack_info
-        return json.dumps(line, default=str)
+        return _json_line(line)
+
+
+_encode_json = msgspec.json.Encoder(enc_hook=str).encode  # 1 µs a line where json.dumps took 11
+
+
+def _json_line(line: dict[str, Any]) -> str:
+    return _encode_json(line).decode()
 
 
 def _utc_iso(created: float) -> str:
@@ -139,12 +149,115 @@ def _utc_iso(created: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+class LockhubHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """lockhub's one handler on the root logger. Besides ordinary records it writes lines for
+    hot paths (`write_line`): the access log's line per request, which through a LogRecord,
+    the record factory and a Formatter cost about 50 µs of a 70 µs request; written here it
+    is the same line (same format, scrubbed) for a few µs."""
+
+    lockhub = True
+    # Hot-path lines wait in memory for at most this long (or this many lines, or the next
+    # ordinary record, or exit) and are then written together: a write to stderr per line cost
+    # 3 µs. A process killed with SIGKILL loses the access lines of its last quarter second.
+    PENDING_SECONDS = 0.25
+    PENDING_LINES = 64
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.json_lines = False
+        self._second = -1
+        self._second_text = ""
+        self._pending: list[str] = []
+        self._drainer: threading.Thread | None = None
+
+    def use_format(self, format_name: str) -> None:
+        self.json_lines = format_name == "json"
+        self.setFormatter(JsonFormatter() if self.json_lines else logging.Formatter(PLAIN_FORMAT))
+
+    def write_line(self, logger: str, level: str, message: str, fields: dict[str, Any]) -> None:
+        """Write one line as `format` would for a record of `logger` at `level` with
+        `message` and `extra=fields` (scrubbed like any record)."""
+        created = time.time()
+        if self.json_lines:
+            line: dict[str, Any] = {"time": _utc_iso(created), "level": level, "logger": logger,
+                                    "message": scrub(message)}
+            for key, value in fields.items():
+                line[key] = scrub(value) if isinstance(value, str) else value
+            text = _json_line(line)
+        else:
+            second = int(created)
+            if second != self._second:  # logging's default asctime, made once a second
+                self._second = second
+                self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            millis = int((created - second) * 1000)
+            text = f"{self._second_text},{millis:03d} {level} {logger}: {scrub(message)}"
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(text + self.terminator)
+            if len(self._pending) >= self.PENDING_LINES:
+                self._drain()
+            elif self._drainer is None:
+                self._drainer = threading.Thread(target=self._drain_periodically,
+                                                 name="lockhub-log-drain", daemon=True)
+                self._drainer.start()
+
+    def _drain(self) -> None:
+        """Write the pending lines (the caller holds the lock)."""
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            try:
+                self.stream.write(text)
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": text}))
+
+    def _drain_periodically(self) -> None:
+        while True:
+            time.sleep(self.PENDING_SECONDS)
+            if self._pending:
+                self.flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._drain()  # under the lock `handle` holds: lines stay in order
+        super().emit(record)
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._drain()
+        super().flush()
+
+
+def flush() -> None:
+    """Write out pending lines now: at shutdown (uvicorn re-raises SIGTERM once it has shut
+    down, so the interpreter's exit hooks, logging's flush among them, never run)."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+
+def direct_handler(logger: logging.Logger) -> LockhubHandler | None:
+    """lockhub's handler if it is the only handler `logger`'s records reach, with no filter on
+    the way (so `write_line` is exactly what logging would do), else None (e.g. under pytest's
+    log capture): then log the ordinary way."""
+    found: LockhubHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if found is not None or not isinstance(handler, LockhubHandler) or handler.filters:
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    return found
+
+
 class LogSettingError(ValueError):
     pass
 
 
 def configure(env: Mapping[str, str] | None = None, *,
-              stream: TextIO | None = None) -> logging.Handler:
+              stream: TextIO | None = None) -> LockhubHandler:
     """Set up this process's logging from `LOCKHUB_LOG_FORMAT` (plain | json, default plain)
     and `LOCKHUB_LOG_LEVEL` (default INFO), with secret scrubbing. Idempotent: a second call
     re-applies the settings to the same one handler on the root logger.
@@ -164,18 +277,16 @@ def configure(env: Mapping[str, str] | None = None, *,
                               f"ERROR, CRITICAL), not {level_name!r}")
     scrub_secrets()
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if getattr(h, "lockhub", False)), None)
+    handler = next((h for h in root.handlers if isinstance(h, LockhubHandler)), None)
     if handler is None:
         for other in list(root.handlers):
             if type(other) is logging.StreamHandler:  # basicConfig's
                 root.removeHandler(other)
-        handler = logging.StreamHandler(stream or sys.stderr)
-        handler.lockhub = True  # type: ignore[attr-defined]
+        handler = LockhubHandler(stream or sys.stderr)
         root.addHandler(handler)
-    elif stream is not None and isinstance(handler, logging.StreamHandler):
+    elif stream is not None:
         handler.setStream(stream)
-    handler.setFormatter(JsonFormatter() if format_name == "json"
-                         else logging.Formatter(PLAIN_FORMAT))
+    handler.use_format(format_name)
     root.setLevel(level)
     for name in _UVICORN_LOGGERS:
         logger = logging.getLogger(name)

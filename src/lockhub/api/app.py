@@ -113,6 +113,7 @@ def create_app(rt: Runtime) -> Litestar:
                 except (asyncio.CancelledError, Exception):
                     pass
             await rt.close()
+            logs.flush()
 
     return Litestar(
         route_handlers=[openapi_json, *connect_pages.route_handlers(rt),

@@ -14,8 +14,9 @@ two updates.
 from __future__ import annotations
 
 import inspect
+import os
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -27,6 +28,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from sqlalchemy import func, or_, select
 
@@ -105,6 +107,18 @@ async def refresh_queue(db: Database, now: datetime, kinds: Iterable[str] = ()) 
 
 def exposition() -> bytes:
     return generate_latest()
+
+
+def start_exporter(env: Mapping[str, str] | None = None) -> int | None:
+    """For `lockhub worker`, which serves no HTTP: serve this process's metrics on
+    `LOCKHUB_WORKER_METRICS_PORT` (on `LOCKHUB_WORKER_METRICS_HOST`, default 127.0.0.1; no
+    token: bind it where only Prometheus reaches it). Returns the port, or None when unset."""
+    env = os.environ if env is None else env
+    port = env.get("LOCKHUB_WORKER_METRICS_PORT")
+    if not port:
+        return None
+    start_http_server(int(port), addr=env.get("LOCKHUB_WORKER_METRICS_HOST", "127.0.0.1"))
+    return int(port)
 
 
 # Provider calls timed (the Provider protocol's operations); anything else a provider offers

@@ -34,6 +34,8 @@ try:  # typer 0.2x carries its own copy of click
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
+_ABORTS: tuple[type[BaseException], ...] = tuple(
+    {typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
 
 app = typer.Typer(help="lockhub: a Seam-compatible smart-lock API server.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -702,10 +704,9 @@ def serve(
     engine: bool = typer.Option(True, help="Run the background engine in this process"),
     create_database: bool = typer.Option(False, help=CREATE_DATABASE_HELP),
 ) -> None:
-    """Migrate, seed (--seed) or set up a first workspace, and serve the API (with the engine,
-    unless --no-engine).
+    """Migrate, seed or set up a first workspace, and serve the API (and the engine).
 
-    On a database without any workspace, and without --seed, one production workspace is
+    --no-engine leaves background work to `lockhub worker`. On a database without any workspace, and without --seed, one production workspace is
     created and its API key printed, once; a database that has any workspace gets nothing new.
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -773,7 +774,7 @@ def main() -> None:
     except (click_exceptions.ClickException, typer.TyperException) as exc:
         typer.echo(f"lockhub: {exc.format_message()}", err=True)
         code = exc.exit_code
-    except (click_exceptions.Abort, typer.Abort, KeyboardInterrupt):
+    except (*_ABORTS, KeyboardInterrupt):
         code = 130
     except SettingError as exc:
         typer.echo(f"lockhub: {exc}", err=True)

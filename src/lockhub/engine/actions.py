@@ -34,6 +34,19 @@ class RetryLater(Exception):
     """A transient failure: the job goes back to the queue with backoff."""
 
 
+def tries_left(exc: ProviderError, tries: int) -> bool:
+    """Whether a failed command is sent again: only a failure its provider calls transient
+    (`retryable`), and only while it allows more tries (`ProviderError.tries`; none given:
+    until the attempt times out). Anything else settles the attempt with the provider's
+    error at once."""
+    return exc.retryable and (exc.tries is None or tries < exc.tries)
+
+
+def _after_tries(message: str, tries: int) -> str:
+    """A failure's message, saying how many tries it took when there were several."""
+    return message if tries <= 1 else f"{message} (after {tries} tries)"
+
+
 async def run_action_attempt(rt: Runtime, job: Job) -> None:
     attempt_id = job.payload["action_attempt_id"]
     async with rt.db.read() as conn:
@@ -80,18 +93,20 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         snapshot = await asyncio.wait_for(_operation(provider, ref, attempt, device, job),
                                           PROVIDER_TIMEOUT_SECONDS)
     except ProviderError as exc:
-        if exc.retryable:
+        # job.attempts counts the runs of this attempt, this one included: its tries.
+        if tries_left(exc, job.attempts):
+            _log_outcome(attempt, device, f"{exc.error_type}, trying again", started)
             raise RetryLater(exc.message) from exc
         _log_outcome(attempt, device, exc.error_type, started)
         # Learn what the device now reports (e.g. that it went offline) along with the failure.
         await _settle(rt, job, attempt, device, snapshot=await _read_state(provider, ref),
-                      error=(exc.error_type, exc.message))
+                      error=(exc.error_type, _after_tries(exc.message, job.attempts)))
         return
     except TimeoutError as exc:
         raise RetryLater("provider timed out") from exc
     _log_outcome(attempt, device, "success", started)
     await _settle(rt, job, attempt, device, snapshot=snapshot,
-                  relocks=relocks_by_itself(provider))
+                  relocks=relocks_by_itself(provider), tries=job.attempts)
 
 
 def _operation(provider: Any, ref: DeviceRef, attempt: Any, device: Any,
@@ -123,11 +138,13 @@ async def _read_state(provider: Any, ref: DeviceRef) -> DeviceSnapshot | None:
 
 async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
                   snapshot: DeviceSnapshot | None = None,
-                  error: tuple[str, str] | None = None, relocks: bool = False) -> None:
+                  error: tuple[str, str] | None = None, relocks: bool = False,
+                  tries: int = 1) -> None:
     """Record the outcome. The attempt's own outcome is decided by its deadline: an answer
     that comes after the timeout leaves it `action_attempt_expired` (as reads already serve
     it), while what the device did and reports is recorded all the same. `relocks`: the
-    lock's auto-lock is lockhub's to carry out (a virtual lock)."""
+    lock's auto-lock is lockhub's to carry out (a virtual lock). `tries`: how many times the
+    provider was asked; a success that took more than one says so in its result."""
     now = rt.clock.now()
     account_id = device.connected_account_id if device is not None else None
     operated = error is None and device is not None
@@ -135,9 +152,11 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
     if (outcome is None or outcome[0] != action_attempts.EXPIRED) and action_attempts.overdue(
             rt, attempt, now):
         outcome = (action_attempts.EXPIRED, action_attempts.EXPIRED_IN_FLIGHT)
-    result = None
+    result: dict[str, Any] | None = None
     if outcome is None:  # a lock operation says the device confirmed it; a setting has none
         result = {"was_confirmed_by_device": True} if attempt.action_type in _OPERATIONS else {}
+        if tries > 1:
+            result["tries"] = tries
     async with rt.db.write() as conn:
         await action_attempts.resolve(
             conn, now=now, row=attempt, succeeded=outcome is None, result=result,

@@ -15,13 +15,19 @@ import msgspec
 
 
 class ProviderError(Exception):
-    """A typed failure reported by the device or its cloud (becomes action_attempt.error)."""
+    """A typed failure reported by the device or its cloud (becomes action_attempt.error).
 
-    def __init__(self, error_type: str, message: str, *, retryable: bool = False) -> None:
+    `retryable`: the same call may work if made again (nothing was done; a transient fault).
+    `tries`: for a retryable failure, how many tries in all the provider would make of it;
+    None leaves it to the engine (again with backoff until the action attempt times out)."""
+
+    def __init__(self, error_type: str, message: str, *, retryable: bool = False,
+                 tries: int | None = None) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.message = message
         self.retryable = retryable
+        self.tries = tries
 
 
 def slot_number(ref: str | None) -> int:

@@ -35,6 +35,7 @@ from lockhub.providers.base import (
     SecondFactorRequired,
     slot_number,
 )
+from lockhub.providers.sandbox.faults import injected_error
 from lockhub.store.db import Database
 from lockhub.store.tables import sandbox_codes, sandbox_devices
 
@@ -178,9 +179,7 @@ class SandboxProvider:
                 break
             else:
                 return
-        raise ProviderError(failure["error_type"],
-                            failure.get("message") or "Injected failure (sandbox).",
-                            retryable=failure.get("retryable", True))
+        raise injected_error(failure, operation)
 
     async def _latency(self, row: Any) -> None:
         latency_ms = row.latency_ms

@@ -108,7 +108,7 @@ def api_unit(installed: Path, tmp_path: Path) -> Iterator[tuple[str, dict[str, s
         process.wait(timeout=20)
 
 
-def test_the_api_unit_runs_and_answers_the_sdk(api_unit: tuple[str, dict[str, str]]) -> None:
+def test_the_api_unit_migrates_and_serves(api_unit: tuple[str, dict[str, str]]) -> None:
     url, _ = api_unit
     answer = httpx.get(f"{url}/health")
     assert answer.status_code == 200

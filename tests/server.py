@@ -87,8 +87,10 @@ class LockhubServer:
 def start_server(tmp_dir: Path, *, seed: bool = True, env: dict[str, str] | None = None,
                  name: str = "lockhub", database_url: str | None = None,
                  extra_args: list[str] | None = None, test_hooks: bool = True) -> LockhubServer:
+    from tests.databases import database_url as new_database_url
+
     server = LockhubServer(
-        database_url=database_url or f"sqlite:///{tmp_dir / (name + '.db')}",
+        database_url=database_url or new_database_url(tmp_dir, name),
         extra_args=extra_args or [],
         port=free_port(),
         env={"LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", **(env or {})},
@@ -99,10 +101,11 @@ def start_server(tmp_dir: Path, *, seed: bool = True, env: dict[str, str] | None
     return server.start()
 
 
-def start_worker(database_url: str, log_path: Path,
-                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_worker(database_url: str, log_path: Path, env: dict[str, str] | None = None,
+                 args: list[str] | None = None) -> subprocess.Popen[bytes]:
     """A `lockhub worker` process: the engine without the API."""
     return subprocess.Popen(
-        [sys.executable, "-m", "lockhub.cli", "worker", "--database-url", database_url],
+        [sys.executable, "-m", "lockhub.cli", "worker", "--database-url", database_url,
+         *(args or [])],
         env={**os.environ, "LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", **(env or {})},
         stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)

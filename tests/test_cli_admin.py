@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 from seam import Seam, SeamHttpUnauthorizedError, SeamWithoutWorkspace
 
+from lockhub.api import processes
 from lockhub.config import FILE_SETTINGS
+from tests.databases import database_url
 from tests.postgres import PostgresServer
 from tests.server import free_port, start_server
 
@@ -65,7 +67,7 @@ def created(stdout: str) -> tuple[str, str]:
 
 @pytest.fixture
 def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    url = database_url(tmp_path, "admin")
     ok(lockhub(tmp_path, "migrate", "--database-url", url))
     return url
 
@@ -74,11 +76,12 @@ def database(tmp_path: Path) -> str:
 def shared_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database the tests only read from, migrated once."""
     folder = tmp_path_factory.mktemp("shared")
-    url = f"sqlite:///{folder / 'shared.db'}"
+    url = database_url(folder, "shared")
     ok(lockhub(folder, "migrate", "--database-url", url))
     return url
 
 
+@pytest.mark.fixed_database
 def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert ok(lockhub(tmp_path, "--version")).strip() == f"lockhub {version('lockhub')}"
@@ -88,11 +91,13 @@ def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     assert f"## {pyproject['version']}" in (ROOT / "CHANGELOG.md").read_text()
 
 
+@pytest.mark.fixed_database
 def test_every_setting_the_code_reads_may_be_given_in_the_configuration_file() -> None:
     read = set()
     for path in (ROOT / "src" / "lockhub").rglob("*.py"):
         read |= set(re.findall(r"LOCKHUB_[A-Z0-9_]*[A-Z0-9]", path.read_text()))
-    assert read - FILE_SETTINGS - {"LOCKHUB_CONFIG"} == set()
+    # LOCKHUB_CONFIG names the file itself; serve hands its settings to its API processes.
+    assert read - FILE_SETTINGS - {"LOCKHUB_CONFIG", processes.SETTINGS_ENV} == set()
 
 
 def test_workspaces_keys_and_tokens_are_administered_without_showing_a_stored_secret(
@@ -137,6 +142,7 @@ def test_workspaces_keys_and_tokens_are_administered_without_showing_a_stored_se
                                                                    *db))
 
 
+@pytest.mark.fixed_database
 @pytest.mark.parametrize("command", [
     ["keys", "list"], ["keys", "create", "--workspace", "w"], ["keys", "revoke", "k"],
     ["tokens", "list"], ["tokens", "create", "--email", "a@example.com"],
@@ -170,6 +176,7 @@ def test_a_workspace_that_does_not_exist_is_not_found(tmp_path: Path, shared_dat
              "lockhub: workspace not found: nope")
 
 
+@pytest.mark.fixed_database
 def test_the_database_is_found_by_flag_then_environment_then_configuration_file(
     tmp_path: Path,
 ) -> None:
@@ -198,6 +205,7 @@ def test_the_database_is_found_by_flag_then_environment_then_configuration_file(
     one_line(lockhub(tmp_path, "workspaces", "list"), "cannot read lockhub.toml")
 
 
+@pytest.mark.fixed_database
 def test_mistakes_and_start_up_failures_are_one_line(tmp_path: Path, database: str) -> None:
     db = ("--database-url", database)
     for url in ("sqlite://", "sqlite:///:memory:"):
@@ -226,6 +234,7 @@ def test_mistakes_and_start_up_failures_are_one_line(tmp_path: Path, database: s
              code=2)
 
 
+@pytest.mark.fixed_database
 def test_a_port_in_use_is_one_line_before_the_banner_and_before_the_database(
     tmp_path: Path,
 ) -> None:
@@ -240,6 +249,7 @@ def test_a_port_in_use_is_one_line_before_the_banner_and_before_the_database(
     assert not target.exists()
 
 
+@pytest.mark.fixed_database
 def test_an_unreachable_postgresql_is_one_line_without_its_password(tmp_path: Path) -> None:
     url = f"postgresql://lockhub:hunter2secret@127.0.0.1:{free_port()}/lockhub"
     for command in (["serve", "--port", str(free_port())], ["migrate"], ["worker"],
@@ -275,7 +285,7 @@ def test_migrate_and_worker_mask_the_database_password(postgres: PostgresServer,
 
 
 def test_a_first_production_start_prints_one_working_key_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'production.db'}"
+    url = database_url(tmp_path, "production")
     first = start_server(tmp_path, name="first", database_url=url, seed=False,
                          test_hooks=False, env={"PYTHONUNBUFFERED": "1"})
     try:
@@ -325,7 +335,7 @@ def test_a_first_production_start_prints_one_working_key_once(tmp_path: Path) ->
 
 
 def test_a_seeded_database_gets_no_first_run_workspace(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    url = database_url(tmp_path, "seeded")
     ok(lockhub(tmp_path, "seed", "--database-url", url))
     server = start_server(tmp_path, name="seeded", database_url=url, seed=False,
                           test_hooks=False, env={"PYTHONUNBUFFERED": "1"})

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -178,3 +181,77 @@ def test_three_api_processes_and_three_workers_under_load_do_everything_exactly_
                 worker.wait(timeout=10)
         for api in apis:
             api.stop()
+
+
+def api_processes(server_pid: int) -> set[int]:
+    """The API processes `lockhub serve --workers N` spawned (not multiprocessing's helper)."""
+    children = set()
+    for task in Path(f"/proc/{server_pid}/task").iterdir():
+        children |= {int(pid) for pid in (task / "children").read_text().split()}
+    return {pid for pid in children
+            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
+def requests_counted(url: str, route: str) -> float:
+    text = httpx.get(f"{url}/metrics").text
+    return sum(float(value) for value in re.findall(
+        rf'^lockhub_http_requests_total{{method="[A-Z]+",route="{re.escape(route)}",'
+        r'status="200"} (\S+)$', text, re.MULTILINE))
+
+
+def test_serve_with_three_api_processes_and_workers_with_concurrency_share_one_port(
+    postgres: PostgresServer, tmp_path: Path,
+) -> None:
+    """`serve --workers 3 --no-engine` and two `worker --concurrency 4`: SDK load on the one
+    port is answered, each unlock runs once, /metrics sums what every API process answered,
+    and an API process that dies is replaced without losing the counts."""
+    url = postgres.new_database("workers_option")
+    api = start_server(tmp_path, name="api-workers", database_url=url,
+                       extra_args=["--no-engine", "--workers", "3"])
+    workers = [start_worker(url, tmp_path / f"worker-c{i}.log", args=["--concurrency", "4"])
+               for i in range(2)]
+    try:
+        assert api.process is not None
+        first = wait_until(lambda: len(found := api_processes(api.process.pid)) == 3 and found,
+                           timeout=30, message="three API processes")
+        seam = Seam(api_key=SANDBOX_KEY, endpoint=api.url)
+        devices = [d for d in seam.devices.list()
+                   if d.properties.online and d.can_remotely_unlock and not d.errors]
+        assert len(devices) >= 6
+
+        def unlock(device_id: str) -> str:
+            client = Seam(api_key=SANDBOX_KEY, endpoint=api.url)
+            for _ in range(5):
+                client.devices.list()
+            return client.locks.unlock_door(device_id=device_id,
+                                            wait_for_action_attempt=False).action_attempt_id
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            attempt_ids = set(pool.map(unlock, [d.device_id for d in devices[:6]]))
+        assert len(attempt_ids) == 6
+        assert requests_counted(api.url, "/devices/list") == 31
+        assert requests_counted(api.url, "/locks/unlock_door") == 6
+
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        again = wait_until(lambda: len(found := api_processes(api.process.pid)) == 3
+                           and victim not in found and found, timeout=30,
+                           message="the killed API process to be replaced")
+        assert first - {victim} <= again
+        for _ in range(6):
+            seam.devices.list()
+        assert requests_counted(api.url, "/devices/list") == 37
+        wait_until(lambda: all(seam.action_attempts.get(
+            action_attempt_id=a, wait_for_action_attempt=False).status == "success"
+            for a in attempt_ids), timeout=60, message="every unlock to succeed")
+        unlocked = Counter(e.action_attempt_id for e in seam.events.list(
+            since="2000-01-01T00:00:00Z", event_types=["lock.unlocked"]))
+        assert {a: unlocked[a] for a in attempt_ids} == {a: 1 for a in attempt_ids}
+        logs = "".join((tmp_path / f"worker-c{i}.log").read_text() for i in range(2))
+        assert logs.count("4 jobs at once") == 2
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=10)
+        api.stop()
+    assert api.process is not None and api.process.returncode == 0

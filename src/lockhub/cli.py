@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
-import logging
 import signal
 import socket
 import sys
@@ -662,6 +661,14 @@ def _banner(settings: Settings, seed_ids: dict[str, str] | None,
     console.print(Panel(escape("\n".join(lines)), title="lockhub is running", expand=False))
 
 
+def _configure_logs() -> None:
+    """Logging for a long-running process (LOCKHUB_LOG_FORMAT, LOCKHUB_LOG_LEVEL; logs.py)."""
+    try:
+        logs.configure()
+    except logs.LogSettingError as exc:
+        fail(str(exc))
+
+
 def _check_port(host: str, port: int) -> None:
     """Fail before the banner if the address cannot be listened on (uvicorn binds it again
     moments later, with the same SO_REUSEADDR)."""
@@ -702,54 +709,82 @@ def serve(
         False, "--test-hooks", help="Serve Seam's fake's /_fake/* test hooks, unauthenticated "
         "(for test suites only; also LOCKHUB_TEST_HOOKS=1)"),
     engine: bool = typer.Option(True, help="Run the background engine in this process"),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64,
+        help="API processes answering on the port (each with its own engine unless "
+        "--no-engine); PostgreSQL is the database for more than one"),
     create_database: bool = typer.Option(False, help=CREATE_DATABASE_HELP),
 ) -> None:
     """Migrate, seed or set up a first workspace, and serve the API (and the engine).
 
-    --no-engine leaves background work to `lockhub worker`. On a database without any workspace, and without --seed, one production workspace is
-    created and its API key printed, once; a database that has any workspace gets nothing new.
+    --no-engine leaves background work to `lockhub worker`. On a database without any
+    workspace, and without --seed, one production workspace is created and its API key printed,
+    once; a database that has any workspace gets nothing new.
     """
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logs.scrub_secrets()
+    _configure_logs()
     hooks = {"test_hooks": True} if test_hooks else {}  # else LOCKHUB_TEST_HOOKS decides
     settings = _settings(database_url, host=host, port=port, run_engine=engine, **hooks)
+    if workers > 1 and engine and settings.worker_id:
+        fail("LOCKHUB_WORKER_ID names one engine, and --workers N would start N: unset it, or "
+             "serve with --no-engine and run `lockhub worker` processes")
     _check_port(host, port)
     _migrate(settings, create_database)
     seed_ids = asyncio.run(_seed(settings)) if seed else None
     first = None if seed else asyncio.run(_first_run(settings))
     _banner(settings, seed_ids, first)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning",
+                               "access_log": False, "lifespan": "on"}
+    if workers == 1:
+        from lockhub.api.app import asgi_app
+        from lockhub.services.runtime import build_runtime
 
-    from lockhub.api.app import asgi_app
-    from lockhub.services.runtime import build_runtime
+        def factory():  # type: ignore[no-untyped-def]
+            return asgi_app(build_runtime(settings))
 
-    def factory():  # type: ignore[no-untyped-def]
-        return asgi_app(build_runtime(settings))
+        uvicorn.run(factory, factory=True, **options)
+        return
 
-    uvicorn.run(factory, factory=True, host=host, port=port, log_level="warning",
-                access_log=False, lifespan="on")
+    from lockhub.api import processes
+
+    processes.hand_over(settings)
+    metrics_dir = processes.shared_metrics_dir()
+    try:
+        uvicorn.run("lockhub.api.processes:app", factory=True, workers=workers, **options)
+    finally:
+        processes.remove_metrics_dir(metrics_dir)
 
 
 @app.command()
-def worker(database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+def worker(database_url: str = typer.Option(None, help=DATABASE_HELP),
+           concurrency: int = typer.Option(
+               32, "--concurrency", min=1, max=1024,
+               help="Jobs this worker runs at once (action attempts, PIN programming, webhook "
+               "deliveries); more workers on more hosts share the queue")) -> None:
     """Run only the background engine (for deployments that split API and workers)."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logs.scrub_secrets()
+    _configure_logs()
     settings = _settings(database_url)
     _migrate(settings, create=False)
 
     async def main() -> None:
+        from lockhub import metrics
         from lockhub.engine.worker import Worker
         from lockhub.gc_tuning import freeze_startup_objects
         from lockhub.services.runtime import build_runtime
 
+        try:
+            metrics_port = metrics.start_exporter()
+        except (OSError, ValueError) as exc:
+            fail(f"cannot serve worker metrics on LOCKHUB_WORKER_METRICS_PORT: {exc}")
         rt = build_runtime(settings)
-        engine_worker = Worker(rt)
+        engine_worker = Worker(rt, concurrency=concurrency)
         freeze_startup_objects()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, engine_worker.stop)
         console.print(f"[green]worker[/] {engine_worker.worker_id} on "
-                      f"{escape(masked_url(settings.database_url))}", soft_wrap=True)
+                      f"{escape(masked_url(settings.database_url))}, {concurrency} jobs at once"
+                      + (f", metrics on port {metrics_port}" if metrics_port else ""),
+                      soft_wrap=True)
         try:
             await engine_worker.run()
         finally:

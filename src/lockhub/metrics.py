@@ -1,10 +1,11 @@
 """Prometheus metrics of this process (`GET /metrics`, `api/ops.py`).
 
 Each process counts what it did itself: `lockhub serve` its requests (and, with its engine, its
-jobs), a `lockhub worker` its jobs. Counters are not shared between processes (no
-multiprocess mode): scrape every process. The queue gauges are the exception: they are read
-from the `jobs` table on each scrape, so they describe the whole database whichever process
-answers.
+jobs), a `lockhub worker` its jobs: scrape every process. The API processes of one
+`lockhub serve --workers N` are the exception: they share their metrics through Prometheus'
+multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, set by `serve`; api/processes.py), so any of
+them reports the sum. The queue gauges are read from the `jobs` table on each scrape, so they
+describe the whole database whichever process answers.
 
 The hot path is the request counter and latency histogram: their labelled children are looked
 up once per (route, method, status) and kept, so a request costs two dictionary look-ups and
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -23,11 +25,13 @@ from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
+    multiprocess,
     start_http_server,
 )
 from sqlalchemy import func, or_, select
@@ -43,11 +47,12 @@ REQUESTS = Counter("lockhub_http_requests", "HTTP requests answered, by route an
 REQUEST_SECONDS = Histogram(
     "lockhub_http_request_duration_seconds", "Time to answer an HTTP request, by route",
     ["route"], buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+# Set from the database at each scrape: across processes, the latest reading is the answer.
 JOBS_DUE = Gauge("lockhub_jobs_due", "Engine jobs due now and not leased (database-wide)",
-                 ["kind"])
+                 ["kind"], multiprocess_mode="mostrecent")
 JOBS_LAG = Gauge("lockhub_jobs_lag_seconds",
                  "How long the oldest due, unleased job has been waiting (database-wide)",
-                 ["kind"])
+                 ["kind"], multiprocess_mode="mostrecent")
 JOB_RUNS = Counter("lockhub_job_runs", "Engine job runs by this process, by kind and outcome",
                    ["kind", "outcome"])
 JOB_SECONDS = Histogram("lockhub_job_duration_seconds", "Time of one engine job run", ["kind"])
@@ -65,7 +70,8 @@ PROVIDER_ERRORS = Counter("lockhub_provider_call_errors",
                           "Provider calls that failed, by provider, operation and error type",
                           ["provider", "operation", "error_type"])
 PROVIDER_CONNECTIONS = Gauge("lockhub_provider_connections",
-                             "Live provider connections this process holds", ["provider"])
+                             "Live provider connections this process holds", ["provider"],
+                             multiprocess_mode="livesum")
 
 _requests: dict[tuple[str, str, int], Any] = {}
 _latency: dict[str, Any] = {}
@@ -106,7 +112,35 @@ async def refresh_queue(db: Database, now: datetime, kinds: Iterable[str] = ()) 
 
 
 def exposition() -> bytes:
-    return generate_latest()
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return generate_latest()
+    _forget_dead_processes(folder)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=folder)
+    return generate_latest(registry)
+
+
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live\w+_(\d+)\.db$")
+
+
+def _forget_dead_processes(folder: str) -> None:
+    """Drop the live gauges of API processes that have exited (uvicorn replaces a dead one
+    without telling prometheus-client), so their connections are not counted any more."""
+    for name in os.listdir(folder):
+        found = _LIVE_GAUGE_FILE.match(name)
+        if found and not _alive(int(found[1])):
+            multiprocess.mark_process_dead(int(found[1]), path=folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def start_exporter(env: Mapping[str, str] | None = None) -> int | None:

@@ -14,6 +14,8 @@ from lockhub.store.backup import BackupError, backup_sqlite
 from tests.conformance.helpers import SANDBOX_KEY, seed_ids
 from tests.server import start_server
 
+pytestmark = pytest.mark.fixed_database  # SQLite's online backup (pg_dump: test_deploy_guide)
+
 
 def test_a_backup_taken_under_writes_restores_what_was_committed(tmp_path: Path) -> None:
     (tmp_path / "live").mkdir()

@@ -4,7 +4,6 @@ out."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from seam import Seam
 
 from tests.conformance.helpers import wait_until
 from tests.conftest import SANDBOX_KEY
+from tests.databases import sql
 from tests.server import start_server
 
 LEASE_SECONDS = 30.0
@@ -33,9 +33,9 @@ def _settled(seam: Seam, attempt_ids: list[str], since: float) -> dict[str, obje
 
 
 def _leased_action_jobs(database_url: str) -> int:
-    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
-        return db.execute("SELECT count(*) FROM jobs WHERE kind = 'action_attempt' "
-                          "AND leased_by IS NOT NULL").fetchone()[0]
+    [(count,)] = sql(database_url, "SELECT count(*) FROM jobs WHERE kind = 'action_attempt' "
+                                   "AND leased_by IS NOT NULL")
+    return count
 
 
 def test_sigkill_with_attempts_in_flight_then_restart_settles_every_attempt(

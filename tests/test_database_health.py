@@ -26,6 +26,8 @@ from lockhub.store.db import Database, _unavailable
 from tests.conformance.helpers import FAKE_KEY as SANDBOX_KEY
 from tests.server import LockhubServer, free_port, start_server
 
+pytestmark = pytest.mark.fixed_database  # SQLite's locks, file and disk; an unreachable PostgreSQL
+
 BUSY_TIMEOUT = 1.0
 # The busy timeout plus room for a loaded machine: far from the 120 s a write used to hang.
 BOUNDED = BUSY_TIMEOUT + 4.0

@@ -20,6 +20,8 @@ from cryptography.fernet import Fernet
 from tests.postgres import PostgresServer
 from tests.server import free_port
 
+pytestmark = pytest.mark.fixed_database  # the guide names its databases (SQLite, PostgreSQL)
+
 REPO = Path(__file__).resolve().parents[1]
 GUIDE = (REPO / "docs" / "deploy.md").read_text()
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

@@ -15,6 +15,8 @@ from lockhub.store.db import Database
 from lockhub.store.migrate import upgrade
 from lockhub.store.tables import users
 
+pytestmark = pytest.mark.fixed_database  # SQLite's group commit
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 

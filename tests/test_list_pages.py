@@ -3,7 +3,6 @@ position statements are built once and read created_at as each database returns 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,16 +17,12 @@ from lockhub.services import access_codes, devices
 from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.services.seed import DEMO_WORKSPACE, seed
 from lockhub.store.migrate import upgrade
-from tests.postgres import PostgresServer
+from tests.databases import database_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def rt(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Runtime]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pages.db'}"
-    else:
-        pg: PostgresServer = request.getfixturevalue("postgres")
-        url = pg.new_database(f"pages_{uuid.uuid4().hex[:12]}")
+@pytest.fixture
+async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
+    url = database_url(tmp_path, "pages")
     upgrade(url)
     runtime = build_runtime(Settings(database_url=url, sandbox_latency_scale=0),
                             ManualClock(datetime.now(UTC)))

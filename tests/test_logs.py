@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +24,7 @@ from lockhub.logs import (
     scrub_secrets,
 )
 from tests.conformance.helpers import SANDBOX_KEY, wait_until
+from tests.databases import sql
 from tests.server import start_server
 
 FERNET_TOKEN = Fernet(Fernet.generate_key()).encrypt(b'{"password": "1234"}').decode()
@@ -109,11 +109,9 @@ def test_a_database_error_quoting_the_auth_token_leaves_no_secret_in_the_server_
         [auth_token] = parse_qs(urlsplit(webview.url).query)["auth_token"]
         # The database refuses the next webview, quoting the first one's page URL (as a
         # database quotes the row it refused), among other secrets.
-        with sqlite3.connect(server.database_url.removeprefix("sqlite:///")) as db:
-            db.execute(
-                "CREATE TRIGGER refuse_webviews BEFORE INSERT ON connect_webviews BEGIN "
-                f"SELECT RAISE(ABORT, 'refused by the test: {webview.url} "
-                "seam_at1_shorttoken_longtoken postgresql://lockhub:s3cret@db/lockhub'); END")
+        refuse_webviews(server.database_url,
+                        f"refused by the test: {webview.url} seam_at1_shorttoken_longtoken "
+                        "postgresql://lockhub:s3cret@db/lockhub")
         with pytest.raises(SeamHttpApiError) as caught:
             seam.connect_webviews.create(customer_key="customer-quoted-by-the-error",
                                          custom_redirect_url="https://app.example/back")
@@ -206,3 +204,15 @@ def test_hot_path_lines_are_written_like_records_and_before_later_records(
         assert direct_handler(logger) is None
     finally:
         logger.removeHandler(extra)
+
+
+def refuse_webviews(database_url: str, message: str) -> None:
+    """Make the database refuse every new Connect Webview with `message` (a trigger)."""
+    if database_url.startswith("sqlite"):
+        sql(database_url, "CREATE TRIGGER refuse_webviews BEFORE INSERT ON connect_webviews "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+        return
+    sql(database_url, "CREATE FUNCTION refuse_webviews() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$")
+    sql(database_url, "CREATE TRIGGER refuse_webviews BEFORE INSERT ON connect_webviews "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_webviews()")

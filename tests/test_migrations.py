@@ -28,7 +28,7 @@ from lockhub.store.tables import (
     workspaces,
 )
 from lockhub.store.types import Json, UtcDateTime
-from tests.postgres import PostgresServer
+from tests.databases import database_url
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
@@ -47,13 +47,10 @@ codes_0008 = sa.Table(
 
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    pg: PostgresServer = request.getfixturevalue("postgres")
-    # Each test starts from an empty database, at the revision it needs.
-    return pg.new_database(f"t_{request.node.name.partition('[')[0][-50:]}")
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    """Each test starts from an empty database, at the revision it needs."""
+    return database_url(tmp_path, "old")
 
 
 async def _migrate(url: str, revision: str) -> None:

@@ -33,6 +33,7 @@ from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
 from lockhub.store import tables as t
 from lockhub.store.migrate import upgrade
 from lockhub.store.read_model import prune_row_changes
+from tests.databases import database_url
 
 KEY = {"authorization": "Bearer seam_apikey1_token"}
 
@@ -41,7 +42,7 @@ DEVICES_LIST = next(r for r in ROUTES if r.path == "/devices/list")
 
 @pytest.fixture
 async def two(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Runtime, dict[str, Any]]]:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    url = database_url(tmp_path, "shared")
     upgrade(url)
     clock = ManualClock(datetime.now(UTC))
     settings = Settings(database_url=url, sandbox_latency_scale=0)

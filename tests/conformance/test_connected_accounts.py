@@ -4,7 +4,6 @@ goes, with deleted events; PINs stay on the locks)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -13,6 +12,7 @@ from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError, SeamHttpApiError
 
 from tests.conformance.helpers import EPOCH, FAKE_KEY, wait_until
+from tests.databases import sql
 from tests.server import LockhubServer, start_server
 
 JOHN = "john_connected_account_id"
@@ -156,11 +156,10 @@ def test_deleting_a_device_removes_it_and_its_codes_until_a_sign_in_finds_it(
 
 def test_sync_reads_device_state_back(seam: Seam, lockhub: LockhubServer) -> None:
     # The lock's battery drains on the hardware side, which lockhub has not read yet.
-    database = lockhub.database_url.removeprefix("sqlite:///")
+    database = lockhub.database_url
     provider_id = _provider_device_id(database, "august_device_1")
-    with sqlite3.connect(database) as db:
-        db.execute("UPDATE sandbox_devices SET battery_level = 0.12 WHERE sandbox_device_id = ?",
-                   (provider_id,))
+    sql(database, "UPDATE sandbox_devices SET battery_level = 0.12 "
+        "WHERE sandbox_device_id = :id", {"id": provider_id})
     assert seam.devices.get(device_id="august_device_1").properties.battery_level != 0.12
 
     seam.connected_accounts.sync(connected_account_id=JOHN)
@@ -170,7 +169,6 @@ def test_sync_reads_device_state_back(seam: Seam, lockhub: LockhubServer) -> Non
 
 
 def _provider_device_id(database: str, device_id: str) -> str:
-    with sqlite3.connect(database) as db:
-        (provider_id,) = db.execute("SELECT provider_device_id FROM devices WHERE device_id = ?",
-                                    (device_id,)).fetchone()
+    [(provider_id,)] = sql(database, "SELECT provider_device_id FROM devices "
+                           "WHERE device_id = :id", {"id": device_id})
     return provider_id

@@ -18,6 +18,7 @@ from lockhub.services import action_attempts, workspaces
 from lockhub.services.runtime import build_runtime
 from lockhub.store.migrate import upgrade
 from tests.conformance.helpers import OTHER_KEY, OTHER_WORKSPACE
+from tests.databases import database_url
 from tests.server import LockhubServer, start_server
 
 HOOKS = ("/_fake/default_seed", "/_fake/update_action_attempt", "/_fake/complete_connect_webview")
@@ -47,7 +48,7 @@ def test_test_hooks_flag_serves_the_hooks_and_says_so(own_server: LockhubServer)
 def test_test_hooks_come_from_the_environment_only_when_set(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'hooks.db'}"
+    url = database_url(tmp_path, "hooks")
     monkeypatch.delenv("LOCKHUB_TEST_HOOKS", raising=False)
     assert not any(r.test_hook for r in served_routes(build_runtime(Settings(database_url=url))))
     monkeypatch.setenv("LOCKHUB_TEST_HOOKS", "1")
@@ -87,7 +88,7 @@ async def test_hooks_do_not_touch_a_non_sandbox_workspaces_objects(
 async def test_a_settled_attempt_set_back_to_pending_expires_once_the_timeout_passes(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pending.db'}",
+    settings = Settings(database_url=database_url(tmp_path, "pending"),
                         action_attempt_timeout_seconds=60)
     upgrade(settings.database_url)
     clock = ManualClock()

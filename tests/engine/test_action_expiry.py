@@ -8,7 +8,6 @@ handler, sweep) are driven by the test.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.services.seed import WORKSPACE_1, seed
 from lockhub.store import tables as t
 from lockhub.store.migrate import upgrade
-from tests.postgres import PostgresServer
+from tests.databases import database_url
 
 TIMEOUT = 60.0
 DEVICE = "august_device_1"  # seeded: online and locked
@@ -34,15 +33,10 @@ DEVICE = "august_device_1"  # seeded: online and locked
 
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def rt(request: pytest.FixtureRequest, tmp_path: Path,
-             monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
+@pytest.fixture
+async def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
     monkeypatch.setenv("LOCKHUB_RATE_LIMITS", "off")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'expiry.db'}"
-    else:  # a fresh database per test
-        pg: PostgresServer = request.getfixturevalue("postgres")
-        url = pg.new_database(f"expiry_{uuid.uuid4().hex[:12]}")
+    url = database_url(tmp_path, "expiry")
     upgrade(url)
     clock = ManualClock(datetime.now(UTC))
     runtime = build_runtime(Settings(database_url=url, sandbox_latency_scale=0,

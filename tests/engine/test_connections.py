@@ -27,6 +27,7 @@ from lockhub.secret_box import open_credentials, seal_credentials
 from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.store.migrate import upgrade
 from lockhub.store.tables import connected_accounts, workspaces
+from tests.databases import database_url
 
 ACCOUNT = "account-1"
 
@@ -62,7 +63,7 @@ class ScriptedProvider:
 
 @pytest.fixture
 async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
-    url = f"sqlite:///{tmp_path / 'connections.db'}"
+    url = database_url(tmp_path, "connections")
     upgrade(url)
     runtime = build_runtime(Settings(database_url=url,
                                      secret_key_file=str(tmp_path / "secret.key")))

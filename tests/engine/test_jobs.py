@@ -11,24 +11,18 @@ import pytest
 from lockhub.engine import jobs
 from lockhub.store.db import Database
 from lockhub.store.migrate import upgrade
-from tests.postgres import PostgresServer
+from tests.databases import database_url
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    else:
-        pg: PostgresServer = request.getfixturevalue("postgres")
-        url = pg.url
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    url = database_url(tmp_path, "jobs")
     upgrade(url)
     database = Database(url)
-    async with database.write() as conn:
-        await conn.execute(jobs.jobs.delete())
     yield database
     await database.dispose()
 

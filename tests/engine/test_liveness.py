@@ -17,6 +17,7 @@ from lockhub.engine.liveness import ProcessKey
 from lockhub.store.db import Database
 from lockhub.store.migrate import upgrade
 from lockhub.store.tables import connected_accounts, provider_connections, workers, workspaces
+from tests.databases import database_url
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ME = liveness.current()
@@ -42,7 +43,7 @@ def key_of(process: subprocess.Popen[bytes]) -> ProcessKey:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    url = database_url(tmp_path, "workers")
     upgrade(url)
     database = Database(url)
     yield database

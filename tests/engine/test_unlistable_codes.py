@@ -36,6 +36,7 @@ from lockhub.services.connected_accounts import insert_device
 from lockhub.services.runtime import Runtime, build_runtime
 from lockhub.store import tables as t
 from lockhub.store.migrate import upgrade
+from tests.databases import database_url
 
 WORKSPACE, ACCOUNT, DEVICE = "ws", "account-1", "device-1"
 
@@ -79,7 +80,7 @@ class UnlistingProvider:
 @pytest.fixture
 async def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
     monkeypatch.setenv("LOCKHUB_RATE_LIMITS", "off")
-    url = f"sqlite:///{tmp_path / 'unlistable.db'}"
+    url = database_url(tmp_path, "unlistable")
     upgrade(url)
     runtime = build_runtime(Settings(database_url=url,
                                      secret_key_file=str(tmp_path / "secret.key")),

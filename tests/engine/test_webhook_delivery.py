@@ -31,13 +31,14 @@ from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
 from lockhub.store.migrate import upgrade
 from lockhub.store.tables import webhooks
 from tests.conformance.webhook_receiver import Receiver
+from tests.databases import database_url
 
 SANDBOX, PRODUCTION = WORKSPACE_1, WORKSPACE_2
 
 
 @pytest.fixture
 async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'lockhub.db'}",
+    settings = Settings(database_url=database_url(tmp_path, "lockhub"),
                         secret_key=Fernet.generate_key().decode(), run_engine=False,
                         sandbox_latency_scale=0, webhook_timeout_seconds=2)
     upgrade(settings.database_url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from seam import Seam
 from lockhub.config import Settings
 from lockhub.secret_box import open_credentials
 from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
+from tests.databases import sql
 from tests.server import LockhubServer
 
 
@@ -64,10 +64,8 @@ def disconnected_by_outage(seam: Seam, account: str,
 
 def stored_credentials(server: LockhubServer, account: str, secret_key: str) -> dict[str, Any]:
     """What the server stored for the account, opened with its secret key (the test's own)."""
-    path = server.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        (raw,) = db.execute("select credentials from connected_accounts where "
-                            "connected_account_id = ?", (account,)).fetchone()
+    [(raw,)] = sql(server.database_url, "select credentials from connected_accounts where "
+                   "connected_account_id = :id", {"id": account})
     return open_credentials(Settings(secret_key=secret_key), json.loads(raw))
 
 

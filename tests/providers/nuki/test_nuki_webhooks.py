@@ -9,7 +9,6 @@ The webhook server polls only every hour, so an event that shows up at once was 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from cryptography.fernet import Fernet
 from seam import Seam
 
 from tests.conformance.helpers import wait_until
+from tests.databases import database_url, sql
 from tests.fakes.nuki.server import ACCOUNT_ID, FRONT_DOOR, TOKEN, NukiCloud
 from tests.fakes.nuki.webhooks import sign
 from tests.providers.nuki.test_nuki_sdk import connect
@@ -32,7 +32,7 @@ HOOK_PATH = "/_lockhub/callbacks/nuki/"
 def start(tmp: Path, cloud: NukiCloud, poll_seconds: str) -> LockhubServer:
     port = free_port()
     return LockhubServer(
-        database_url=f"sqlite:///{tmp / 'lockhub.db'}", port=port, log_path=tmp / "lockhub.log",
+        database_url=database_url(tmp, "lockhub"), port=port, log_path=tmp / "lockhub.log",
         env={"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
              "LOCKHUB_SANDBOX_LATENCY_SCALE": "0.25", "LOCKHUB_NUKI_API_URL": cloud.url,
              "LOCKHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -94,9 +94,8 @@ def test_lockhub_registers_one_webhook_and_keeps_its_secret_sealed(
     stored = stored_credentials(server, account, SECRET_KEY)
     assert stored["webhook"] == {"id": hook.id, "secret": hook.secret}
     assert stored["api_token"] == TOKEN
-    with sqlite3.connect(server.database_url.removeprefix("sqlite:///")) as db:
-        (raw,) = db.execute("select credentials from connected_accounts where "
-                            "connected_account_id = ?", (account,)).fetchone()
+    [(raw,)] = sql(server.database_url, "select credentials from connected_accounts where "
+                   "connected_account_id = :id", {"id": account})
     assert hook.secret not in raw and TOKEN not in raw
 
 

@@ -91,10 +91,8 @@ def api_unit(installed: Path, tmp_path: Path) -> Iterator[tuple[str, dict[str, s
     settings = unit("lockhub API")
     workdir = tmp_path / "var-lib-lockhub"
     workdir.mkdir()
-    env = environment(tmp_path, f"sqlite:///{workdir / 'lockhub.db'}")
-    for assignment in settings.get("Environment", []):
-        name, _, value = assignment.partition("=")
-        env[name] = value
+    env = unit_environment(environment(tmp_path, f"sqlite:///{workdir / 'lockhub.db'}"),
+                           settings)
     port = free_port()
     for pre in settings["ExecStartPre"]:
         subprocess.run(command(pre, installed, port), env=env, cwd=workdir, check=True,
@@ -212,31 +210,51 @@ def test_the_postgresql_dump_and_restore_commands(postgres: PostgresServer,
 
 
 
-def test_the_worker_unit_does_the_work_of_an_api_only_process(
+def unit_environment(env: dict[str, str], settings: dict[str, list[str]],
+                     instance: str = "1") -> dict[str, str]:
+    """`env` with the unit's own `Environment=` lines (`%i` as `instance`)."""
+    env = dict(env)
+    for assignment in settings.get("Environment", []):
+        name, _, value = assignment.partition("=")
+        env[name] = value.replace("%i", instance)
+    return env
+
+
+def test_the_api_processes_and_worker_units_share_postgresql(
         postgres: PostgresServer, installed: Path, tmp_path: Path) -> None:
+    """The guide's API-only unit (`serve --workers N --no-engine`) and two instances of its
+    worker unit on one PostgreSQL database: an unlock through the API is done by a worker."""
     from seam import Seam
 
     from tests.conformance.helpers import SANDBOX_KEY
-    from tests.server import start_server
 
     url = postgres.new_database("deployworkers")
     env = {**environment(tmp_path, url), "LOCKHUB_SANDBOX_LATENCY_SCALE": "0"}
-    # The API process shares the guide's settings (the secret key above all).
-    api = start_server(tmp_path, name="api-only", database_url=url, extra_args=["--no-engine"],
-                       env={k: env[k] for k in ("LOCKHUB_SECRET_KEY",
-                                                "LOCKHUB_SANDBOX_LATENCY_SCALE")})
-    settings = unit("lockhub worker %i")
-    for assignment in settings.get("Environment", []):
-        name, _, value = assignment.partition("=")
-        env[name] = value.replace("%i", "1")
-    worker = subprocess.Popen(command(settings["ExecStart"][0], installed, 0), env=env,
-                              cwd=tmp_path)
+    subprocess.run([str(installed), "seed"], env=env, cwd=tmp_path, check=True, timeout=120,
+                   capture_output=True)
+    api_settings = unit("lockhub API processes")
+    assert "--workers" in api_settings["ExecStart"][0]
+    port = free_port()
+    for pre in api_settings["ExecStartPre"]:
+        subprocess.run(command(pre, installed, port), env=unit_environment(env, api_settings),
+                       cwd=tmp_path, check=True, timeout=120)
+    api = subprocess.Popen(command(api_settings["ExecStart"][0], installed, port),
+                           env=unit_environment(env, api_settings), cwd=tmp_path)
+    worker_settings = unit("lockhub worker %i")
+    workers = [subprocess.Popen(command(worker_settings["ExecStart"][0], installed, 0),
+                                env=unit_environment(env, worker_settings, str(i)), cwd=tmp_path)
+               for i in (1, 2)]
     try:
-        seam = Seam(api_key=SANDBOX_KEY, endpoint=api.url)
-        device = next(d for d in seam.devices.list()
-                      if d.properties.online and d.can_remotely_unlock and not d.errors)
-        assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_healthy(endpoint, api)
+        seam = Seam(api_key=SANDBOX_KEY, endpoint=endpoint)
+        devices = [d for d in seam.devices.list()
+                   if d.properties.online and d.can_remotely_unlock and not d.errors]
+        for device in devices[:4]:
+            assert seam.locks.unlock_door(device_id=device.device_id).status == "success"
+        ready = httpx.get(f"{endpoint}/_lockhub/ready")
+        assert ready.status_code == 200, ready.text
     finally:
-        worker.terminate()
-        worker.wait(timeout=20)
-        api.stop()
+        for process in (*workers, api):
+            process.terminate()
+            process.wait(timeout=20)

@@ -106,8 +106,8 @@ def test_three_api_processes_and_three_workers_under_load_do_everything_exactly_
     postgres: PostgresServer, tmp_path: Path,
 ) -> None:
     """Concurrent SDK clients on three API processes, three workers: every action attempt runs
-    once, every PIN is programmed once, every event is delivered once to the webhook; then a
-    worker is SIGKILLed with work queued and the other two finish it."""
+    once, every PIN is programmed once, every event is delivered once to each of two webhook
+    endpoints; then a worker is SIGKILLed with work queued and the other two finish it."""
     env = {"LOCKHUB_SANDBOX_LATENCY_SCALE": "1", "LOCKHUB_LEASE_SECONDS": "3"}
     started = datetime.now(UTC) - timedelta(seconds=1)
     apis = [start_server(tmp_path, name=f"api-{i}", database_url=postgres.url, seed=i == 0,
@@ -115,11 +115,11 @@ def test_three_api_processes_and_three_workers_under_load_do_everything_exactly_
     workers = [start_worker(postgres.url, tmp_path / f"worker-{i}.log",
                             env={**env, "LOCKHUB_WORKER_ID": f"worker-{i}"}) for i in range(3)]
     try:
-        with Receiver() as receiver:
+        with Receiver() as receiver, Receiver() as other_receiver:
             clients = [Seam(api_key=SANDBOX_KEY, endpoint=api.url) for api in apis]
-            hook = clients[0].webhooks.create(url=receiver.url,
-                                              event_types=["lock.unlocked", "lock.locked"])
-            receiver.secret = hook.secret
+            for i, endpoint in enumerate((receiver, other_receiver)):
+                endpoint.secret = clients[i].webhooks.create(
+                    url=endpoint.url, event_types=["lock.unlocked", "lock.locked"]).secret
             devices = [d for d in clients[0].devices.list()
                        if d.properties.online and d.can_remotely_unlock and not d.errors
                        and d.can_program_online_access_codes]
@@ -156,9 +156,10 @@ def test_three_api_processes_and_three_workers_under_load_do_everything_exactly_
                         "device_id": device.device_id}).json()["codes_on_lock"]
                 assert [c["code"] for c in on_lock].count(f"{7100 + i}") == 1
             event_ids = {e.event_id for e in unlocked if e.action_attempt_id in attempt_ids}
-            receiver.wait_for(lambda r: event_ids <= r.event_ids(), timeout=60)
-            delivered = Counter(e.event_id for e in receiver.events)
-            assert {e: delivered[e] for e in event_ids} == {e: 1 for e in event_ids}
+            for endpoint in (receiver, other_receiver):
+                endpoint.wait_for(lambda r: event_ids <= r.event_ids(), timeout=60)
+                delivered = Counter(e.event_id for e in endpoint.events)
+                assert {e: delivered[e] for e in event_ids} == {e: 1 for e in event_ids}
 
             # A worker dies holding work: the other two finish it (its leases are freed once it
             # is seen dead, or expire).

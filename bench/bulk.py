@@ -1,5 +1,7 @@
 """Bulk rows straight into lockhub's tables (SQLAlchemy Core executemany, one transaction per
-batch), for workspaces far larger than the API could fill in a benchmark's time.
+batch), for workspaces far larger than the API could fill in a benchmark's time. Through
+lockhub's own async drivers (`store.db.async_url`: aiosqlite, asyncpg), so a SQLite file and a
+PostgreSQL database are filled the same way (no sync PostgreSQL driver is installed).
 
 Rows copy the shapes the services write (services/access_codes.insert_code,
 services/connected_accounts for devices): codes are managed, ongoing and `set` with no engine
@@ -9,14 +11,17 @@ virtual lock row so the sandbox provider can operate them.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from lockhub.store import tables as t
+from lockhub.store.db import async_url
 
 BATCH = 20_000
 WORKSPACE = "seed_workspace_1"
@@ -34,13 +39,28 @@ def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 def _insert(url: str, table: Any, rows: Iterator[dict[str, Any]]) -> None:
-    engine = create_engine(url)
-    try:
-        for batch in _batches(rows):
-            with engine.begin() as conn:
-                conn.execute(table.insert(), batch)
-    finally:
-        engine.dispose()
+    async def insert() -> None:
+        engine = create_async_engine(async_url(url))
+        try:
+            for batch in _batches(rows):
+                async with engine.begin() as conn:
+                    await conn.execute(table.insert(), batch)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+
+
+def _one(url: str, statement: Select[Any]) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.connect() as conn:
+                return (await conn.execute(statement)).one()._asdict()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def add_codes(url: str, device_ids: list[str], per_device: int, *, prefix: str = "bench",
@@ -70,14 +90,9 @@ def add_codes(url: str, device_ids: list[str], per_device: int, *, prefix: str =
 
 def add_devices(url: str, count: int, template: str = "august_device_1") -> list[str]:
     """`count` clones of a seeded lock (device row + its virtual lock); returns their ids."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        device = conn.execute(select(t.devices).where(
-            t.devices.c.device_id == template)).one()._asdict()
-        lock = conn.execute(select(t.sandbox_devices).where(
-            t.sandbox_devices.c.sandbox_device_id == device["provider_device_id"],
-        )).one()._asdict()
-    engine.dispose()
+    device = _one(url, select(t.devices).where(t.devices.c.device_id == template))
+    lock = _one(url, select(t.sandbox_devices).where(
+        t.sandbox_devices.c.sandbox_device_id == device["provider_device_id"]))
     start = datetime.now(UTC) - timedelta(days=60)
     ids = [str(uuid.uuid4()) for _ in range(count)]
 

@@ -1,4 +1,5 @@
-"""Drive one route with wrk (pinned to the load core) and read its done() summary."""
+"""Drive one route with wrk (pinned to the load core unless told otherwise) and read its done()
+summary."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ class Load:
     connections: int = 32
     seconds: int = 10  # wrk takes whole seconds
     warmup_seconds: int = 1
+    cpus: str = LOAD_CPU  # where wrk runs (taskset's list)
 
 
 def wrk(url: str, path: str, body: dict[str, object], *, seconds: int, connections: int,
-        unique: bool = False, ids: list[str] | None = None) -> dict[str, float]:
+        unique: bool = False, ids: list[str] | None = None,
+        cpus: str = LOAD_CPU) -> dict[str, float]:
     """`ids` fill "__ID__" in the body, one per request in order (see wrk.lua)."""
     with tempfile.NamedTemporaryFile("w", prefix="bench-ids-", suffix=".txt") as ids_file:
         ids_file.write("\n".join(ids or []))
@@ -33,7 +36,7 @@ def wrk(url: str, path: str, body: dict[str, object], *, seconds: int, connectio
                "BENCH_TOKEN": TOKEN, "BENCH_UNIQUE": "1" if unique or ids else "0",
                "BENCH_PREFIX": f"{time.time_ns()}", "BENCH_IDS_FILE": ids_file.name if ids else ""}
         out = subprocess.run(
-            ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+            ["taskset", "-c", cpus, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
              "--timeout", "10s", "-s", str(SCRIPT), url],
             env=env, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
@@ -55,14 +58,14 @@ def measure(url: str, path: str, body: dict[str, object], load: Load,
     used = 0
     if load.warmup_seconds:
         warm = wrk(url, path, body, seconds=load.warmup_seconds, connections=load.connections,
-                   unique=unique, ids=ids)
+                   unique=unique, ids=ids, cpus=load.cpus)
         used = int(warm["requests"]) + load.connections
     if ids is None:
         return wrk(url, path, body, seconds=load.seconds, connections=load.connections,
-                   unique=unique)
+                   unique=unique, cpus=load.cpus)
     left = ids[used:]
     row = wrk(url, path, body, seconds=load.seconds, connections=load.connections,
-              unique=unique, ids=left)
+              unique=unique, ids=left, cpus=load.cpus)
     # Requests still in flight at the end took ids too: up to one per connection.
     short = row["requests"] + load.connections > len(left)
     return {**row, "supply": len(left), "supply_short": float(short)}

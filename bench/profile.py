@@ -47,11 +47,12 @@ def profile(path: str, seconds: int, top: int) -> None:
     route = api.route(path)
     with tempfile.TemporaryDirectory(prefix="lockhub-profile-") as tmp:
         work = Path(tmp)
-        server, code_id = api.start("lockhub", work, work / "unused.db")
+        database_url = api.sqlite_url(work)
+        server, code_id = api.start_lockhub(database_url, work)
         try:
             ids = api._ids(server.url, code_id)
             # Updates and deletes: a generous supply of codes (bench/api.py sizes it by rate).
-            supply = (api.add_supply("lockhub", server, work, SUPPLY_PER_SECOND * seconds)
+            supply = (api.add_supply(server, database_url, SUPPLY_PER_SECOND * seconds)
                       if route.supply else None)
             out = PROFILES / f"{path.strip('/').replace('/', '.')}.txt"
             spy = subprocess.Popen(

@@ -23,6 +23,15 @@ def median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
 
 
+def ratio(value: float, base: float) -> float | None:
+    """value / base, or None when base is 0 (a server that answered nothing in the run)."""
+    return value / base if base else None
+
+
+def format_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def machine() -> dict[str, Any]:
     model = next((line.split(":", 1)[1].strip()
                   for line in Path("/proc/cpuinfo").read_text().splitlines()

@@ -24,7 +24,8 @@ test: $(STAMP) system-deps
 	./scripts/test-deps.sh
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# lockhub vs Seam's fake vs a bare ASGI ceiling, route by route (BENCH_ARGS="--seconds 5").
+# lockhub (SQLite, PostgreSQL) vs Seam's fake vs a bare ASGI ceiling, route by route, then
+# lockhub on PostgreSQL with 1, 2, 4 API processes (BENCH_ARGS="--seconds 5 --no-scaling").
 bench: $(STAMP)
 	./bench/setup.sh
 	$(BIN)/python -m bench.api $(BENCH_ARGS)

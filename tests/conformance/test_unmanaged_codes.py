@@ -7,6 +7,7 @@ up on the shared session server's locks.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -208,3 +209,33 @@ def test_a_pin_of_other_scripts_digits_is_invalid_input_and_never_reaches_the_lo
     assert unmanaged_ids(seam, device_id) == unmanaged_before
     assert lock_pins(own_server, device_id) == pins_before
     assert not any(pin and not pin.isascii() for pin in lock_pins(own_server, device_id))
+
+
+def test_pins_programmed_and_added_at_the_lock_at_once_each_take_their_own_slot(
+    seam: Seam, own_server: LockhubServer, ids: dict[str, str]
+) -> None:
+    """The engine programming codes while PINs are added at the same lock: every PIN lands in
+    a slot of its own and no request fails (on PostgreSQL the two writers run side by side)."""
+    used = {ids[k] for k in ("august_device_1", "august_device_2", "nuki_device_1",
+                             "schlage_device_1", "ttlock_device_1", "yale_device_1")}
+    device_id = next(d.device_id for d in seam.devices.list()
+                     if d.can_program_online_access_codes and d.properties.online
+                     and not d.errors and d.device_id not in used)
+    managed = [f"{5100 + i}" for i in range(6)]
+    at_lock = [f"{5200 + i}" for i in range(6)]
+
+    def add(pin: str) -> str:
+        client = Seam(api_key=SANDBOX_KEY, endpoint=own_server.url)
+        if pin in managed:
+            return client.access_codes.create(device_id=device_id, code=pin).access_code_id
+        return client.access_codes.simulate.create_unmanaged_access_code(
+            device_id=device_id, code=pin, name=f"At the lock {pin}").access_code_id
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        created = list(pool.map(add, [p for pair in zip(managed, at_lock, strict=True)
+                                      for p in pair]))
+    assert len(set(created)) == 12
+    wait_until(lambda: all(c.status == "set" for c in seam.access_codes.list(device_id=device_id)),
+               timeout=30, message="the managed codes to be set")
+    pins = lock_pins(own_server, device_id)
+    assert sorted(pins) == sorted(managed + at_lock)

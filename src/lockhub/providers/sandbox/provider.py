@@ -104,13 +104,19 @@ def snapshot(row: Any) -> DeviceSnapshot:
 _LOCK = select(T).where(T.c.workspace_id == bindparam("b_workspace"),
                         T.c.sandbox_device_id == bindparam("b_device"))
 _TAKEN = select(C.c.slot, C.c.code).where(C.c.sandbox_device_id == bindparam("b_device"))
+_HOLD = select(T.c.sandbox_device_id).where(
+    T.c.sandbox_device_id == bindparam("b_device")).with_for_update()
 _INSERT_PIN = C.insert()
 _UPDATE_PIN = update(C).where(C.c.sandbox_device_id == bindparam("b_device"),
                               C.c.slot == bindparam("b_slot"))
 
 
 async def _taken(conn: Any, device: DeviceRef) -> dict[int, str]:
-    """The lock's PIN slots in use: slot -> PIN."""
+    """The lock's PIN slots in use: slot -> PIN. The virtual lock's row stays locked until the
+    transaction ends, so two writers (the engine programming a code, someone adding one at the
+    lock) cannot both take the same free slot: PostgreSQL runs them side by side, SQLite never
+    does (`FOR UPDATE` is not rendered there)."""
+    await conn.execute(_HOLD, {"b_device": device.provider_device_id})
     return {r.slot: r.code for r in (await conn.execute(
         _TAKEN, {"b_device": device.provider_device_id})).all()}
 
@@ -437,8 +443,7 @@ class SandboxProvider:
         model_row = await self._row(device)
         model = catalogue_model(model_row.brand, model_row.model)
         async with self.db.write() as conn:
-            taken = {r.slot: r.code for r in (await conn.execute(select(C.c.slot, C.c.code).where(
-                C.c.sandbox_device_id == device.provider_device_id))).all()}
+            taken = await _taken(conn, device)
             if code in taken.values():
                 raise ProviderError("duplicate_code_on_device", "The lock already holds this PIN.")
             slot = next((n for n in range(1, model.code_slots + 1) if n not in taken), None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import itertools
+import json
 import os
 import re
 from pathlib import Path
@@ -69,3 +70,9 @@ async def _sql(url: str, statement: str, params: dict[str, Any]) -> list[Any]:
             return list(result.all()) if result.returns_rows else []
     finally:
         await engine.dispose()
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's stored value as text: SQLite hands back the text, PostgreSQL's JSONB the
+    decoded value."""
+    return value if isinstance(value, str) else json.dumps(value)

@@ -81,10 +81,10 @@ def test_json_log_lines_parse_and_carry_the_request_fields(tmp_path: Path) -> No
     assert settled["action_type"] == "UNLOCK_DOOR" and settled["outcome"] == "success"
     [run] = [r for r in records if r.get("job_kind") == "action_attempt"]
     assert run["device_id"] == device_id and run["outcome"] == "done"
-    # Once the application is built, every line of the process is JSON (the banner is the
-    # CLI's console output, not a log line).
-    after = lines[next(i for i, x in enumerate(lines) if x.startswith("{")):]
-    assert all(x.startswith("{") for x in after if x.strip()), after
+    # Every line of the process is JSON, the migrations' included, but the start-up banner
+    # (the CLI's console output in a box, not a log line).
+    assert lines[0].startswith("{")
+    assert all(x.startswith("{") or x[:1] in "╭│╰" for x in lines if x.strip()), lines
 
 
 def test_the_log_level_setting_filters_lines(tmp_path: Path) -> None:

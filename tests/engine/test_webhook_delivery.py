@@ -31,7 +31,7 @@ from lockhub.services.seed import WORKSPACE_1, WORKSPACE_2, seed
 from lockhub.store.migrate import upgrade
 from lockhub.store.tables import webhooks
 from tests.conformance.webhook_receiver import Receiver
-from tests.databases import database_url
+from tests.databases import ON_POSTGRES, database_url
 
 SANDBOX, PRODUCTION = WORKSPACE_1, WORKSPACE_2
 
@@ -140,9 +140,11 @@ async def test_production_delivery_to_loopback_fails_at_once_without_connecting(
     assert await _delivery_jobs_left(rt) == []
 
 
-UNSENDABLE = ["https://[::1]x/", "http://hooks\x00.example.com/", "http://hooks.example.com/a b",
+UNSENDABLE = ["https://[::1]x/", "http://hooks.example.com/a b",
               "ftp://hooks.example.com/", "http://user:pw@hooks.example.com/",
               "http://hooks.example.com:99999/"]
+if not ON_POSTGRES:  # PostgreSQL stores no NUL in text (and the API refuses one in any input)
+    UNSENDABLE.append("http://hooks\x00.example.com/")
 
 
 async def test_a_stored_url_that_cannot_be_sent_fails_its_delivery_once(rt: Runtime) -> None:

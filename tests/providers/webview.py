@@ -14,7 +14,7 @@ from seam import Seam
 from lockhub.config import Settings
 from lockhub.secret_box import open_credentials
 from tests.conformance.helpers import EPOCH, OTHER_KEY, wait_until
-from tests.databases import sql
+from tests.databases import json_text, sql
 from tests.server import LockhubServer
 
 
@@ -66,7 +66,7 @@ def stored_credentials(server: LockhubServer, account: str, secret_key: str) -> 
     """What the server stored for the account, opened with its secret key (the test's own)."""
     [(raw,)] = sql(server.database_url, "select credentials from connected_accounts where "
                    "connected_account_id = :id", {"id": account})
-    return open_credentials(Settings(secret_key=secret_key), json.loads(raw))
+    return open_credentials(Settings(secret_key=secret_key), json.loads(json_text(raw)))
 
 
 def production_clock(server: LockhubServer) -> httpx.Client:

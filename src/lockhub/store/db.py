@@ -143,6 +143,7 @@ class Database:
         ensure_sqlite_dir(url)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self._async: AsyncEngine | None = None
+        self._async_reader: AsyncEngine | None = None
         self._inline_writer: Engine | None = None
         self._inline_reader: Engine | None = None
         self._path = sqlite_file.sqlite_path(url)
@@ -184,6 +185,10 @@ class Database:
                 connect_args={"timeout": timeout, "server_settings": {
                     "lock_timeout": str(int(timeout * 1000))}},
                 hide_parameters=True)
+            # Reads without BEGIN and COMMIT (two of a read's three round trips): under READ
+            # COMMITTED, PostgreSQL's default, each statement takes its own snapshot whether or
+            # not a transaction is open, so an explicit one would make no read more consistent.
+            self._async_reader = self._async.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def driver_connection(self) -> AsyncIterator[Any]:
@@ -310,8 +315,8 @@ class Database:
         in_body = False
         try:
             if self._inline_reader is None:
-                assert self._async is not None
-                async with self._async.begin() as conn:
+                assert self._async_reader is not None
+                async with self._async_reader.connect() as conn:
                     in_body = True
                     yield conn
                     return

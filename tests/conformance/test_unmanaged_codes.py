@@ -1,5 +1,5 @@
 """Unmanaged access codes (PINs added at the lock, outside lockhub) through the official SDK:
-discovery, taking them over, giving them back, deleting them.
+discovery, taking them over, giving them back, deleting them; PINs written to one lock at once.
 
 Runs its own seeded server (virtual locks answer at once) so that the PINs it adds do not show
 up on the shared session server's locks.
@@ -239,3 +239,24 @@ def test_pins_programmed_and_added_at_the_lock_at_once_each_take_their_own_slot(
                timeout=30, message="the managed codes to be set")
     pins = lock_pins(own_server, device_id)
     assert sorted(pins) == sorted(managed + at_lock)
+
+
+def test_the_same_pin_asked_for_one_lock_at_once_is_given_to_one_code(
+    seam: Seam, own_server: LockhubServer, ids: dict[str, str]
+) -> None:
+    """Six clients ask for PIN 6262 on one lock at the same moment: one code gets it, the
+    others are told it is taken (on PostgreSQL the requests' transactions run side by side)."""
+    device_id = ids["yale_device_1"]
+
+    def create(name: str) -> str:
+        client = Seam(api_key=SANDBOX_KEY, endpoint=own_server.url)
+        try:
+            return client.access_codes.create(device_id=device_id, code="6262",
+                                              name=name).access_code_id
+        except SeamHttpApiError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(create, [f"Race {i}" for i in range(6)]))
+    assert sorted(o == "duplicate_access_code" for o in outcomes) == [False] + [True] * 5, outcomes
+    assert [c.code for c in seam.access_codes.list(device_id=device_id)].count("6262") == 1

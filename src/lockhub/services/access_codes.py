@@ -298,6 +298,8 @@ _PREFIX_OWNER = select(A.c.access_code_id).where(
     *_LIVE_ON_DEVICE, func.substr(A.c.code, 1, 4) == bindparam("prefix")).limit(1)
 _NAME_OWNER = select(A.c.access_code_id).where(
     *_LIVE_ON_DEVICE, A.c.name == bindparam("name")).limit(1)
+_HOLD_DEVICE = select(devices_table.c.device_id).where(
+    devices_table.c.device_id == bindparam("device_id")).with_for_update()
 # Random PINs tried (each checked with the look-ups above) before falling back to reading the
 # device's codes, which finds a free PIN however full the lock is.
 _GENERATE_TRIES = 20
@@ -318,7 +320,12 @@ async def _pin_taken(conn: AsyncConnection, device_id: str, exclude: str | None,
 async def resolve_pin(conn: AsyncConnection, workspace_id: str, device_id: str,
                       model: DeviceModel, req: CodeRequest, exclude: str | None = None) -> str:
     """The PIN this request will use on this device: the given one after every rule, a shared
-    one for a common_code_key, or a generated one that satisfies the device."""
+    one for a common_code_key, or a generated one that satisfies the device.
+
+    The device's row stays locked until the caller's transaction ends: two requests for one
+    lock's PINs then choose one after the other on PostgreSQL, as they always do on SQLite
+    (one writer), so neither can take a PIN the other has just taken."""
+    await conn.execute(_HOLD_DEVICE, {"device_id": device_id})
     code = req.code
     if code is None and req.common_code_key:
         sibling = (await conn.execute(select(A.c.code).where(

@@ -87,6 +87,7 @@ class LockhubServer:
 def start_server(tmp_dir: Path, *, seed: bool = True, env: dict[str, str] | None = None,
                  name: str = "lockhub", database_url: str | None = None,
                  extra_args: list[str] | None = None, test_hooks: bool = True) -> LockhubServer:
+    # Imported here: tests.databases needs tests.postgres, which needs this module's free_port.
     from tests.databases import database_url as new_database_url
 
     server = LockhubServer(

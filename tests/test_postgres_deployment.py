@@ -189,8 +189,15 @@ def api_processes(server_pid: int) -> set[int]:
     children = set()
     for task in Path(f"/proc/{server_pid}/task").iterdir():
         children |= {int(pid) for pid in (task / "children").read_text().split()}
-    return {pid for pid in children
-            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()}
+    found = set()
+    for pid in children:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:  # exited since its parent listed it
+            continue
+        if b"resource_tracker" not in cmdline:
+            found.add(pid)
+    return found
 
 
 def requests_counted(url: str, route: str) -> float:

@@ -747,11 +747,8 @@ def serve(
     from lockhub.api import processes
 
     processes.hand_over(settings)
-    metrics_dir = processes.shared_metrics_dir()
-    try:
+    with processes.shared_metrics():
         uvicorn.run("lockhub.api.processes:app", factory=True, workers=workers, **options)
-    finally:
-        processes.remove_metrics_dir(metrics_dir)
 
 
 @app.command()

@@ -40,6 +40,8 @@ from lockhub.store.db import Database
 from lockhub.store.tables import jobs
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Where prometheus-client's multiprocess mode keeps the processes' metric files.
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 disable_created_metrics()  # no `_created` series beside every counter and histogram
 
 REQUESTS = Counter("lockhub_http_requests", "HTTP requests answered, by route and status",
@@ -112,7 +114,7 @@ async def refresh_queue(db: Database, now: datetime, kinds: Iterable[str] = ()) 
 
 
 def exposition() -> bytes:
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = os.environ.get(MULTIPROCESS_DIR_ENV)
     if not folder:
         return generate_latest()
     _forget_dead_processes(folder)
@@ -138,8 +140,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, under another user
+        pass
     return True
 
 

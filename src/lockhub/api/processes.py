@@ -17,12 +17,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lockhub.config import Settings
+from lockhub.metrics import MULTIPROCESS_DIR_ENV
 
 SETTINGS_ENV = "LOCKHUB_SERVE_SETTINGS"
-METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def hand_over(settings: Settings) -> None:
@@ -30,23 +32,24 @@ def hand_over(settings: Settings) -> None:
     os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
 
 
-def shared_metrics_dir() -> Path:
-    """The folder the processes' metrics are kept in: `PROMETHEUS_MULTIPROC_DIR` if set (emptied:
-    files of an earlier run would be added to this one's), else a fresh temporary folder."""
-    named = os.environ.get(METRICS_DIR_ENV)
+@contextmanager
+def shared_metrics() -> Iterator[None]:
+    """While the processes run, keep their metrics in `PROMETHEUS_MULTIPROC_DIR` if set (emptied
+    first: files of an earlier run would be added to this one's), else in a temporary folder
+    removed afterwards."""
+    named = os.environ.get(MULTIPROCESS_DIR_ENV)
     if named:
-        folder = Path(named)
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):
+        Path(named).mkdir(parents=True, exist_ok=True)
+        for stale in Path(named).glob("*.db"):
             stale.unlink()
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="lockhub-metrics-"))
-        os.environ[METRICS_DIR_ENV] = str(folder)
-    return folder
-
-
-def remove_metrics_dir(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="lockhub-metrics-")
+    os.environ[MULTIPROCESS_DIR_ENV] = folder
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def app():  # type: ignore[no-untyped-def]

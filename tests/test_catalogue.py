@@ -22,7 +22,7 @@ ACCOUNTS_PATH = REPO / "src" / "lockhub" / "providers" / "sandbox" / "accounts.j
 
 BRAND_KEYS = {
     "capabilities", "logo",
-    "display_name", "manufacturer", "device_type", "provider_categories", "image_url",
+    "display_name", "manufacturer", "device_type", "provider_categories",
     "metadata_key", "credentials", "models",
 }
 # Read by lockhub.catalogue.Brand: the warning a device shows when remote unlock is off in its app.
@@ -217,7 +217,6 @@ def test_brand_has_exactly_the_documented_keys(brand_key: str) -> None:
     brand = ALL_BRANDS[brand_key]
     assert BRAND_KEYS <= set(brand) <= BRAND_KEYS | OPTIONAL_BRAND_KEYS
     assert brand["models"], "a brand needs at least one model"
-    assert brand["image_url"].startswith("https://")
     assert brand["metadata_key"].endswith("_metadata")
     assert set(brand["capabilities"]) <= {"lock", "thermostat", "noise_sensor", "access_control",
                                           "camera"} and "lock" in brand["capabilities"]

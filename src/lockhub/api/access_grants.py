@@ -298,7 +298,8 @@ async def get_related_to_grants(ctx: Ctx, params: GrantRelatedParams) -> AccessG
                                     for d in served_devices)
         async with ctx.rt.db.read() as conn:
             batch.connected_accounts = [connected_accounts.to_connected_account(
-                await connected_accounts.get_row(conn, ctx.workspace_id, connected_account_id=a))
+                await connected_accounts.get_row(conn, ctx.workspace_id, connected_account_id=a),
+                ctx.rt.settings.base_url)
                 for a in account_ids]
     for empty in ("acs_entrances", "acs_systems", "acs_access_groups"):
         if empty in kinds:

@@ -50,6 +50,7 @@ from lockhub.ids import new_request_id
 from lockhub.services.runtime import Runtime
 from lockhub.web import callbacks as brand_callbacks
 from lockhub.web import connect as connect_pages
+from lockhub.web import images as brand_images
 
 log = logging.getLogger("lockhub.api")
 
@@ -117,7 +118,8 @@ def create_app(rt: Runtime) -> Litestar:
 
     return Litestar(
         route_handlers=[openapi_json, *connect_pages.route_handlers(rt),
-                        *brand_callbacks.route_handlers(rt), *ops.route_handlers(rt)],
+                        *brand_callbacks.route_handlers(rt), *brand_images.route_handlers(),
+                        *ops.route_handlers(rt)],
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],

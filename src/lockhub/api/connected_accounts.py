@@ -65,7 +65,7 @@ async def get_connected_account(ctx: Ctx, params: GetConnectedAccountParams) -> 
             connected_account_id=None if params.connected_account_id is UNSET
             else params.connected_account_id,
             email=None if params.email is UNSET else params.email)
-    return service.to_connected_account(row)
+    return service.to_connected_account(row, ctx.rt.settings.base_url)
 
 
 @route("/connected_accounts/list", alias="GET", params=ListConnectedAccountsParams,
@@ -82,7 +82,9 @@ async def list_connected_accounts(ctx: Ctx, params: ListConnectedAccountsParams)
             custom_metadata_has=None if params.custom_metadata_has is UNSET
             else params.custom_metadata_has,
             after=after, limit=page_limit(params.limit))
-    return Page(items=[service.to_connected_account(r) for r in rows], next_after=next_after)
+    base_url = ctx.rt.settings.base_url
+    return Page(items=[service.to_connected_account(r, base_url) for r in rows],
+                next_after=next_after)
 
 
 @route("/connected_accounts/update", alias="PATCH", params=UpdateConnectedAccountParams)

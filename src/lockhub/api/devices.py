@@ -185,7 +185,7 @@ async def _get(ctx: Ctx, params: GetDeviceParams, managed: bool) -> Device | msg
     async with ctx.rt.db.read() as conn:
         row = await devices.get_row(conn, ctx.workspace_id, device_id=given(params.device_id),
                                     name=given(params.name), managed=managed)
-    return devices.to_device(row)
+    return devices.to_device(row, ctx.rt.settings.base_url)
 
 
 @route("/devices/get", alias="GET", params=GetDeviceParams, response_key="device",
@@ -252,7 +252,8 @@ async def list_device_providers(ctx: Ctx, params: ListDeviceProvidersParams) -> 
     async with ctx.rt.db.read() as conn:
         is_sandbox = await workspace_service.is_sandbox(conn, ctx.workspace_id)
     return devices.device_providers(given(params.provider_category),
-                                    set(ctx.rt.providers.for_workspace(is_sandbox)))
+                                    set(ctx.rt.providers.for_workspace(is_sandbox)),
+                                    ctx.rt.settings.base_url)
 
 
 class SimulateDeviceParams(msgspec.Struct):

@@ -40,8 +40,9 @@ class DeviceModel(msgspec.Struct, frozen=True):
 
 
 class Logo(msgspec.Struct, frozen=True):
-    """A brand's tile in the Connect Webview picker: a monogram on the brand colour, drawn by
-    lockhub itself so the pages load nothing from elsewhere."""
+    """A brand's tile: a monogram on the brand colour, drawn by lockhub itself (in the Connect
+    Webview picker, and as the brand's image at `Brand.image_path`) so nothing that shows a
+    brand loads anything from elsewhere."""
 
     mark: str
     color: str  # "#rrggbb"
@@ -94,7 +95,6 @@ class Brand(msgspec.Struct, frozen=True):
     device_type: str
     provider_categories: list[str]
     capabilities: list[str]  # what Connect Webviews' accepted_capabilities match against
-    image_url: str
     logo: Logo
     metadata_key: str
     credentials: str
@@ -108,7 +108,18 @@ class Brand(msgspec.Struct, frozen=True):
     # its production sign-in asks for (the sandbox keeps `credentials`, the brand's app login).
     production_credentials: str | None = None
 
+    @property
+    def image_path(self) -> str:
+        """Where lockhub serves the brand's image (its logo tile as SVG; web/images.py)."""
+        return f"{IMAGES_PATH}/{self.key}.svg"
 
+    def image_url(self, base_url: str) -> str:
+        """The absolute URL of the brand's image, for the `image_url`s of devices, accounts
+        and device providers: on lockhub's own public base URL, never another host."""
+        return f"{base_url}{self.image_path}"
+
+
+IMAGES_PATH = "/_lockhub/images/brands"
 _PATH = Path(__file__).with_name("brands.json")
 
 

@@ -86,8 +86,10 @@ def device_warnings(brand: Brand, model: DeviceModel, state: dict[str, Any],
     return warnings
 
 
-def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
-    """Assemble the served device from a stored row (mapping with the devices columns)."""
+def build_device(row: Any, brand: Brand, model: DeviceModel, base_url: str) -> Device:
+    """Assemble the served device from a stored row (mapping with the devices columns);
+    `base_url` is lockhub's public base URL, where the brand's image is served."""
+    image_url = brand.image_url(base_url)
     state: dict[str, Any] = row["state"]
     created_at = iso(row["created_at"])
     # A radio provider's lock names its own maker; the provider stays the device_provider.
@@ -117,7 +119,7 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
         "offline_access_codes_enabled": model.offline_access_codes,
         "supports_offline_access_codes": model.offline_access_codes,
         "supports_accessory_keypad": model.can_connect_accessory_keypad,
-        "image_url": brand.image_url,
+        "image_url": image_url,
         "image_alt_text": f"{maker_name} {model.display_name}",
     }
     if "locked" in state:
@@ -159,10 +161,10 @@ def build_device(row: Any, brand: Brand, model: DeviceModel) -> Device:
         custom_metadata=dict(row["custom_metadata"]),
         device_manufacturer=DeviceManufacturer(
             manufacturer=manufacturer, display_name=maker_name,
-            image_url=brand.image_url),
+            image_url=image_url),
         device_provider=DeviceProviderRef(
             device_provider_name=brand.key, display_name=brand.display_name,
-            provider_category=category, image_url=brand.image_url),
+            provider_category=category, image_url=image_url),
         **flags,
     )
     if row["nickname"]:

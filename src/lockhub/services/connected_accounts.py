@@ -182,7 +182,9 @@ async def insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: s
 ACCOUNT_DISCONNECTED = "account_disconnected"
 
 
-def to_connected_account(row: Any) -> ConnectedAccount:
+def to_connected_account(row: Any, base_url: str) -> ConnectedAccount:
+    """The served account of a row; `base_url` is lockhub's public one (images are served
+    there)."""
     brand = catalogue_brands().get(row.account_type)
     identity = row.user_identifier or {}
     account = ConnectedAccount(
@@ -196,7 +198,7 @@ def to_connected_account(row: Any) -> ConnectedAccount:
         account_type=row.account_type, created_at=iso(row.created_at),
         user_identifier=dict(identity))
     if brand:
-        account.image_url = brand.image_url
+        account.image_url = brand.image_url(base_url)
     if row.customer_key:
         account.customer_key = row.customer_key
     return account
@@ -443,7 +445,7 @@ async def connect_directly(rt: Runtime, workspace_id: str, account_type: str,
         rows = (await conn.execute(select(devices).where(
             devices.c.connected_account_id == account_id).order_by(
             devices.c.created_at, devices.c.device_id))).all()
-    return account_id, [device_service.to_device(row) for row in rows]
+    return account_id, [device_service.to_device(row, rt.settings.base_url) for row in rows]
 
 
 async def store_refreshed_credentials(rt: Runtime, connected_account_id: str,

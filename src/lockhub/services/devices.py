@@ -50,8 +50,10 @@ def model_of(row: Any) -> DeviceModel:
     return model
 
 
-def to_device(row: Any) -> Device:
-    return build_device(row._mapping, catalogue_brand(row.brand), model_of(row))
+def to_device(row: Any, base_url: str) -> Device:
+    """The served device of a row; `base_url` is lockhub's public one (images are served
+    there)."""
+    return build_device(row._mapping, catalogue_brand(row.brand), model_of(row), base_url)
 
 
 def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]:
@@ -116,7 +118,8 @@ async def list_devices(rt: Runtime, workspace_id: str, filters: DeviceFilters, *
             positions, next_after = await _positions(conn, workspace_id, filters,
                                                      managed=managed, after=after, limit=limit)
             items = await served_rows(rt.db.read_model, conn, D, D.c.device_id,
-                                      [p[0] for p in positions], workspace_id, to_device,
+                                      [p[0] for p in positions], workspace_id,
+                                      lambda row: to_device(row, rt.settings.base_url),
                                       facts=lambda row: row.is_managed)
         return items, next_after
 
@@ -180,7 +183,8 @@ async def served_device(rt: Runtime, workspace_id: str, device_id: str, *,
         return lookup.hit.raw
     async with rt.db.read() as conn:
         row = await get_row(conn, workspace_id, device_id=device_id, managed=managed)
-    return lookup.remember(workspace_id, to_device(row), facts=row.is_managed)
+    return lookup.remember(workspace_id, to_device(row, rt.settings.base_url),
+                           facts=row.is_managed)
 
 
 async def update_device(rt: Runtime, workspace_id: str, device_id: str, *, managed: bool,
@@ -219,7 +223,8 @@ async def update_device(rt: Runtime, workspace_id: str, device_id: str, *, manag
                 else "device.converted_to_unmanaged", **common)
 
 
-def device_providers(category: str | None, available: set[str]) -> list[DeviceProvider]:
+def device_providers(category: str | None, available: set[str],
+                     base_url: str) -> list[DeviceProvider]:
     providers = []
     for brand in catalogue_brands().values():
         if brand.key not in available:
@@ -230,7 +235,7 @@ def device_providers(category: str | None, available: set[str]) -> list[DevicePr
         providers.append(DeviceProvider(
             device_provider_name=brand.key,
             display_name=brand.display_name,
-            image_url=brand.image_url,
+            image_url=brand.image_url(base_url),
             provider_categories=list(brand.provider_categories),
             can_remotely_lock=any(m.remote_lock for m in models),
             can_remotely_unlock=any(m.remote_unlock for m in models),

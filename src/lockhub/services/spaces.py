@@ -219,7 +219,8 @@ async def related(rt: Runtime, workspace_id: str, *, space_ids: list[str],
                     D.c.device_id.in_(device_ids)))),
         ).order_by(C.c.created_at, C.c.connected_account_id))).all()
         return Related(spaces=await served(conn, ordered), device_ids=device_ids,
-                       connected_accounts=[to_connected_account(r) for r in accounts])
+                       connected_accounts=[to_connected_account(r, rt.settings.base_url)
+                                           for r in accounts])
 
 
 # --------------------------------------------------------------------------- checks

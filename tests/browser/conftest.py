@@ -50,21 +50,48 @@ _workspace_numbers = itertools.count(1)
 
 
 APP_HOME = "<!doctype html><title>Acme app</title><h1>Back in the app</h1>"
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+                ".css": "text/css; charset=utf-8", ".map": "application/json",
+                ".svg": "image/svg+xml"}
+
+
+def _static_file(static: dict[str, Path], path: str) -> Path | None:
+    """The file a static URL names, only inside its folder."""
+    for prefix, folder in static.items():
+        if path.startswith(prefix):
+            root = folder.resolve()
+            file = (root / path.removeprefix(prefix).lstrip("/")).resolve()
+            if file.is_relative_to(root) and file.is_file():
+                return file
+    return None
 
 
 class App:
     """The integrator's web app: a loopback server answering each path with the page a test
-    put in `pages` (by default a plain landing page, where the redirect URL leads)."""
+    put in `pages` (by default a plain landing page, where the redirect URL leads), or with a
+    file under a folder a test put in `static` (URL prefix -> folder), as the app's own
+    scripts and styles."""
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
-        pages = self.pages
+        self.static: dict[str, Path] = {}
+        pages, static = self.pages, self.static
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                body = pages.get(urlsplit(self.path).path, APP_HOME).encode()
+                path = urlsplit(self.path).path
+                file = _static_file(static, path)
+                if file is not None:
+                    body = file.read_bytes()
+                    content_type = STATIC_TYPES.get(file.suffix, "application/octet-stream")
+                elif any(path.startswith(prefix) for prefix in static):
+                    self.send_error(404)
+                    return
+                else:
+                    body = pages.get(path, APP_HOME).encode()
+                    content_type = "text/html; charset=utf-8"
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -118,6 +145,7 @@ def app_server() -> Iterator[App]:
 @pytest.fixture
 def app(app_server: App) -> App:
     app_server.pages.clear()
+    app_server.static.clear()
     return app_server
 
 

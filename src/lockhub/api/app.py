@@ -50,6 +50,7 @@ from lockhub.ids import new_request_id
 from lockhub.services.runtime import Runtime
 from lockhub.web import callbacks as brand_callbacks
 from lockhub.web import connect as connect_pages
+from lockhub.web import console
 from lockhub.web import images as brand_images
 
 log = logging.getLogger("lockhub.api")

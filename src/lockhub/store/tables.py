@@ -553,3 +553,17 @@ space_connected_accounts = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_space_connected_accounts_account", "connected_account_id"),
 )
+
+# A person signed in to the console (web/console): the cookie holds a random secret, this row
+# its digest and the credential they signed in with, encrypted (secret_box), so signing out or
+# expiry ends the session on the server, and a copied database holds no usable credential.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_id", String, primary_key=True),  # sha256 hex of the cookie's secret
+    Column("credential_sealed", String, nullable=False),
+    # The workspace the console shows (an API key's own; for a PAT, the one chosen).
+    Column("workspace_id", String, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)

@@ -15,7 +15,7 @@ the redirect URL).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response, get, post
@@ -27,6 +27,8 @@ from lockhub.providers.base import ProviderError
 from lockhub.providers.sandbox.provider import test_accounts
 from lockhub.services import connect_webviews as service
 from lockhub.services.runtime import Runtime
+from lockhub.web import origins
+from lockhub.web.origins import is_form, sent_by_another_site
 
 _env = Environment(loader=PackageLoader("lockhub.web", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True,
@@ -38,7 +40,6 @@ _CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inlin
 # no-referrer: then browsers send `Origin: null` with the page's own form, which would be
 # refused with the forged ones.)
 _REFERRER_POLICY = "same-origin"
-_FORM = "application/x-www-form-urlencoded"
 _HTML = "text/html; charset=utf-8"
 _SECOND_FACTOR_PROMPTS = {
     "Others": "We emailed you a verification code. Enter it to finish signing in.",
@@ -84,18 +85,6 @@ def _css_color(value: Any, default: str) -> str:
     return default
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an absolute http(s) URL; None for anything else (`null`)."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
-    except ValueError:
-        return None
-    if scheme not in ("http", "https") or not host:
-        return None
-    return scheme, host, port or (443 if scheme == "https" else 80)
-
-
 def _target_origin(url: str | None) -> str | None:
     """What the result page passes to postMessage as targetOrigin: the origin of the
     integrator's redirect URL, or `*` when the webview has none (the message then reaches
@@ -103,7 +92,7 @@ def _target_origin(url: str | None) -> str | None:
     and nothing is posted."""
     if not url:
         return "*"
-    origin = _origin(url)
+    origin = origins.origin(url)
     if origin is None:
         return None
     scheme, host, port = origin
@@ -116,18 +105,13 @@ def _refused_sign_in(request: Request[Any, Any, Any], base_url: str) -> Response
     """A sign-in POST that did not come from lockhub's own form: sent by another site (its
     `Origin`, or without one its `Referer`, names another origin: a forged form), or not a
     url-encoded form (`text/plain` and multipart bodies are how forged forms are sent)."""
-    sender = request.headers.get("origin")
-    if sender is None:
-        sender = request.headers.get("referer")
-    own = {origin for origin in (_origin(str(request.base_url)), _origin(base_url)) if origin}
-    if sender is not None and _origin(sender) not in own:
+    if sent_by_another_site(request, base_url):
         return _page("message.html", status=403, **_layout(None), heading="Sign-in refused",
                      message="This sign-in form was sent from another site. Open your "
                              "sign-in link again to sign in.")
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != _FORM:
+    if not is_form(request):
         return _page("message.html", status=415, **_layout(None), heading="Sign-in refused",
-                     message=f"The sign-in form must be sent as {_FORM}.")
+                     message=f"The sign-in form must be sent as {origins.FORM}.")
     return None
 
 

@@ -120,7 +120,8 @@ def create_app(rt: Runtime) -> Litestar:
     return Litestar(
         route_handlers=[openapi_json, *connect_pages.route_handlers(rt),
                         *brand_callbacks.route_handlers(rt), *brand_images.route_handlers(),
-                        *ops.route_handlers(rt)],
+                        *ops.route_handlers(rt),
+                        *console.route_handlers(rt)],
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
         openapi_config=None,
         lifespan=[lifespan],

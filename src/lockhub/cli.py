@@ -634,7 +634,8 @@ def connect_zigbee2mqtt(
 
 def _banner(settings: Settings, seed_ids: dict[str, str] | None,
             first_run: tuple[str, str] | None = None) -> None:
-    lines = [f"endpoint  {settings.base_url}"]
+    lines = [f"endpoint  {settings.base_url}",
+             f"console   {settings.base_url}/console  (sign in with an API key or a personal access token)"]
     if first_run:
         workspace_id, key = first_run
         lines += [f"API key   {key}",

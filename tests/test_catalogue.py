@@ -27,7 +27,7 @@ BRAND_KEYS = {
 }
 # Read by lockhub.catalogue.Brand: the warning a device shows when remote unlock is off in its app.
 OPTIONAL_BRAND_KEYS = {"remote_unlock_disabled_warning", "lockhub_provider",
-                       "production_credentials"}
+                       "production_credentials", "connection"}
 MODEL_KEYS = {
     "display_name", "has_built_in_keypad", "can_connect_accessory_keypad", "remote_lock",
     "remote_unlock", "requires_hub", "online_access_codes", "offline_access_codes",

@@ -2,7 +2,8 @@
 spec's path, verbs, response key, parameter names, required parameters and pagination.
 
 Routes of lockhub's own (test hooks, health, the served /openapi.json, /_lockhub/*) are not
-Seam's and are left out. The spec is the copy vendored in spec/ (`tests/spec.py`), else the team's
+Seam's and are left out, as are Seam's internal routes that Seam Components call
+(/internal/*: telemetry and the device database), which Seam's public spec does not have. The spec is the copy vendored in spec/ (`tests/spec.py`), else the team's
 copy in ../shared (relative to the repository root); without either the module is skipped.
 """
 
@@ -23,7 +24,7 @@ from tests.spec import SPEC_PATH as VENDORED_SPEC
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_SPEC = REPO_ROOT.parent / "shared" / "seam-openapi.json"
 SPEC_PATH = VENDORED_SPEC if VENDORED_SPEC.exists() else SHARED_SPEC
-LOCKHUB_ONLY = ("/_fake", "/health", "/openapi.json", "/_lockhub")
+LOCKHUB_ONLY = ("/_fake", "/health", "/openapi.json", "/_lockhub", "/internal")
 HTTP_VERBS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 QUERY_VERBS = ("GET", "DELETE")
 

@@ -20,6 +20,7 @@ from seam import Seam
 
 from lockhub.api import app  # noqa: F401  (importing registers every route)
 from lockhub.api.routing import ROUTES
+from lockhub.domain.devicedb import device_model_id, manufacturer_id
 from tests.conformance.helpers import (
     EPOCH,
     SANDBOX_KEY,
@@ -200,6 +201,13 @@ CASES: dict[str, list[Hidden | Sees]] = {
                              lambda w: {"connected_account_id": w.account}),
                       Hidden("device_not_found", lambda w: {"device_ids": [w.b]})],
     "/devices/list_device_providers": [Sees(lambda w: {}, _ok)],
+    # Seam's device database: the catalogue, nothing of the workspace's devices.
+    "/internal/devicedb/v1/manufacturers/list": [Sees(lambda w: {}, _ok)],
+    "/internal/devicedb/v1/manufacturers/get": [
+        Sees(lambda w: {"manufacturer_id": manufacturer_id("august")}, _ok)],
+    "/internal/devicedb/v1/device_models/list": [Sees(lambda w: {}, _ok)],
+    "/internal/devicedb/v1/device_models/get": [
+        Sees(lambda w: {"device_model_id": device_model_id("august", "wifi_smart_lock")}, _ok)],
     "/locks/list": [Sees(lambda w: {}, only("devices", "device_id", lambda w: {w.a}))],
     "/events/list": [Sees(lambda w: {"since": EPOCH}, _nothing_of_b),
                      Hidden("device_not_found", lambda w: {"since": EPOCH, "device_id": w.b})],

@@ -44,6 +44,7 @@ from seam import Seam, SeamHttpApiError, SeamHttpUnauthorizedError, SeamWithoutW
 
 from lockhub.api import app  # noqa: F401  (importing registers every route)
 from lockhub.api.routing import ROUTES, Route
+from lockhub.domain.devicedb import device_model_id, manufacturer_id
 from tests.conformance.helpers import (
     EPOCH,
     OTHER_KEY,
@@ -816,6 +817,21 @@ ISOLATION: dict[str, list[Case]] = {
     "/webhooks/delete": [
         Hidden("webhook_not_found", lambda w: {"webhook_id": w.webhook_id},
                lambda s, p: s.webhooks.delete(**p)),
+    ],
+    # Seam's device database (Seam Components' supported-devices table), answered from the
+    # catalogue: the same for every workspace, nothing of any workspace in it.
+    "/internal/devicedb/v1/manufacturers/list": [
+        OwnOnly("manufacturers", lambda w: {}, None),
+    ],
+    "/internal/devicedb/v1/manufacturers/get": [
+        OwnOnly("manufacturer", lambda w: {"manufacturer_id": manufacturer_id("august")}, None),
+    ],
+    "/internal/devicedb/v1/device_models/list": [
+        OwnOnly("device_models", lambda w: {}, None),
+    ],
+    "/internal/devicedb/v1/device_models/get": [
+        OwnOnly("device_model", lambda w: {
+            "device_model_id": device_model_id("august", "wifi_smart_lock")}, None),
     ],
     # lockhub's own delivery log and sandbox controls (no SDK methods).
     "/_lockhub/webhooks/deliveries/list": [

@@ -44,7 +44,7 @@ class SeamRoutes:
                 body = message.get("body", b"")
             query = scope.get("query_string", b"").decode("latin-1")
             result = await dispatch(self.rt, spec, method, headers, query, body)
-            if spec.client_session or spec.publishable_key:
+            if cors.browser_route(spec):
                 result.headers.update(cors.response_headers(spec, headers))
         elif method == "OPTIONS":
             allowed = ", ".join(sorted((*spec.methods, "OPTIONS")))

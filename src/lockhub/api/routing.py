@@ -50,6 +50,9 @@ class Route:
     # from a browser on another origin (CORS); with a publishable key (client session routes).
     client_session: bool = False
     publishable_key: bool = False
+    # Answered to a browser of any origin that sends no credential at all (a route with
+    # `auth="none"` whose callers have none: Seam Components' telemetry).
+    any_origin: bool = False
     # The Struct of the `pagination` object when a route's differs from Seam's usual one.
     pagination: Any = None
     tags: tuple[str, ...] = field(default_factory=tuple)
@@ -75,6 +78,7 @@ def route(
     test_hook: bool = False,
     client_session: bool = False,
     publishable_key: bool = False,
+    any_origin: bool = False,
     pagination: Any = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     aliases = (alias,) if isinstance(alias, str) else tuple(alias or ())
@@ -95,6 +99,7 @@ def route(
                 test_hook=test_hook,
                 client_session=client_session,
                 publishable_key=publishable_key,
+                any_origin=any_origin,
                 pagination=pagination,
                 tags=(path.strip("/").split("/")[0],),
             )

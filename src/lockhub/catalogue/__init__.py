@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -107,6 +107,9 @@ class Brand(msgspec.Struct, frozen=True):
     # Present once lockhub has a real (cloud) provider for a sandbox brand: the credential kind
     # its production sign-in asks for (the sandbox keeps `credentials`, the brand's app login).
     production_credentials: str | None = None
+    # The radio lockhub reaches the brand's locks over, when it is one ("zwave", "zigbee"): the
+    # device database's main_connection_type (domain/devicedb.py); unset: not recorded.
+    connection: Literal["zwave", "zigbee"] | None = None
 
     @property
     def image_path(self) -> str:

@@ -64,15 +64,18 @@ async def _events(visit: Visit, device_id: str, limit: int = 20) -> list[dict[st
 @page("/devices/{device_id:str}")
 async def device_page(visit: Visit) -> Response[Any]:
     device_id = visit.path_param("device_id")
-    device = (await visit.api("/devices/get", device_id=device_id))["device"]
-    codes: list[dict[str, Any]] = []
-    if "access_code" in device.get("capabilities_supported", []):
-        codes = (await visit.api("/access_codes/list", device_id=device_id))["access_codes"]
+    # The attempt first: when it has settled, the device read after it shows its outcome (read
+    # the other way round, an attempt settling in between would show "done" beside the old
+    # state, and the page would stop following it).
     attempt = None
     if visit.query.get("action_attempt_id"):
         attempt = (await visit.api("/action_attempts/get",
                                    action_attempt_id=visit.query["action_attempt_id"]))[
             "action_attempt"]
+    device = (await visit.api("/devices/get", device_id=device_id))["device"]
+    codes: list[dict[str, Any]] = []
+    if "access_code" in device.get("capabilities_supported", []):
+        codes = (await visit.api("/access_codes/list", device_id=device_id))["access_codes"]
     return visit.render("device.html", device=device, words=state_words(device), codes=codes,
                         events=await _events(visit, device_id), attempt=attempt)
 

@@ -4,6 +4,7 @@
 "use strict";
 
 const POLL_MS = 1000;
+const POLL_MAX_MS = 15000;
 const LIVE_MS = 2000;
 
 async function fetchHtml(url) {
@@ -16,6 +17,7 @@ async function fetchHtml(url) {
 // everything that depends on it (lock state, timeline) shows the outcome.
 function pollUntilDone(element) {
   const url = element.dataset.poll;
+  let wait = POLL_MS;
   const tick = async () => {
     try {
       const html = await fetchHtml(url);
@@ -25,9 +27,11 @@ function pollUntilDone(element) {
       if (fresh && fresh.hasAttribute("data-done")) { window.location.reload(); return; }
       if (fresh) { element.innerHTML = fresh.innerHTML; }
     } catch (error) { /* a lost poll is retried */ }
-    setTimeout(tick, POLL_MS);
+    // Slower while it takes long (a code waiting for an offline lock may wait for hours).
+    wait = Math.min(wait * 1.25, POLL_MAX_MS);
+    setTimeout(tick, wait);
   };
-  setTimeout(tick, POLL_MS);
+  setTimeout(tick, wait);
 }
 
 // The events table: rows newer than the newest shown are added at the top.

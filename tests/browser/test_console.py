@@ -164,6 +164,7 @@ def test_sign_in_sets_a_guarded_cookie_and_sign_out_ends_the_session(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to lockhub")
+    expect(page.get_by_role("status")).to_have_text("You have signed out.")
     assert not [c for c in page.context.cookies() if c["name"] == COOKIE]
     # The old cookie, replayed, opens nothing: the session ended on the server.
     page.context.add_cookies([{**cookie}])
@@ -599,3 +600,15 @@ def test_every_field_has_a_label_and_assets_are_local(console: Page, lockhub: Lo
     # Keyboard: the skip link comes first.
     console.keyboard.press("Tab")
     assert console.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+def test_a_workspace_outage_is_a_page_and_passes(console: Page, lockhub: LockhubServer,
+                                                 stay: Stay) -> None:
+    outage = {"workspace_id": stay.workspace_id, "routes": ["/workspaces/get"]}
+    httpx.post(f"{lockhub.url}/_fake/simulate_workspace_outage", json=outage).raise_for_status()
+    console.reload()
+    expect(console.get_by_role("heading", level=1)).to_have_text("Workspace unavailable")
+    httpx.post(f"{lockhub.url}/_fake/simulate_workspace_outage_recovery",
+               json={"workspace_id": stay.workspace_id}).raise_for_status()
+    console.reload()  # still signed in
+    expect(console.get_by_role("heading", level=1)).to_have_text("Devices")

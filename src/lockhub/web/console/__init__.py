@@ -74,7 +74,10 @@ def _handler(rt: Runtime, spec: Page) -> HTTPRouteHandler:
             if is_signed_out(exc):
                 await console_sessions.end(rt, session.secret)
                 return _to_sign_in(request)
-            raise
+            # The workspace cannot be read (an outage, the database): say so, stay signed in.
+            return standalone("message.html", status=503, heading="Workspace unavailable",
+                              message=f"lockhub cannot open this workspace now: "
+                                      f"{exc.message} Try again in a moment.")
         visit = Visit(rt, request, session, workspace, form)
         if workspace is None and spec.needs_workspace:
             return visit.redirect("/workspaces")
@@ -104,8 +107,10 @@ def route_handlers(rt: Runtime) -> list[HTTPRouteHandler]:
         return Redirect(path=f"{PREFIX}/devices", status_code=302)
 
     @get(SIGN_IN, name="console_sign_in_form", media_type="text/html")
-    async def sign_in_form(next: str | None = None) -> Response[str]:
-        return standalone("sign_in.html", next=_safe_next(next))
+    async def sign_in_form(next: str | None = None,
+                           signed_out: str | None = None) -> Response[str]:
+        return standalone("sign_in.html", next=_safe_next(next),
+                          notice="You have signed out." if signed_out else None)
 
     @post(SIGN_IN, name="console_sign_in", media_type="text/html", status_code=200)
     async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:

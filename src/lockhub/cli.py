@@ -15,6 +15,7 @@ import json
 import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -57,6 +58,14 @@ app.add_typer(ttlock_app, name="ttlock")
 connect_app = typer.Typer(help="Connect your own locks to a production workspace, without a "
                           "Connect Webview.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
+devices_app = typer.Typer(help="A workspace's devices.", no_args_is_help=True)
+app.add_typer(devices_app, name="devices")
+locks_app = typer.Typer(help="Lock and unlock doors.", no_args_is_help=True)
+app.add_typer(locks_app, name="locks")
+codes_app = typer.Typer(help="Access codes (PINs) on locks.", no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
+events_app = typer.Typer(help="A workspace's events.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 console = Console()
 
 DATABASE_HELP = ("sqlite:///PATH or postgresql://USER:PASS@HOST/DB (else LOCKHUB_DATABASE_URL, "
@@ -584,6 +593,209 @@ def webhooks_replay(
     delivery = _in_workspace(database_url, workspace,
                              lambda rt: webhooks.replay(rt, workspace, delivery_id))
     console.print(f"{delivery.delivery_id} is {delivery.status} again")
+
+
+# --- the lock API from the command line ------------------------------------------------------
+# These commands call the Seam routes in-process, as the workspace (`dispatch(as_principal=)`):
+# the same validation, rules and answers as the API. Work they queue (a lock, a PIN) is done by
+# the engine of `lockhub serve` or `lockhub worker` on the same database.
+
+WORKSPACE_ID = typer.Option(..., "--workspace", help="Workspace id")
+
+
+async def _route(rt: Any, workspace: str, path: str, **params: Any) -> dict[str, Any]:
+    """The route's answer, or its Seam error raised as a LockhubError (one line)."""
+    import msgspec
+
+    from lockhub.api import app as _app  # noqa: F401  (registers the routes)
+    from lockhub.api.dispatch import dispatch
+    from lockhub.api.routing import ROUTES
+    from lockhub.errors import LockhubError
+    from lockhub.services.credentials import Principal
+
+    spec = next(r for r in ROUTES if r.path == path)
+    body = msgspec.json.encode({k: v for k, v in params.items() if v is not None})
+    answer = await dispatch(rt, spec, "POST", {"content-type": "application/json"}, "", body,
+                            as_principal=Principal(workspace_id=workspace))
+    decoded: dict[str, Any] = msgspec.json.decode(answer.body)
+    if answer.status >= 400:
+        error = decoded.get("error") or {}
+        raise LockhubError(str(error.get("message")), error_type=str(error.get("type")))
+    return decoded
+
+
+def _api(database_url: str | None, workspace: str, path: str, **params: Any) -> dict[str, Any]:
+    return _in_workspace(database_url, workspace,
+                         lambda rt: _route(rt, workspace, path, **params))
+
+
+async def _device_id(rt: Any, workspace: str, device: str) -> dict[str, Any]:
+    """A device by id, else by its exact name; a name several devices share is refused (the
+    error names their ids)."""
+    import uuid
+
+    from lockhub.errors import LockhubError
+
+    try:
+        uuid.UUID(device)
+        return await _route(rt, workspace, "/devices/get", device_id=device)
+    except ValueError:
+        pass
+    found = [d for d in (await _route(rt, workspace, "/devices/list", search=device))["devices"]
+             if d["display_name"] == device]
+    if len(found) > 1:
+        raise LockhubError(f"{len(found)} devices are named {device!r}: give one of their ids "
+                           f"({', '.join(d['device_id'] for d in found)})",
+                           error_type="ambiguous_device_name")
+    if not found:
+        raise LockhubError(f"No device named {device!r}", error_type="device_not_found")
+    return {"device": found[0]}
+
+
+@devices_app.command("list")
+def devices_list(workspace: str = WORKSPACE_ID,
+                 search: str = typer.Option(None, help="Only devices whose name or id has this"),
+                 database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """List the devices: lock state, connection, battery and problems."""
+    from rich.table import Table
+
+    devices = _api(database_url, workspace, "/devices/list", search=search)["devices"]
+    table = Table("device_id", "name", "type", "locked", "online", "battery", "problems")
+    for d in devices:
+        props = d.get("properties") or {}
+        level = props.get("battery_level")
+        problems = [p["message"] for p in (*d.get("errors", []), *d.get("warnings", []))]
+        table.add_row(d["device_id"], d["display_name"], d["device_type"],
+                      {True: "locked", False: "unlocked"}.get(props.get("locked"), ""),
+                      "online" if props.get("online") else "offline",
+                      f"{round(level * 100)}%" if isinstance(level, int | float) else "",
+                      "; ".join(problems))
+    _print_table(table)
+
+
+def _act(database_url: str | None, workspace: str, device: str, path: str, wait: bool) -> None:
+    """Request the action; with `wait`, follow its attempt until it settles."""
+    async def work(rt: Any) -> dict[str, Any]:
+        found = (await _device_id(rt, workspace, device))["device"]
+        attempt = (await _route(rt, workspace, path,
+                                device_id=found["device_id"]))["action_attempt"]
+        deadline = time.monotonic() + rt.settings.action_attempt_timeout_seconds + 5
+        while wait and attempt["status"] == "pending" and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # the engine of a server or worker runs it
+            attempt = (await _route(rt, workspace, "/action_attempts/get",
+                                    action_attempt_id=attempt["action_attempt_id"]))[
+                "action_attempt"]
+        return {"device": found, "attempt": attempt}
+
+    done = _in_workspace(database_url, workspace, work)
+    attempt, name = done["attempt"], done["device"]["display_name"]
+    if attempt["status"] == "success":
+        console.print(f"{name}: {attempt['action_type'].lower().replace('_', ' ')} done "
+                      f"({attempt['action_attempt_id']})")
+    elif attempt["status"] == "pending":
+        message = (f"{name}: action attempt {attempt['action_attempt_id']} is pending")
+        if wait:
+            fail(message + "; is `lockhub serve` or `lockhub worker` running on this database?")
+        console.print(message)
+    else:
+        error = attempt.get("error") or {}
+        fail(f"{name}: {error.get('message', 'failed')} ({error.get('type', 'error')})")
+
+
+NO_WAIT = typer.Option(False, "--no-wait", help="Return once requested; do not follow it")
+
+
+@locks_app.command("lock")
+def locks_lock(device: str = typer.Argument(..., help="Device id or name"),
+               workspace: str = WORKSPACE_ID, no_wait: bool = NO_WAIT,
+               database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Lock a door and wait for the lock to confirm."""
+    _act(database_url, workspace, device, "/locks/lock_door", not no_wait)
+
+
+@locks_app.command("unlock")
+def locks_unlock(device: str = typer.Argument(..., help="Device id or name"),
+                 workspace: str = WORKSPACE_ID, no_wait: bool = NO_WAIT,
+                 database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Unlock a door and wait for the lock to confirm."""
+    _act(database_url, workspace, device, "/locks/unlock_door", not no_wait)
+
+
+@codes_app.command("list")
+def codes_list(device: str = typer.Option(..., "--device", help="Device id or name"),
+               workspace: str = WORKSPACE_ID,
+               database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """List a lock's access codes with their status."""
+    from rich.table import Table
+
+    async def work(rt: Any) -> list[dict[str, Any]]:
+        found = (await _device_id(rt, workspace, device))["device"]
+        return list((await _route(rt, workspace, "/access_codes/list",
+                                  device_id=found["device_id"]))["access_codes"])
+
+    table = Table("access_code_id", "name", "code", "status", "starts_at", "ends_at", "problems")
+    for c in _in_workspace(database_url, workspace, work):
+        problems = [p["message"] for p in (*c.get("errors", []), *c.get("warnings", []))]
+        table.add_row(c["access_code_id"], c.get("name") or "", c.get("code") or "",
+                      c["status"], c.get("starts_at") or "", c.get("ends_at") or "",
+                      "; ".join(problems))
+    _print_table(table)
+
+
+@codes_app.command("create")
+def codes_create(
+    device: str = typer.Option(..., "--device", help="Device id or name"),
+    workspace: str = WORKSPACE_ID,
+    code: str = typer.Option(None, help="The PIN (default: one the device's rules allow)"),
+    name: str = typer.Option(None, help="The code's name"),
+    starts_at: str = typer.Option(None, "--starts-at", help="ISO 8601: a time-bound code"),
+    ends_at: str = typer.Option(None, "--ends-at", help="ISO 8601: a time-bound code"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Create an access code (ongoing, or time-bound with --starts-at and --ends-at)."""
+    async def work(rt: Any) -> dict[str, Any]:
+        found = (await _device_id(rt, workspace, device))["device"]
+        return dict((await _route(rt, workspace, "/access_codes/create",
+                                  device_id=found["device_id"], code=code, name=name,
+                                  starts_at=starts_at, ends_at=ends_at))["access_code"])
+
+    created = _in_workspace(database_url, workspace, work)
+    pin = created.get("code") or "(chosen by the lock)"
+    console.print(f"{created['access_code_id']}  code {pin}  {created['status']}")
+
+
+@codes_app.command("delete")
+def codes_delete(access_code_id: str = typer.Argument(..., help="Access code id"),
+                 workspace: str = WORKSPACE_ID,
+                 database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Delete an access code (it is removed from the lock)."""
+    _api(database_url, workspace, "/access_codes/delete", access_code_id=access_code_id)
+    console.print(f"{access_code_id} deleted")
+
+
+@events_app.command("list")
+def events_list(
+    workspace: str = WORKSPACE_ID,
+    device: str = typer.Option(None, "--device", help="Only this device's (id)"),
+    event_type: str = typer.Option(None, "--type", help="Only this type (lock.unlocked, ...)"),
+    since: str = typer.Option(None, help="ISO 8601 (default: the last 7 days)"),
+    limit: int = typer.Option(50, help="How many, newest first"),
+    database_url: str = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """List events, newest first."""
+    from datetime import UTC, datetime, timedelta
+
+    from rich.table import Table
+
+    from lockhub.clock import iso
+
+    since = since or iso(datetime.now(UTC) - timedelta(days=7))
+    events = _api(database_url, workspace, "/events/list", since=since, device_id=device,
+                  event_type=event_type, limit=limit)["events"]
+    table = Table("occurred_at", "event_type", "device_id", "event_id")
+    for e in events:
+        table.add_row(e["occurred_at"], e["event_type"], e.get("device_id") or "", e["event_id"])
+    _print_table(table)
 
 
 def _connect(database_url: str | None, workspace: str, account_type: str,

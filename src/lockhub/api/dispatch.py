@@ -17,6 +17,7 @@ from lockhub.api.params import build_params
 from lockhub.api.routing import Extra, Page, Route
 from lockhub.errors import LockhubError
 from lockhub.ids import new_request_id
+from lockhub.services.credentials import Principal
 from lockhub.services.runtime import Runtime
 
 log = logging.getLogger("lockhub.api")
@@ -24,8 +25,10 @@ _BODY_METHODS = ("POST", "PATCH", "PUT")
 
 
 async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, str],
-                   query: str, body: bytes) -> Answer:
-    """`headers` has lower-case names; `body` is the whole request body."""
+                   query: str, body: bytes, *, as_principal: Principal | None = None) -> Answer:
+    """`headers` has lower-case names; `body` is the whole request body. `as_principal`: the
+    caller is already known (the CLI acting for a workspace whose database it was given), so
+    the request carries no credential; everything else is as for a request."""
     request_id = new_request_id()
     try:
         if body and method in _BODY_METHODS:
@@ -37,7 +40,7 @@ async def dispatch(rt: Runtime, spec: Route, method: str, headers: Mapping[str, 
         if not body.strip():
             body = b""
         rt.db.read_model.start_request()
-        principal = await authenticate(rt, headers, spec)
+        principal = as_principal or await authenticate(rt, headers, spec)
         if principal is not None:
             note_workspace(principal.workspace_id)
         if principal is not None and spec.path in principal.outage_routes:

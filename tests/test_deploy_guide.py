@@ -115,8 +115,9 @@ def test_the_api_unit_migrates_and_serves(api_unit: tuple[str, dict[str, str]]) 
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/system-deps.sh)")
-def test_nginx_with_tls_in_front(api_unit: tuple[str, dict[str, str]], tmp_path: Path) -> None:
-    url, _ = api_unit
+def test_nginx_with_tls_in_front(api_unit: tuple[str, dict[str, str]], installed: Path,
+                                 tmp_path: Path) -> None:
+    url, env = api_unit
     api_port = url.rsplit(":", 1)[1]
     cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -165,6 +166,26 @@ http {{
         preflight = httpx.options(f"{endpoint}/devices/list", verify=False, headers={
             "origin": "https://app.example.com", "access-control-request-method": "POST"})
         assert preflight.headers.get("access-control-allow-origin") == "https://app.example.com"
+        # The console behind the proxy: a form from the public origin is taken, one from
+        # another site refused; its cookie is Secure; its assets were installed.
+        made = subprocess.run([str(installed), "workspaces", "create", "Console"], env=env,
+                              capture_output=True, text=True, check=True, timeout=60)
+        key = dict(line.split(None, 1) for line in made.stdout.strip().splitlines())[
+            "api_key"].strip()
+        with httpx.Client(base_url=endpoint, verify=False) as browser:
+            form = {"token": key, "next": "/console/devices"}
+            assert browser.post("/console/sign_in", data=form, headers={
+                "origin": "https://elsewhere.example.com"}).status_code == 403
+            signed_in = browser.post("/console/sign_in", data=form, headers={
+                "origin": "https://locks.example.com"})
+            assert signed_in.status_code == 303, signed_in.text
+            assert "secure" in signed_in.headers["set-cookie"].lower()
+            assert browser.get("/console/devices").status_code == 200
+            for asset, media_type in (("console.css", "text/css"),
+                                      ("console.js", "text/javascript")):
+                answer = browser.get(f"/console/assets/{asset}")
+                assert answer.status_code == 200 and media_type in answer.headers[
+                    "content-type"]
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)

@@ -612,3 +612,41 @@ def test_a_workspace_outage_is_a_page_and_passes(console: Page, lockhub: Lockhub
                json={"workspace_id": stay.workspace_id}).raise_for_status()
     console.reload()  # still signed in
     expect(console.get_by_role("heading", level=1)).to_have_text("Devices")
+
+
+def test_a_generated_time_bound_code_waits_for_its_start(console: Page, lockhub: LockhubServer,
+                                                         stay: Stay) -> None:
+    lock = stay.locks["Storage Room"]  # 4 to 9 digits
+    console.goto(f"{lockhub.url}/console/access_codes/new?device_id={lock.device_id}")
+    console.get_by_label("Name", exact=True).fill("Next week")
+    console.get_by_label("Between two times").check()
+    console.get_by_label("Starts (UTC)").fill("2031-01-10T15:00")
+    console.get_by_label("Ends (UTC)").fill("2031-01-12T11:00")
+    console.get_by_role("button", name="Create access code").click()
+
+    expect(console.get_by_role("heading", level=1)).to_have_text("Next week")
+    expect(console.locator("#code-status .status")).to_have_text("Unset")
+    expect(console.locator("#code-status")).to_contain_text("scheduled")
+    code = stay.seam.access_codes.list(device_id=lock.device_id)[0]
+    assert code.code and len(code.code) in range(4, 10)  # generated within the lock's rules
+    expect(console.locator("dl.facts")).to_contain_text(code.code)
+    assert (code.status, code.starts_at[:16]) == ("unset", "2031-01-10T15:00")
+
+
+def test_a_code_the_lock_refuses_shows_why(console: Page, lockhub: LockhubServer,
+                                           stay: Stay) -> None:
+    lock = stay.locks["Storage Room"]
+    httpx.post(f"{lockhub.url}/_lockhub/sandbox/devices/inject_failure",
+               headers={"Authorization": f"Bearer {PAT}", "Seam-Workspace": stay.workspace_id},
+               json={"device_id": lock.device_id, "error_type": "device_offline",
+                     "count": 1000, "operations": ["set_code"],
+                     "message": "The lock did not answer."}).raise_for_status()
+    code = stay.seam.access_codes.create(device_id=lock.device_id, code="2580", name="Guest")
+    console.goto(f"{lockhub.url}/console/access_codes/{code.access_code_id}")
+    # The page follows the code until the lock's refusal shows, with the reason.
+    problem = console.locator("#code-status .error, #code-status .warning")
+    expect(problem.first).to_be_visible()
+    shown = console.locator("#code-status").inner_text()
+    current = stay.seam.access_codes.get(access_code_id=code.access_code_id)
+    reasons = [p.message for p in (*current.errors, *current.warnings)]
+    assert reasons and any(reason in shown for reason in reasons), (shown, reasons)

@@ -650,3 +650,43 @@ def test_a_code_the_lock_refuses_shows_why(console: Page, lockhub: LockhubServer
     current = stay.seam.access_codes.get(access_code_id=code.access_code_id)
     reasons = [p.message for p in (*current.errors, *current.warnings)]
     assert reasons and any(reason in shown for reason in reasons), (shown, reasons)
+
+
+AXE = Path(__file__).parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (scripts/test-deps.sh)")
+def test_pages_pass_axe_accessibility_checks(contexts: Contexts, lockhub: LockhubServer,
+                                             stay: Stay) -> None:
+    """axe-core's WCAG 2 A and AA rules (labels, contrast, roles, names, landmarks) on every
+    kind of page, on a desktop and a phone screen. (The context lets the test inject axe past
+    the pages' CSP, which allows no script but lockhub's.)"""
+    console = contexts.new(bypass_csp=True).new_page()
+    sign_in(console, lockhub, workspace=stay.name)
+    lock = stay.locks["Front Door"]
+    code = stay.seam.access_codes.create(device_id=lock.device_id, code="4567", name="Guest")
+    paths = ["/devices", f"/devices/{lock.device_id}", "/access_codes",
+             f"/access_codes/{code.access_code_id}", f"/access_codes/new?device_id="
+             f"{lock.device_id}", "/accounts", "/events", "/webhooks", "/sandbox", "/keys",
+             "/workspaces"]
+    found: dict[str, list[str]] = {}
+    for viewport in ({"width": 900, "height": 1000}, PHONE):
+        console.set_viewport_size(viewport)
+        for path in paths:
+            console.goto(f"{lockhub.url}/console{path}")
+            console.add_script_tag(path=str(AXE))
+            violations = console.evaluate("""async () => (await axe.run(document, {
+                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}
+            })).violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""")
+            if violations:
+                found[f"{path} at {viewport['width']}px"] = violations
+    # The sign-in page, signed out.
+    signed_out = contexts.new(bypass_csp=True).new_page()
+    signed_out.goto(f"{lockhub.url}/console/sign_in")
+    signed_out.add_script_tag(path=str(AXE))
+    violations = signed_out.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}
+    })).violations.map(v => v.id)""")
+    if violations:
+        found["/sign_in"] = violations
+    assert not found, found

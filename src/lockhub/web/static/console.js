@@ -34,11 +34,12 @@ function pollUntilDone(element) {
   setTimeout(tick, wait);
 }
 
-// The events table: rows newer than the newest shown are added at the top.
+// The events table: rows created since the newest shown (the API's `since` is on created_at)
+// are added at the top, each once.
 function followEvents(tbody) {
   const tick = async () => {
-    const newest = tbody.querySelector("tr[data-occurred-at]");
-    const since = newest ? newest.dataset.occurredAt : "";
+    const newest = tbody.querySelector("tr[data-created-at]");
+    const since = newest ? newest.dataset.createdAt : "";
     try {
       const html = await fetchHtml(`${tbody.dataset.live}&since=${encodeURIComponent(since)}`);
       const holder = document.createElement("tbody");

@@ -57,8 +57,8 @@ async def event_list(visit: Visit) -> Response[Any]:
 
 @page("/events/feed")
 async def feed(visit: Visit) -> Response[Any]:
-    """Table rows of the events since `since` (the newest the page shows), newest first; the
-    page drops those it already has."""
+    """Table rows of the events created since `since` (the newest the page shows), newest
+    first; the page drops those it already has."""
     since = visit.query.get("since") or iso(await workspace_now(visit) - WINDOW)
     return visit.render("_events.html", events=await _events(visit, since),
                         device_names=await _device_names(visit))

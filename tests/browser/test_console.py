@@ -493,6 +493,19 @@ def test_sandbox_clock_and_keypad_play_a_stay(console: Page, stay: Stay,
         ".pins")).to_have_count(0)
 
 
+def test_sandbox_clock_set_and_unfreeze(console: Page, stay: Stay) -> None:
+    console.get_by_role("link", name="Sandbox", exact=True).click()
+    console.get_by_role("button", name="Freeze the clock").click()
+    console.get_by_label("Set to (UTC)").fill("2031-05-01T12:00")
+    console.get_by_role("button", name="Set the clock").click()
+    expect(console.get_by_role("status")).to_have_text("Sandbox clock changed.")
+    assert _sandbox_now(console) == datetime(2031, 5, 1, 12, 0)  # still frozen: exactly then
+    expect(console.locator(".tag", has_text="Frozen")).to_be_visible()
+    console.get_by_role("button", name="Unfreeze the clock").click()
+    expect(console.locator(".tag", has_text="Running")).to_be_visible()
+    assert _sandbox_now(console) >= datetime(2031, 5, 1, 12, 0)
+
+
 def test_sandbox_refuses_a_bad_value_with_a_message(console: Page) -> None:
     console.get_by_role("link", name="Sandbox", exact=True).click()
     console.get_by_label("Advance by").fill("-5")

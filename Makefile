@@ -20,12 +20,11 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/lockhub serve --seed
 
-# The whole suite on SQLite, then again on PostgreSQL (tests/databases.py; tests marked
-# fixed_database choose their database themselves and run once).
+# The whole suite on SQLite and on PostgreSQL, side by side (scripts/test-both.sh;
+# tests/databases.py; tests marked fixed_database choose their database themselves and run once).
 test: $(STAMP) system-deps
 	./scripts/test-deps.sh
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
-	LOCKHUB_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	./scripts/test-both.sh $(PYTEST_ARGS)
 
 # lockhub (SQLite, PostgreSQL) vs Seam's fake vs a bare ASGI ceiling, route by route, then
 # lockhub on PostgreSQL with 1, 2, 4 API processes (BENCH_ARGS="--seconds 5 --no-scaling").

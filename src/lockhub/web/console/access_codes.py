@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Response
 
 from lockhub.web.console.client import ApiError
-from lockhub.web.console.visit import Visit, page
+from lockhub.web.console.visit import Visit, form_instant, page
 
 # Statuses that change by themselves: the code's page polls its status block meanwhile.
 MOVING = {"setting", "removing", "unknown"}
@@ -31,18 +31,10 @@ async def code_list(visit: Visit) -> Response[Any]:
                         device_names={d["device_id"]: d["display_name"] for d in devices})
 
 
-def _utc(value: str) -> str | None:
-    """A datetime-local field's value (read as UTC) as an ISO timestamp."""
-    value = value.strip()
-    if not value:
-        return None
-    return value + (":00Z" if len(value) == 16 else "Z")
-
-
 def _times(form: dict[str, str]) -> tuple[str | None, str | None]:
     if form.get("type") != "time_bound":
         return None, None
-    return _utc(form.get("starts_at", "")), _utc(form.get("ends_at", ""))
+    return form_instant(form.get("starts_at", "")), form_instant(form.get("ends_at", ""))
 
 
 def _form_errors(exc: ApiError) -> dict[str, str]:

@@ -3,7 +3,7 @@ with the action attempt shown as it runs, its access codes, its recent events)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Response
@@ -51,11 +51,7 @@ async def device_list(visit: Visit) -> Response[Any]:
 
 
 async def _events(visit: Visit, device_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    since = iso(datetime.now(UTC) - RECENT_EVENTS)
-    if visit.workspace and visit.workspace.get("is_sandbox"):
-        clock = (await visit.api("/_lockhub/sandbox/clock/get"))["clock"]
-        since = iso(datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
-                    - RECENT_EVENTS)
+    since = iso(await visit.workspace_now() - RECENT_EVENTS)
     events = (await visit.api("/events/list", device_id=device_id, since=since,
                               limit=limit))["events"]
     return list(events)

@@ -3,7 +3,7 @@ for newer ones every few seconds and adds them at the top, so the page is live w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Response
@@ -15,14 +15,6 @@ from lockhub.web.console.visit import Visit, page
 
 WINDOW = timedelta(days=7)
 LIMIT = 100
-
-
-async def workspace_now(visit: Visit) -> datetime:
-    """The workspace's time: a sandbox's own clock, else the server's."""
-    if visit.workspace and visit.workspace.get("is_sandbox"):
-        clock = (await visit.api("/_lockhub/sandbox/clock/get"))["clock"]
-        return datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
-    return datetime.now(UTC)
 
 
 async def _events(visit: Visit, since: str) -> list[dict[str, Any]]:
@@ -47,7 +39,7 @@ async def _device_names(visit: Visit) -> dict[str, str]:
 
 @page("/events")
 async def event_list(visit: Visit) -> Response[Any]:
-    now = await workspace_now(visit)
+    now = await visit.workspace_now()
     names = await _device_names(visit)
     return visit.render("events.html", events=await _events(visit, iso(now - WINDOW)),
                         device_names=names, event_types=sorted(EVENT_TYPES),
@@ -59,6 +51,6 @@ async def event_list(visit: Visit) -> Response[Any]:
 async def feed(visit: Visit) -> Response[Any]:
     """Table rows of the events created since `since` (the newest the page shows), newest
     first; the page drops those it already has."""
-    since = visit.query.get("since") or iso(await workspace_now(visit) - WINDOW)
+    since = visit.query.get("since") or iso(await visit.workspace_now() - WINDOW)
     return visit.render("_events.html", events=await _events(visit, since),
                         device_names=await _device_names(visit))

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Response
 
 from lockhub.web.console.client import ApiError
-from lockhub.web.console.visit import Visit, page
+from lockhub.web.console.visit import Visit, form_instant, page
 
 FAULT_TYPES = ("device_offline", "device_communication_timeout", "lock_jammed",
                "device_busy", "hub_disconnected", "provider_error")
@@ -67,9 +67,8 @@ async def clock(visit: Visit) -> Response[Any]:
         return await _try(visit, "/_lockhub/sandbox/clock/advance", "clock_changed",
                           seconds=seconds)
     if action == "set":
-        value = form.get("now", "").strip()
-        moment = value + (":00Z" if len(value) == 16 else "Z") if value else ""
-        return await _try(visit, "/_lockhub/sandbox/clock/set", "clock_changed", now=moment)
+        return await _try(visit, "/_lockhub/sandbox/clock/set", "clock_changed",
+                          now=form_instant(form.get("now", "")) or "")
     return await _page(visit, status=400, error="Unknown clock action.")
 
 

@@ -69,6 +69,14 @@ env.filters["when"] = _when
 env.filters["words"] = _words
 
 
+def form_instant(value: str) -> str | None:
+    """A datetime-local field's value (read as UTC) as an ISO timestamp; None when empty."""
+    value = value.strip()
+    if not value:
+        return None
+    return value + (":00Z" if len(value) == 16 else "Z")
+
+
 @dataclass
 class Visit:
     rt: Runtime
@@ -88,6 +96,13 @@ class Visit:
 
     def path_param(self, name: str) -> str:
         return str(self.request.path_params[name])
+
+    async def workspace_now(self) -> datetime:
+        """The workspace's time: a sandbox's own clock, else the server's."""
+        if self.workspace and self.workspace.get("is_sandbox"):
+            clock = (await self.api("/_lockhub/sandbox/clock/get"))["clock"]
+            return datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
+        return datetime.now(UTC)
 
     async def api(self, path: str, **params: Any) -> dict[str, Any]:
         """Call a Seam route as the signed-in person, in the workspace shown."""

@@ -43,6 +43,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 DESKTOP: ViewportSize = {"width": 900, "height": 1000}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def no_horizontal_scroll(page: Page) -> None:
+    """The page fits its viewport's width. Call it once the page has settled (after an
+    `expect` on the new page): during a navigation there is no document to measure."""
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"page is {width[0]}px wide in a {width[1]}px viewport"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 10_000
 

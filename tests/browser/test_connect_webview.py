@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PHONE, App, Contexts
+from tests.browser.conftest import CHROMIUM, PHONE, App, Contexts, no_horizontal_scroll
 
 if not CHROMIUM.exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM} (scripts/system-deps.sh installs it)",
@@ -58,10 +58,6 @@ def fill_fields(page: Page, values: dict[str, str]) -> None:
     for name, value in values.items():
         page.get_by_label(fields[name].label, exact=True).fill(value)
 
-
-def no_horizontal_scroll(page: Page) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"page is {width[0]}px wide in a {width[1]}px viewport"
 
 
 def assert_connected(seam: Seam, webview_id: str, provider: str) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PHONE, App, Contexts
+from tests.browser.conftest import CHROMIUM, PHONE, App, Contexts, no_horizontal_scroll
 
 if not CHROMIUM.exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM} (scripts/system-deps.sh installs it)",
@@ -96,10 +96,6 @@ def open_device(page: Page, name: str) -> None:
 def form_token(page: Page) -> str:
     return str(page.locator("input[name=form_token]").first.get_attribute("value"))
 
-
-def no_horizontal_scroll(page: Page) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"page is {width[0]}px wide in a {width[1]}px viewport"
 
 
 class Receiver:
@@ -594,8 +590,10 @@ def test_phone_layout(contexts: Contexts, lockhub: LockhubServer, stay: Stay,
     open_device(page, "Front Door")
     no_horizontal_scroll(page)
     page.get_by_role("link", name="New access code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New access code")
     no_horizontal_scroll(page)
     page.get_by_role("link", name="Sandbox", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sandbox")
     no_horizontal_scroll(page)
 
 

@@ -3,6 +3,7 @@ controller with mock locks, all on loopback, plus the mock's "at the lock" contr
 
     stack = ZWaveStack(); stack.start(tmp_dir)   # stack.ws_url, stack.control_url
     stack.keypad_unlock(2, user=3)               # the lock pushes what a real one would
+    ZWaveStack(thermostats=True)                 # + the thermostat, node 5: stack.temperature(5, 71.5)
     stack.stop_server(); stack.start_server()    # restart zwave-server only; the mock keeps state
     stack.stop()
 
@@ -36,6 +37,10 @@ SCHLAGE_BE469 = 2  # Allegion, 30 user codes, no Supervision
 YALE_YRD256 = 3  # ASSA ABLOY, 250 user codes, Supervision
 KWIKSET_916 = 4  # Spectrum Brands, 30 user codes, no Supervision
 LOCK_NODES = (SCHLAGE_BE469, YALE_YRD256, KWIKSET_916)
+# tests/zwave_harness/mock/thermostats.js, on a ZWaveStack(thermostats=True) network only (the
+# lock tests include and exclude a lock as node 5)
+HONEYWELL_T6 = 5  # Honeywell TH6320ZW T6 Pro, mains, °F: heat 40-90 (68), cool 50-99 (76)
+THERMOSTAT_NODES = (HONEYWELL_T6,)
 
 
 def missing_prerequisite() -> str | None:
@@ -88,10 +93,13 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 class ZWaveStack:
-    """Mock network process + zwave-server process, on free loopback ports."""
+    """Mock network process + zwave-server process, on free loopback ports.
 
-    def __init__(self, log_level: str = "debug") -> None:
+    thermostats=True adds THERMOSTAT_NODES to the network (its interview adds ~1 s to start)."""
+
+    def __init__(self, log_level: str = "debug", thermostats: bool = False) -> None:
         self.log_level = log_level
+        self.thermostats = thermostats
         self.dir: Path | None = None
         self.serial_port = 0
         self.ws_port = 0
@@ -134,7 +142,8 @@ class ZWaveStack:
             ["node", str(HARNESS / "zwave-mock-tcp.cjs"), str(HARNESS / "mock/locks.js"),
              str(self.serial_port)],
             cwd=self.dir, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "ZW_MOCK_CONTROL_PORT": str(self.control_port)},
+            env={**os.environ, "ZW_MOCK_CONTROL_PORT": str(self.control_port),
+                 "ZW_MOCK_THERMOSTATS": "1" if self.thermostats else "0"},
         )
         log.close()
         # The launcher logs "listening" after the control API and the serial port are bound.
@@ -249,3 +258,35 @@ class ZWaveStack:
     def exclude_next(self, node: int) -> dict[str, Any]:
         """The next exclusion the driver starts removes this node."""
         return self.control("exclude_next", node=node)
+
+    # ---- the control API ("at the thermostat"; node HONEYWELL_T6 of a thermostats=True stack) --
+
+    def thermostat_state(self, node: int) -> dict[str, Any]:
+        """The thermostat's own state: `mode` (Z-Wave mode, `mode_name` "Heat" ...),
+        `heating_set_point`/`cooling_set_point` (°F), `fan_mode` (`fan_mode_name`), `fan_state`,
+        `temperature` (°F), `humidity` (%), `operating_state` (`operating_state_name` "Idle",
+        "Heating", "Cooling" ...), `dead`, `refuse`."""
+        return self.control("thermostat_state", node=node)
+
+    def temperature(self, node: int, fahrenheit: float) -> dict[str, Any]:
+        """The room's air temperature: a Multilevel Sensor Report, then the HVAC re-decides
+        (an Operating State and a Fan State Report if that changes). Returns the new state."""
+        return self.control("temperature", node=node, f=fahrenheit)
+
+    def humidity(self, node: int, percent: int) -> dict[str, Any]:
+        """The room's relative humidity: a Multilevel Sensor Report. Returns the new state."""
+        return self.control("humidity", node=node, pct=percent)
+
+    def adjust_at_thermostat(self, node: int, mode: int | None = None, heat: float | None = None,
+                             cool: float | None = None, fan: int | None = None) -> dict[str, Any]:
+        """Someone at the thermostat changes any of the Z-Wave mode (0 Off, 1 Heat, 2 Cool,
+        3 Auto), the heating/cooling set point (°F) and the fan mode (0 Auto low, 1 Low,
+        6 Circulation): a Mode, Setpoint or Fan Mode Report for each, then the HVAC re-decides.
+        Out-of-range values are a RuntimeError. Returns the new state."""
+        return self.control("adjust_at_thermostat", node=node, mode=mode, heat=heat, cool=cool,
+                            fan=fan)
+
+    def operating_state(self, node: int, state: int) -> dict[str, Any]:
+        """Force the operating state (0 Idle, 1 Heating, 2 Cooling, 3 Fan Only ...) and push it
+        with the fan state; the next temperature, set point or mode change re-decides it."""
+        return self.control("operating_state", node=node, state=state)

@@ -1,6 +1,7 @@
 // Mock Z-Wave network for lockhub's Z-Wave JS provider tests: controller (node 1) and three door
 // locks that identify as real products (so the driver's device config DB names them), plus a
 // loopback HTTP control API for things done "at the lock" (keypad, thumb turn, jam, battery ...).
+// With ZW_MOCK_THERMOSTATS=1 the network also has ./thermostats.js's thermostat as node 5.
 //
 // Loaded by ../zwave-mock-tcp.cjs. The control API listens on 127.0.0.1:$ZW_MOCK_CONTROL_PORT.
 // Every answer is JSON; see ../README.md for the actions and what the driver makes of them.
@@ -27,6 +28,7 @@ const {
 	RemoveNodeStatus,
 	RemoveNodeType,
 } = require("@zwave-js/serial");
+const { thermostatActions, thermostatNode } = require("./thermostats");
 
 const ACCESS_CONTROL = 0x06;
 const POWER_MANAGEMENT = 0x08;
@@ -377,6 +379,7 @@ function startControlApi(controller, nodes) {
 			controller.state.set(PENDING_REMOVAL, id);
 			return { node: id };
 		},
+		...thermostatActions(controller, lockOf, num),
 	};
 
 	httpServer = http.createServer(async (req, res) => {
@@ -404,7 +407,13 @@ function startControlApi(controller, nodes) {
 module.exports.MODELS = MODELS;
 module.exports.default = {
 	controller: { behaviors: [handleExclusion] },
-	nodes: [lockNode(2, "schlage_be469"), lockNode(3, "yale_yrd256"), lockNode(4, "kwikset_916")],
+	nodes: [
+		lockNode(2, "schlage_be469"),
+		lockNode(3, "yale_yrd256"),
+		lockNode(4, "kwikset_916"),
+		// Opt-in, because the lock tests include and exclude a lock as node 5 (see ../README.md).
+		...(process.env.ZW_MOCK_THERMOSTATS === "1" ? [thermostatNode(5)] : []),
+	],
 	onInit: startControlApi,
 	onStop: () => new Promise((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve())),
 };

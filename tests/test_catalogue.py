@@ -36,6 +36,17 @@ MODEL_KEYS = {
     "has_native_entry_events", "door_sensor", "auto_lock", "latency_ms", "can_simulate",
 }
 OPTIONAL_MODEL_KEYS = {"notes", "offline_code_rules"}
+# Thermostats and noise sensors name their kind and carry their own block instead of lock facts.
+KIND_MODEL_KEYS = {
+    "thermostat": {"display_name", "kind", "latency_ms", "can_simulate", "thermostat"},
+    "noise_sensor": {"display_name", "kind", "latency_ms", "can_simulate", "noise_sensor"},
+}
+THERMOSTAT_KEYS = {"temperature_unit", "set_point_step", "hvac_modes", "fan_modes"}
+OPTIONAL_THERMOSTAT_KEYS = {
+    "climate_preset_modes", "min_heating_set_point", "max_heating_set_point",
+    "min_cooling_set_point", "max_cooling_set_point", "min_heating_cooling_delta",
+    "eco_heating_set_point", "eco_cooling_set_point", "has_humidity_sensor", "has_direct_power",
+}
 SIMULATIONS = {
     "connection", "disconnection", "removal", "hub_connection", "hub_disconnection",
     "paid_subscription",
@@ -84,8 +95,11 @@ ALL_BRANDS: dict[str, dict[str, Any]] = CATALOGUE["brands"]
 BRANDS = {k: b for k, b in ALL_BRANDS.items() if not b.get("lockhub_provider")}
 OWN_BRANDS = {k: b for k, b in ALL_BRANDS.items() if b.get("lockhub_provider")}
 ACCOUNTS: dict[str, list[dict[str, Any]]] = _load(ACCOUNTS_PATH)["accounts"]
-MODELS = [(b, m, model) for b, brand in ALL_BRANDS.items()
-          for m, model in brand["models"].items()]
+ALL_MODELS = [(b, m, model) for b, brand in ALL_BRANDS.items()
+              for m, model in brand["models"].items()]
+MODELS = [item for item in ALL_MODELS if item[2].get("kind", "lock") == "lock"]
+THERMOSTAT_MODELS = [item for item in ALL_MODELS if item[2].get("kind") == "thermostat"]
+NOISE_MODELS = [item for item in ALL_MODELS if item[2].get("kind") == "noise_sensor"]
 DEVICES = [
     (b, device)
     for b, accounts in ACCOUNTS.items()
@@ -219,7 +233,9 @@ def test_brand_has_exactly_the_documented_keys(brand_key: str) -> None:
     assert brand["models"], "a brand needs at least one model"
     assert brand["metadata_key"].endswith("_metadata")
     assert set(brand["capabilities"]) <= {"lock", "thermostat", "noise_sensor", "access_control",
-                                          "camera"} and "lock" in brand["capabilities"]
+                                          "camera"}
+    kinds = {model.get("kind", "lock") for model in brand["models"].values()}
+    assert kinds <= set(brand["capabilities"]), "each kind of model is a capability"
     assert re.fullmatch(r"#[0-9A-Fa-f]{6}", brand["logo"]["color"])
     assert 1 <= len(brand["logo"]["mark"]) <= 3
 
@@ -243,6 +259,37 @@ def test_model_has_exactly_the_documented_keys(
     assert MODEL_KEYS <= set(model) <= MODEL_KEYS | OPTIONAL_MODEL_KEYS
     if "notes" in model:
         assert isinstance(model["notes"], str) and model["notes"]
+
+
+@pytest.mark.parametrize(("brand_key", "model_key", "model"), THERMOSTAT_MODELS + NOISE_MODELS,
+                         ids=_ids(THERMOSTAT_MODELS + NOISE_MODELS))
+def test_other_kinds_of_model_have_exactly_their_keys(
+    brand_key: str, model_key: str, model: dict[str, Any]
+) -> None:
+    assert KIND_MODEL_KEYS[model["kind"]] <= set(model) <= KIND_MODEL_KEYS[model["kind"]] | {
+        "notes"}
+    assert 0 < model["latency_ms"] <= 1500 and model["can_simulate"] == []
+
+
+@pytest.mark.parametrize(("brand_key", "model_key", "model"), THERMOSTAT_MODELS,
+                         ids=_ids(THERMOSTAT_MODELS))
+def test_thermostat_models_accept_what_seam_describes(
+    spec: dict[str, Any], brand_key: str, model_key: str, model: dict[str, Any]
+) -> None:
+    t = model["thermostat"]
+    assert THERMOSTAT_KEYS <= set(t) <= THERMOSTAT_KEYS | OPTIONAL_THERMOSTAT_KEYS
+    properties = _device_properties(spec)
+    assert set(t["hvac_modes"]) <= _enum(properties["available_hvac_mode_settings"]["items"])
+    assert set(t["fan_modes"]) <= _enum(properties["available_fan_mode_settings"]["items"])
+    assert t["temperature_unit"] in ("celsius", "fahrenheit")
+    for kind, mode in (("heating", "heat"), ("cooling", "cool")):
+        # A model with the mode has a range for it, low below high.
+        if mode in t["hvac_modes"]:
+            assert t[f"min_{kind}_set_point"] < t[f"max_{kind}_set_point"]
+    if "heat_cool" in t["hvac_modes"]:
+        assert t["min_heating_cooling_delta"] > 0
+    if "eco" in t["hvac_modes"]:
+        assert t["eco_heating_set_point"] < t["eco_cooling_set_point"]
 
 
 @pytest.mark.parametrize(("brand_key", "model_key", "model"), MODELS, ids=_ids(MODELS))
@@ -376,7 +423,20 @@ def test_device_types_are_lock_like_values_of_the_spec_enum(spec: dict[str, Any]
     lock_like = _lock_like_device_types(spec)
     assert lock_like < all_types
     for brand_key, brand in BRANDS.items():
-        assert brand["device_type"] in lock_like, brand_key
+        if "lock" in brand["capabilities"]:
+            assert brand["device_type"] in lock_like, brand_key
+
+
+def test_thermostat_and_noise_sensor_types_are_those_their_lists_filter_on(
+        spec: dict[str, Any]) -> None:
+    for path, capability in (("/thermostats/list", "thermostat"),
+                             ("/noise_sensors/list", "noise_sensor")):
+        params = _request_params(spec, path)
+        brands = [b for b in BRANDS.values() if capability in b["capabilities"]]
+        assert brands, capability
+        for brand in brands:
+            assert brand["device_type"] in _enum(params["device_type"]), brand["display_name"]
+            assert brand["manufacturer"] in _enum(params["manufacturer"]), brand["display_name"]
 
 
 def test_manufacturers_are_in_the_devices_list_enum(spec: dict[str, Any]) -> None:
@@ -489,6 +549,9 @@ def test_sandbox_device_state_fields_follow_its_model(
 ) -> None:
     model = BRANDS[brand_key]["models"][device["model"]]
     assert device["key"].startswith(f"{brand_key}_")
+    if model.get("kind", "lock") != "lock":
+        _check_climate_device(model, device)
+        return
     assert isinstance(device["name"], str) and device["name"]
     assert isinstance(device["locked"], bool) and isinstance(device["online"], bool)
     assert isinstance(device["serial_number"], str) and device["serial_number"]
@@ -508,6 +571,28 @@ def test_sandbox_device_state_fields_follow_its_model(
         "hub_connected", "remote_unlock_enabled", "serial_number", "metadata",
     }
     assert set(device) <= allowed
+
+
+def _check_climate_device(model: dict[str, Any], device: dict[str, Any]) -> None:
+    """A virtual thermostat starts in a mode its model has, with points inside its ranges and
+    a room temperature; a noise sensor names its time zone."""
+    common = {"key", "name", "model", "online", "battery_level", "serial_number", "metadata"}
+    if model["kind"] == "noise_sensor":
+        assert set(device) == common | {"noise"}
+        assert set(device["noise"]) <= {"time_zone", "physics", "level"}
+        return
+    assert set(device) == common | {"climate"}
+    t, climate = model["thermostat"], device["climate"]
+    assert climate["hvac_mode"] in t["hvac_modes"] and climate["fan_mode"] in t["fan_modes"]
+    for kind in ("heating", "cooling"):
+        if f"{kind}_set_point" in climate and f"min_{kind}_set_point" in t:
+            assert t[f"min_{kind}_set_point"] <= climate[f"{kind}_set_point"] <= t[
+                f"max_{kind}_set_point"]
+    assert isinstance(climate["temperature"], (int, float))
+    assert isinstance(climate["ambient_celsius"], (int, float))
+    for preset in climate.get("presets", []):
+        assert preset["hvac_mode_setting"] in t["hvac_modes"]
+        assert preset["climate_preset_mode"] in t["climate_preset_modes"]
 
 
 def test_sandbox_covers_the_scenarios_integrators_test() -> None:

@@ -72,15 +72,20 @@ def test_default_seed_ids_and_tokens_work(
     other = Seam(api_key=default_seed["seam_apikey2_token"], endpoint=server.url)
     assert other.workspaces.get().workspace_id == default_seed["seed_workspace_2"]
     listed = {d.device_id for d in fake_seam.devices.list()}
-    # The fake's locks; its thermostat and noise sensor are not created (locks only).
+    # The fake's locks, thermostat and noise sensor.
     assert listed == {default_seed[k] for k in ("august_device_1", "august_device_2",
-                                                "schlage_device_1")}
+                                                "schlage_device_1", "ecobee_device_1",
+                                                "minut_device_1")}
+    # Its locks alone, through /locks/list.
+    assert {d.device_id for d in fake_seam.locks.list()} == {
+        default_seed[k] for k in ("august_device_1", "august_device_2", "schlage_device_1")}
 
 
 def test_seed_workspace_1_holds_exactly_the_fakes_seed(fake_seam: Seam,
                                                        default_seed: dict[str, Any]) -> None:
-    """Suites count what the fake seeds: three accounts (two a page), three locks, one
-    authorized webview, one event, one user identity, one client session."""
+    """Suites count what the fake seeds: three accounts (two a page), three locks, a
+    thermostat and a noise sensor, one authorized webview, one event, one user identity, one
+    client session."""
     paged = fake_seam.create_paginator(fake_seam.connected_accounts.list,
                                        {"limit": 2}).flatten_to_list()
     assert [a.connected_account_id for a in paged] == [
@@ -89,7 +94,7 @@ def test_seed_workspace_1_holds_exactly_the_fakes_seed(fake_seam: Seam,
     assert [a.account_type for a in paged] == ["august", "schlage",
                                                "assa_abloy_credential_service"]
     assert {d.display_name for d in fake_seam.devices.list()} == {
-        "Front Door", "Back Door", "Bathroom Door"}
+        "Front Door", "Back Door", "Bathroom Door", "Thermostat 1", "Minut Sensor 1"}
     webviews = fake_seam.connect_webviews.list()
     assert [(w.status, w.connected_account_id, w.accepted_providers) for w in webviews] == [
         ("authorized", default_seed["john_connected_account_id"], ["august"])]

@@ -31,7 +31,7 @@ from lockhub.domain.access_codes import (
 
 ALL_MODELS: list[tuple[str, DeviceModel]] = [
     (f"{brand.key}/{key}", model) for brand in brands().values()
-    for key, model in brand.models.items()
+    for key, model in brand.models.items() if model.kind == "lock"
 ]
 PIN_MODELS = [(name, m) for name, m in ALL_MODELS if not device_assigns_pin(m)]
 BASE = next(m for _, m in ALL_MODELS if m.online_access_codes and not m.code_constraints)

@@ -106,7 +106,9 @@ class ListDeviceProvidersParams(msgspec.Struct):
     provider_category: ProviderCategory | UnsetType = UNSET
 
 
-async def _filters(ctx: Ctx, params: Any) -> devices.DeviceFilters:
+async def device_filters(ctx: Ctx, params: Any, kind: str | None = None) -> devices.DeviceFilters:
+    """The filters of a device list's parameters, narrowed to what a client session sees;
+    `kind` keeps one kind of device (/locks/list, /thermostats/list, /noise_sensors/list)."""
     types: list[str] | None = None
     if params.device_types is not UNSET:
         types = list(params.device_types)
@@ -144,13 +146,14 @@ async def _filters(ctx: Ctx, params: Any) -> devices.DeviceFilters:
         created_before=given(getattr(params, "created_before", UNSET)),
         custom_metadata_has=given(getattr(params, "custom_metadata_has", UNSET)),
         search=given(getattr(params, "search", UNSET)),
+        kind=kind,
     )
 
 
 async def _page(ctx: Ctx, params: Any, managed: bool) -> Page:
     after = decode_cursor(ctx, params)
     items, next_after = await devices.list_devices(
-        ctx.rt, ctx.workspace_id, await _filters(ctx, params), managed=managed, after=after,
+        ctx.rt, ctx.workspace_id, await device_filters(ctx, params), managed=managed, after=after,
         limit=page_limit(params.limit))
     return Page(items=items, next_after=next_after)
 
@@ -174,7 +177,7 @@ async def list_unmanaged_devices(ctx: Ctx, params: ListUnmanagedDevicesParams) -
 async def list_locks(ctx: Ctx, params: ListLocksParams) -> list[msgspec.Raw]:
     """List managed locks."""
     items, _ = await devices.list_devices(ctx.rt, ctx.workspace_id,
-                                          await _filters(ctx, params))
+                                          await device_filters(ctx, params, kind="lock"))
     return items
 
 

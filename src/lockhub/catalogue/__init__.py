@@ -13,30 +13,65 @@ from typing import Any, Literal
 
 import msgspec
 
+DeviceKind = Literal["lock", "thermostat", "noise_sensor"]
+TemperatureUnit = Literal["celsius", "fahrenheit"]
 
-class DeviceModel(msgspec.Struct, frozen=True):
+
+class ThermostatModel(msgspec.Struct, frozen=True, kw_only=True):
+    """What a thermostat model accepts, in its own unit (docs/design/thermostats-and-noise-
+    sensors.md section 3.1): the modes it offers, its set-point ranges and their minimum gap."""
+
+    temperature_unit: TemperatureUnit
+    set_point_step: float
+    hvac_modes: list[str]
+    fan_modes: list[str]
+    climate_preset_modes: list[str] = []
+    min_heating_set_point: float | None = None
+    max_heating_set_point: float | None = None
+    min_cooling_set_point: float | None = None
+    max_cooling_set_point: float | None = None
+    min_heating_cooling_delta: float | None = None
+    # Nest's eco mode holds the room between these two points.
+    eco_heating_set_point: float | None = None
+    eco_cooling_set_point: float | None = None
+    has_humidity_sensor: bool = False
+    has_direct_power: bool = True
+
+
+class NoiseSensorModel(msgspec.Struct, frozen=True, kw_only=True):
+    reports_nrs: bool = False  # NoiseAware's noise risk score beside the decibels
+    has_direct_power: bool = False
+
+
+class DeviceModel(msgspec.Struct, frozen=True, kw_only=True):
+    """A model of a brand. Locks fill the lock fields; a thermostat or noise sensor has its
+    own block (`thermostat`, `noise_sensor`) and leaves the lock fields at "cannot"."""
+
     display_name: str
-    has_built_in_keypad: bool
-    can_connect_accessory_keypad: bool
-    remote_lock: bool
-    remote_unlock: bool
-    requires_hub: bool
-    online_access_codes: bool
-    offline_access_codes: bool
-    native_scheduling: bool
-    supported_code_lengths: list[int]
-    code_constraints: list[dict[str, Any]]
-    max_active_codes_supported: int
-    code_slots: int
-    supports_backup_access_code_pool: bool
-    has_native_entry_events: bool
-    door_sensor: bool
-    auto_lock: bool
     latency_ms: int
     can_simulate: list[str]
+    kind: DeviceKind = "lock"
+    has_built_in_keypad: bool = False
+    can_connect_accessory_keypad: bool = False
+    remote_lock: bool = False
+    remote_unlock: bool = False
+    requires_hub: bool = False
+    online_access_codes: bool = False
+    offline_access_codes: bool = False
+    native_scheduling: bool = False
+    supported_code_lengths: list[int] = []
+    code_constraints: list[dict[str, Any]] = []
+    max_active_codes_supported: int = 0
+    code_slots: int = 0
+    supports_backup_access_code_pool: bool = False
+    has_native_entry_events: bool = False
+    door_sensor: bool = False
+    auto_lock: bool = False
     notes: str = ""
     # What the maker's server accepts for generated (offline) codes: domain/offline_codes.py.
     offline_code_rules: dict[str, Any] | None = None
+    thermostat: ThermostatModel | None = None
+    noise_sensor: NoiseSensorModel | None = None
 
 
 class Logo(msgspec.Struct, frozen=True):
@@ -158,10 +193,15 @@ _MODEL_FIELDS = frozenset(DeviceModel.__struct_fields__)
 
 def with_facts(base: DeviceModel, facts: dict[str, Any] | None) -> DeviceModel:
     """The catalogue model narrowed by what one device reports of itself (radio locks: slots
-    from the node, code lengths from the maker's model); unknown keys are ignored."""
+    from the node, code lengths from the maker's model; a radio thermostat: its modes and
+    limits under `thermostat`); unknown keys are ignored."""
     if not facts:
         return base
-    return msgspec.structs.replace(base, **{k: v for k, v in facts.items() if k in _MODEL_FIELDS})
+    changes = {k: v for k, v in facts.items() if k in _MODEL_FIELDS and k != "thermostat"}
+    if base.thermostat is not None and facts.get("thermostat"):
+        changes["thermostat"] = msgspec.convert(
+            {**msgspec.to_builtins(base.thermostat), **facts["thermostat"]}, ThermostatModel)
+    return msgspec.structs.replace(base, **changes)
 
 
 class LockMaker(msgspec.Struct, frozen=True):

@@ -11,6 +11,7 @@ from typing import Any
 from lockhub.catalogue import Brand, DeviceModel
 from lockhub.clock import iso
 from lockhub.domain.objects import Device, DeviceManufacturer, DeviceProviderRef
+from lockhub.domain.thermostats import thermostat_flags, thermostat_properties
 
 LOW_BATTERY = 0.2
 
@@ -44,6 +45,19 @@ def capability_flags(model: DeviceModel, state: dict[str, Any]) -> dict[str, boo
         "can_unlock_with_code": model.has_built_in_keypad or model.can_connect_accessory_keypad,
         "can_configure_auto_lock": model.auto_lock,
     }
+    for ability in model.can_simulate:
+        flags[f"can_simulate_{ability}"] = True
+    return flags
+
+
+def device_flags(model: DeviceModel, state: dict[str, Any]) -> dict[str, bool]:
+    """The device's top-level `can_*` flags, by its kind."""
+    if model.thermostat is not None:
+        flags = thermostat_flags(model.thermostat)
+    elif model.kind == "lock":
+        return capability_flags(model, state)
+    else:
+        flags = {}
     for ability in model.can_simulate:
         flags[f"can_simulate_{ability}"] = True
     return flags
@@ -86,6 +100,49 @@ def device_warnings(brand: Brand, model: DeviceModel, state: dict[str, Any],
     return warnings
 
 
+def _lock_properties(model: DeviceModel, state: dict[str, Any], row: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "supported_code_lengths": list(model.supported_code_lengths),
+        "max_active_codes_supported": model.max_active_codes_supported,
+        "code_constraints": list(model.code_constraints),
+        "supports_backup_access_code_pool": model.supports_backup_access_code_pool,
+        "backup_access_code_pool_enabled": bool(row.get("backup_pool_enabled", False)),
+        "has_native_entry_events": model.has_native_entry_events,
+        "online_access_codes_enabled": model.online_access_codes,
+        "offline_access_codes_enabled": model.offline_access_codes,
+        "supports_offline_access_codes": model.offline_access_codes,
+        "supports_accessory_keypad": model.can_connect_accessory_keypad,
+    }
+    props["model"] = {
+        "has_built_in_keypad": model.has_built_in_keypad,
+        "can_connect_accessory_keypad": model.can_connect_accessory_keypad,
+        "online_access_codes_supported": model.online_access_codes,
+        "offline_access_codes_supported": model.offline_access_codes,
+    }
+    if "locked" in state:
+        props["locked"] = bool(state["locked"])
+    if model.door_sensor and state.get("door_open") is not None:
+        props["door_open"] = bool(state["door_open"])
+    if model.auto_lock:
+        props["auto_lock_enabled"] = bool(state.get("auto_lock_enabled", False))
+        if state.get("auto_lock_delay_seconds") is not None:
+            props["auto_lock_delay_seconds"] = state["auto_lock_delay_seconds"]
+    return props
+
+
+def _noise_properties(model: DeviceModel, state: dict[str, Any],
+                      settings: dict[str, Any]) -> dict[str, Any]:
+    assert model.noise_sensor is not None
+    noise = state.get("noise") or {}
+    props: dict[str, Any] = {
+        "has_direct_power": model.noise_sensor.has_direct_power,
+        "currently_triggering_noise_threshold_ids": list(settings.get("triggering", [])),
+    }
+    if noise.get("noise_level_decibels") is not None:
+        props["noise_level_decibels"] = noise["noise_level_decibels"]
+    return props
+
+
 def build_device(row: Any, brand: Brand, model: DeviceModel, base_url: str) -> Device:
     """Assemble the served device from a stored row (mapping with the devices columns);
     `base_url` is lockhub's public base URL, where the brand's image is served."""
@@ -100,50 +157,37 @@ def build_device(row: Any, brand: Brand, model: DeviceModel, base_url: str) -> D
         "online": bool(state.get("online", False)),
         "name": row["display_name"],
         "appearance": {"name": appearance},
-        "model": {
-            "display_name": model.display_name,
-            "manufacturer_display_name": maker_name,
-            "has_built_in_keypad": model.has_built_in_keypad,
-            "can_connect_accessory_keypad": model.can_connect_accessory_keypad,
-            "online_access_codes_supported": model.online_access_codes,
-            "offline_access_codes_supported": model.offline_access_codes,
-        },
+        "model": {"display_name": model.display_name, "manufacturer_display_name": maker_name},
         "manufacturer": manufacturer,
-        "supported_code_lengths": list(model.supported_code_lengths),
-        "max_active_codes_supported": model.max_active_codes_supported,
-        "code_constraints": list(model.code_constraints),
-        "supports_backup_access_code_pool": model.supports_backup_access_code_pool,
-        "backup_access_code_pool_enabled": bool(row.get("backup_pool_enabled", False)),
-        "has_native_entry_events": model.has_native_entry_events,
-        "online_access_codes_enabled": model.online_access_codes,
-        "offline_access_codes_enabled": model.offline_access_codes,
-        "supports_offline_access_codes": model.offline_access_codes,
-        "supports_accessory_keypad": model.can_connect_accessory_keypad,
         "image_url": image_url,
         "image_alt_text": f"{maker_name} {model.display_name}",
     }
-    if "locked" in state:
-        props["locked"] = bool(state["locked"])
-    if model.door_sensor and state.get("door_open") is not None:
-        props["door_open"] = bool(state["door_open"])
     if state.get("battery_level") is not None:
         level = round(float(state["battery_level"]), 2)
         props["battery_level"] = level
         props["battery"] = {"level": level, "status": battery_status(level)}
     if state.get("serial_number"):
         props["serial_number"] = state["serial_number"]
-    if model.auto_lock:
-        props["auto_lock_enabled"] = bool(state.get("auto_lock_enabled", False))
-        if state.get("auto_lock_delay_seconds") is not None:
-            props["auto_lock_delay_seconds"] = state["auto_lock_delay_seconds"]
     if state.get("metadata") is not None:
         props[brand.metadata_key] = state["metadata"]
-    capabilities = ["lock"]
-    if model.online_access_codes or model.offline_access_codes:
-        capabilities.append("access_code")
+    settings: dict[str, Any] = row.get("settings") or {}
+    if model.thermostat is not None:
+        props.update(thermostat_properties(model.thermostat, state.get("thermostat") or {},
+                                           settings))
+        capabilities = ["thermostat"]
+    elif model.noise_sensor is not None:
+        props.update(_noise_properties(model, state, settings))
+        capabilities = ["noise_detection"]
+    else:
+        lock_props = _lock_properties(model, state, row)
+        props["model"].update(lock_props.pop("model"))
+        props.update(lock_props)
+        capabilities = ["lock"]
+        if model.online_access_codes or model.offline_access_codes:
+            capabilities.append("access_code")
     if state.get("battery_level") is not None:
         capabilities.append("battery")
-    flags = capability_flags(model, state) if row["is_managed"] else {}
+    flags = device_flags(model, state) if row["is_managed"] else {}
     category = brand.provider_categories[0] if brand.provider_categories else "stable"
     device = Device(
         device_id=row["device_id"],
@@ -206,3 +250,15 @@ def state_change_events(model: DeviceModel, old: dict[str, Any],
         if new_level < LOW_BATTERY <= old_level:
             found.append(("device.low_battery", {"battery_level": new_level}))
     return found
+
+
+def initial_settings(model: DeviceModel,
+                     presets: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """What lockhub keeps for a newly added device beyond its reports (`devices.settings`):
+    a thermostat's presets (those the device itself holds) and fallback; a noise sensor's
+    thresholds triggering now. None for a lock."""
+    if model.thermostat is not None:
+        return {"presets": list(presets or []), "fallback_climate_preset_key": None}
+    if model.noise_sensor is not None:
+        return {"triggering": []}
+    return None

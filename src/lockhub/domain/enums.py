@@ -258,3 +258,25 @@ ConnectWebviewProvider = Literal[
     "google_nest",
     "slack",
 ]
+
+ThermostatDeviceType = Literal[
+    "ecobee_thermostat",
+    "nest_thermostat",
+    "honeywell_resideo_thermostat",
+    "tado_thermostat",
+    "sensi_thermostat",
+    "smartthings_thermostat",
+]
+
+ThermostatManufacturer = Literal["ecobee", "honeywell_resideo", "nest", "sensi", "smartthings",
+                                 "tado"]
+
+NoiseSensorDeviceType = Literal["noiseaware_activity_zone", "minut_sensor"]
+
+NoiseSensorManufacturer = Literal["minut", "noiseaware"]
+
+HvacModeSetting = Literal["off", "heat", "cool", "heat_cool", "eco"]
+
+FanModeSetting = Literal["auto", "on", "circulate"]
+
+ClimatePresetMode = Literal["home", "away", "wake", "sleep", "occupied", "unoccupied"]

@@ -88,6 +88,17 @@ EVENT_TYPES: dict[str, str] = {
     "space.created": "A space was created.",
     "space.deleted": "A space was deleted.",
     "space.device_membership_changed": "A device was added or removed from a space.",
+    "thermostat.climate_preset_activated": "A thermostat climate preset was activated.",
+    "thermostat.manually_adjusted": "A thermostat was adjusted manually.",
+    "thermostat.temperature_threshold_exceeded":
+        "A thermostat's temperature reading exceeded the set threshold.",
+    "thermostat.temperature_threshold_no_longer_exceeded":
+        "A thermostat's temperature reading no longer exceeds the set threshold.",
+    "thermostat.temperature_reached_set_point":
+        "A thermostat's temperature reading is within 1 °C of the configured set point.",
+    "thermostat.temperature_changed": "A thermostat's reported temperature changed by at least 1 °C.",
+    "noise_sensor.noise_threshold_triggered":
+        "Extended periods of noise or noise exceeding a threshold were detected.",
 }
 
 

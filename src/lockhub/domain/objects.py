@@ -73,6 +73,14 @@ class Device(Object):
     can_simulate_hub_connection: bool | UnsetType = UNSET
     can_simulate_hub_disconnection: bool | UnsetType = UNSET
     can_simulate_paid_subscription: bool | UnsetType = UNSET
+    can_hvac_heat: bool | UnsetType = UNSET
+    can_hvac_cool: bool | UnsetType = UNSET
+    can_hvac_heat_cool: bool | UnsetType = UNSET
+    can_turn_off_hvac: bool | UnsetType = UNSET
+    can_run_thermostat_programs: bool | UnsetType = UNSET
+    can_program_thermostat_programs_as_same_each_day: bool | UnsetType = UNSET
+    can_program_thermostat_programs_as_weekday_weekend: bool | UnsetType = UNSET
+    can_program_thermostat_programs_as_different_each_day: bool | UnsetType = UNSET
 
 
 class DeviceProvider(Object):
@@ -86,6 +94,14 @@ class DeviceProvider(Object):
     can_program_offline_access_codes: bool | UnsetType = UNSET
     can_unlock_with_code: bool | UnsetType = UNSET
     can_configure_auto_lock: bool | UnsetType = UNSET
+    can_hvac_heat: bool | UnsetType = UNSET
+    can_hvac_cool: bool | UnsetType = UNSET
+    can_hvac_heat_cool: bool | UnsetType = UNSET
+    can_turn_off_hvac: bool | UnsetType = UNSET
+    can_run_thermostat_programs: bool | UnsetType = UNSET
+    can_program_thermostat_programs_as_same_each_day: bool | UnsetType = UNSET
+    can_program_thermostat_programs_as_weekday_weekend: bool | UnsetType = UNSET
+    can_program_thermostat_programs_as_different_each_day: bool | UnsetType = UNSET
 
 
 class ConnectWebviewCustomization(Object):

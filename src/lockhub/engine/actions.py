@@ -8,17 +8,27 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from lockhub.engine.auto_lock import relocks_by_itself, schedule_relock
 from lockhub.engine.jobs import Job, finish
-from lockhub.providers.base import DeviceRef, DeviceSnapshot, ProviderError, configures_auto_lock
+from lockhub.providers.base import (
+    ClimateCommand,
+    DeviceRef,
+    DeviceSnapshot,
+    ProviderError,
+    configures_auto_lock,
+    controls_climate,
+)
 from lockhub.providers.refs import device_ref
-from lockhub.services import action_attempts, events
+from lockhub.services import action_attempts, events, noise_sensors, thermostats
 from lockhub.services import devices as device_service
 from lockhub.services.locks import DEFAULT_AUTO_LOCK_DELAY_SECONDS
+from lockhub.services.noise_sensors import NOISE_THRESHOLD_ACTIONS
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
+from lockhub.services.thermostats import CLIMATE_ACTIONS
 from lockhub.store.tables import access_codes, connected_accounts, devices
 from lockhub.store.tables import action_attempts as attempts_table
 
@@ -83,6 +93,11 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
     if attempt.action_type in SIMULATIONS:
         await _simulate(rt, job, attempt, device, provider, ref)
         return
+    if attempt.action_type in CLIMATE_ACTIONS and not controls_climate(provider):
+        await _settle(rt, job, attempt, device, error=(
+            "device_cannot_perform_action",
+            "lockhub cannot change this thermostat's settings through its provider."))
+        return
     if attempt.action_type == "CONFIGURE_AUTO_LOCK" and not configures_auto_lock(provider):
         await _settle(rt, job, attempt, device, error=(
             "device_cannot_perform_action",
@@ -90,7 +105,7 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
         return
     started = time.perf_counter()
     try:
-        snapshot = await asyncio.wait_for(_operation(provider, ref, attempt, device, job),
+        snapshot = await asyncio.wait_for(_operation(rt, provider, ref, attempt, device, job),
                                           PROVIDER_TIMEOUT_SECONDS)
     except ProviderError as exc:
         # job.attempts counts the runs of this attempt, this one included: its tries.
@@ -109,9 +124,13 @@ async def run_action_attempt(rt: Runtime, job: Job) -> None:
                   relocks=relocks_by_itself(provider), tries=job.attempts)
 
 
-def _operation(provider: Any, ref: DeviceRef, attempt: Any, device: Any,
+def _operation(rt: Runtime, provider: Any, ref: DeviceRef, attempt: Any, device: Any,
                job: Job) -> Awaitable[DeviceSnapshot]:
     """The provider call an attempt stands for."""
+    if attempt.action_type in CLIMATE_ACTIONS:
+        return provider.set_climate(ref, msgspec.convert(job.payload["command"], ClimateCommand))
+    if attempt.action_type in NOISE_THRESHOLD_ACTIONS:
+        return noise_sensors.program_thresholds(rt, provider, ref, device.device_id)
     if attempt.action_type == "CONFIGURE_AUTO_LOCK":
         enabled = bool(job.payload["auto_lock_enabled"])
         delay = job.payload.get("auto_lock_delay_seconds") or (device.state or {}).get(
@@ -158,6 +177,8 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
         if tries > 1:
             result["tries"] = tries
     async with rt.db.write() as conn:
+        if outcome is None and attempt.action_type in NOISE_THRESHOLD_ACTIONS:
+            result = await noise_sensors.programmed(conn, attempt.device_id, job.payload)
         await action_attempts.resolve(
             conn, now=now, row=attempt, succeeded=outcome is None, result=result,
             error_type=outcome[0] if outcome else "", message=outcome[1] if outcome else "",
@@ -171,6 +192,10 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
             await device_service.apply_snapshot(conn, now=now, row=device, state=state)
             if operated and relocks and attempt.action_type == "UNLOCK_DOOR":
                 await schedule_relock(conn, now=now, device=device, state=state)
+        if operated and attempt.action_type in CLIMATE_ACTIONS:
+            await thermostats.record_adjustment(conn, now=now, device_id=device.device_id,
+                                                action_type=attempt.action_type,
+                                                payload=job.payload)
         if operated and attempt.action_type in _OPERATIONS:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(

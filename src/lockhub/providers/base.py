@@ -80,6 +80,39 @@ class DeviceRef(msgspec.Struct, frozen=True):
     connected_account_id: str = ""
 
 
+class ThermostatState(msgspec.Struct, omit_defaults=True):
+    """What a thermostat reports: its settings (set points in `unit`, the device's own) and
+    readings. `hvac_mode` is Seam's name for the mode, None for a mode Seam has no name for."""
+
+    unit: Literal["celsius", "fahrenheit"]
+    hvac_mode: str | None = None
+    heating_set_point: float | None = None
+    cooling_set_point: float | None = None
+    fan_mode: str | None = None
+    temperature: float | None = None  # in `unit`
+    relative_humidity: float | None = None  # 0-1
+    is_heating: bool = False
+    is_cooling: bool = False
+    is_fan_running: bool = False
+
+
+class NoiseState(msgspec.Struct, omit_defaults=True):
+    """What a noise sensor reports: the level now (and NoiseAware's risk score)."""
+
+    noise_level_decibels: float
+    noise_level_nrs: float | None = None
+
+
+class ClimateCommand(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A change of a thermostat's settings; what is None stays as it is. Set points are in the
+    device's own unit, already on its step."""
+
+    hvac_mode: str | None = None
+    heating_set_point: float | None = None
+    cooling_set_point: float | None = None
+    fan_mode: str | None = None
+
+
 class DeviceSnapshot(msgspec.Struct, omit_defaults=True):
     """What a provider knows about one device right now."""
 
@@ -109,11 +142,16 @@ class DeviceSnapshot(msgspec.Struct, omit_defaults=True):
     # ... and what this particular lock can do (slots from the node, code lengths from the
     # model table, capabilities from what it supports), overriding the catalogue's generic model.
     model_facts: dict[str, Any] | None = None
+    thermostat: ThermostatState | None = None
+    noise: NoiseState | None = None
+    # The climate presets the thermostat itself holds (an ecobee's Home, Away, Sleep), in
+    # Seam's shape with set points in the device's unit; read once, when the device is added.
+    climate_presets: list[dict[str, Any]] | None = None
 
     def state(self) -> dict[str, Any]:
         """The JSON lockhub stores as the device's last known state."""
         data = msgspec.to_builtins(self)
-        for key in ("provider_device_id", "brand", "model"):
+        for key in ("provider_device_id", "brand", "model", "climate_presets"):
             data.pop(key, None)
         return data
 
@@ -312,6 +350,34 @@ class AutoLockProvider(Provider, Protocol):
 
 def configures_auto_lock(provider: Any) -> bool:
     return callable(getattr(provider, "configure_auto_lock", None))
+
+
+class ThermostatProvider(Provider, Protocol):
+    """A provider that controls thermostats (/thermostats/* actions)."""
+
+    async def set_climate(self, device: DeviceRef, command: ClimateCommand) -> DeviceSnapshot:
+        """Change the thermostat's mode, set points and fan as `command` says; returns the
+        state the thermostat then reports. Raise ProviderError as for lock and unlock."""
+        ...
+
+
+def controls_climate(provider: Any) -> bool:
+    return callable(getattr(provider, "set_climate", None))
+
+
+class NoiseThresholdProvider(Provider, Protocol):
+    """A provider whose noise sensors hold their thresholds themselves (programmed by the
+    /noise_sensors/noise_thresholds/* attempts). Without it, thresholds are lockhub's alone."""
+
+    async def program_noise_thresholds(self, device: DeviceRef,
+                                       thresholds: list[dict[str, Any]]) -> None:
+        """Make the sensor's thresholds exactly `thresholds` (Seam's noise_threshold objects).
+        Raise ProviderError as for lock and unlock."""
+        ...
+
+
+def programs_noise_thresholds(provider: Any) -> bool:
+    return callable(getattr(provider, "program_noise_thresholds", None))
 
 
 class LiveProvider(Provider, Protocol):

@@ -64,6 +64,33 @@ async def create(conn: AsyncConnection, *, now: datetime, workspace_id: str, act
                          status="pending", result=None, error=None)
 
 
+# The engine job kind that carries out an action attempt (engine/actions.py).
+ACTION_KIND = "action_attempt"
+
+
+async def start(conn: AsyncConnection, *, now: datetime, workspace_id: str, action_type: str,
+                device_id: str, payload: dict[str, Any] | None = None) -> ActionAttempt:
+    """A pending attempt and the engine job that carries it out on the device (one at a time
+    per device), in the caller's transaction."""
+    attempt = await create(conn, now=now, workspace_id=workspace_id, action_type=action_type,
+                           device_id=device_id)
+    await job_queue.enqueue(conn, now=now, workspace_id=workspace_id, kind=ACTION_KIND,
+                            key=f"device:{device_id}",
+                            payload={"action_attempt_id": attempt.action_attempt_id,
+                                     **(payload or {})})
+    return attempt
+
+
+async def answer(rt: Runtime, workspace_id: str, attempt: ActionAttempt,
+                 sync: bool) -> ActionAttempt:
+    """What a route that started an attempt returns: at once, or settled with `sync`."""
+    rt.wake_engine()
+    if not sync:
+        return attempt
+    return await wait_until_settled(rt, workspace_id, attempt.action_attempt_id,
+                                    rt.settings.sync_wait_seconds)
+
+
 async def create_settled(conn: AsyncConnection, *, now: datetime, workspace_id: str,
                          action_type: str, device_id: str | None,
                          result: dict[str, Any]) -> ActionAttempt:

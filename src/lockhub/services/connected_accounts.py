@@ -17,6 +17,7 @@ from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.catalogue import with_facts
 from lockhub.clock import iso
+from lockhub.domain.devices import initial_settings
 from lockhub.domain.objects import ConnectedAccount
 from lockhub.engine.code_jobs import schedule_sync
 from lockhub.engine.device_codes import schedule_device_sync
@@ -26,7 +27,7 @@ from lockhub.providers.base import AccountRef, DeviceSnapshot, ProviderError
 from lockhub.providers.refs import account_ref, device_ref
 from lockhub.secret_box import seal_credentials
 from lockhub.services import devices as device_service
-from lockhub.services import events
+from lockhub.services import events, noise_sensors
 from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
@@ -154,6 +155,7 @@ async def insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: s
                         managed: bool, position: int) -> None:
     """Record a newly found device (`device.added`, and `device.connected` when online)."""
     brand = catalogue_brand(snap.brand)
+    model = with_facts(brand.models[snap.model], snap.model_facts)
     now = rt.clock.now()
     await conn.execute(devices.insert().values(
         device_id=device_id, workspace_id=workspace_id, connected_account_id=account_id,
@@ -163,9 +165,13 @@ async def insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: s
         nickname=nickname, display_name=nickname or snap.name, is_managed=managed,
         custom_metadata={}, state=snap.state(), errors=[], warnings=[], location=None,
         # Distinct creation instants keep the list order of one import stable.
-        created_at=now + timedelta(microseconds=position),
+        created_at=now + timedelta(microseconds=position), kind=model.kind,
+        settings=initial_settings(model, snap.climate_presets),
     ))
-    if with_facts(brand.models[snap.model], snap.model_facts).online_access_codes:
+    if model.noise_sensor is not None:
+        await noise_sensors.add_default_thresholds(conn, now=now, workspace_id=workspace_id,
+                                                   device_id=device_id, model=model)
+    if model.online_access_codes:
         await schedule_device_sync(conn, now=now, workspace_id=workspace_id,
                                    device_id=device_id,
                                    delay_seconds=rt.settings.device_sync_seconds)

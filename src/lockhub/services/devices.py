@@ -15,10 +15,11 @@ from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
+from lockhub.domain.thermostats import THRESHOLD_LIMITS, climate_events
 from lockhub.engine.code_jobs import schedule_sync
 from lockhub.errors import NotFound
 from lockhub.providers.base import DeviceSnapshot
-from lockhub.services import events
+from lockhub.services import events, noise_sensors
 from lockhub.services.custom_metadata import merge_custom_metadata, metadata_has_conditions
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import workspace_clock
@@ -38,6 +39,7 @@ class DeviceFilters(msgspec.Struct, kw_only=True):
     created_before: datetime | None = None
     custom_metadata_has: dict[str, str | bool | None] | None = None
     search: str | None = None
+    kind: str | None = None  # lock | thermostat | noise_sensor (/locks/list, /thermostats/list)
 
 
 def model_of(row: Any) -> DeviceModel:
@@ -64,6 +66,8 @@ def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]
         cond.append(D.c.device_type.in_(f.device_types))
     if f.manufacturer is not None:
         cond.append(D.c.manufacturer == f.manufacturer)
+    if f.kind is not None:
+        cond.append(D.c.kind == f.kind)
     if f.connected_account_ids is not None:
         cond.append(D.c.connected_account_id.in_(f.connected_account_ids))
     if f.created_before is not None:
@@ -82,7 +86,7 @@ def _conditions(workspace_id: str, managed: bool, f: DeviceFilters) -> list[Any]
 
 # The filters a list statement takes as parameters (the others change its text).
 _BOUND_FILTERS = ("device_ids", "device_types", "manufacturer", "connected_account_ids",
-                  "created_before")
+                  "created_before", "kind")
 
 
 @cache
@@ -97,6 +101,8 @@ def _list_statement(present: frozenset[str], with_after: bool,
         cond.append(D.c.device_type.in_(bindparam("device_types", expanding=True)))
     if "manufacturer" in present:
         cond.append(D.c.manufacturer == bindparam("manufacturer"))
+    if "kind" in present:
+        cond.append(D.c.kind == bindparam("kind"))
     if "connected_account_ids" in present:
         cond.append(D.c.connected_account_id.in_(
             bindparam("connected_account_ids", expanding=True)))
@@ -267,6 +273,10 @@ async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,
     if state == row.state:
         return
     await conn.execute(update(D).where(D.c.device_id == row.device_id).values(state=state))
+    if row.kind == "thermostat":
+        await _climate_events(conn, now, row, state)
+    elif row.kind == "noise_sensor":
+        await noise_sensors.evaluate(conn, now=now, row=row, state=state)
     model = model_of(row)
     prefix = "device." if row.is_managed else "device.unmanaged."
     for event_type, fields in state_change_events(model, row.state, state):
@@ -284,6 +294,20 @@ async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,
                 access_codes.c.is_managed.is_(True)).values(status="unknown"))
         elif event_type == "device.connected":
             await _resume_codes(conn, now, row)
+
+
+async def _climate_events(conn: AsyncConnection, now: datetime, row: Any,
+                          state: dict[str, Any]) -> None:
+    """What a thermostat's new reading means (temperature changed, set point reached,
+    threshold crossed), remembered in its settings."""
+    found, settings = climate_events(row.settings or {}, state.get("thermostat") or {})
+    if settings != (row.settings or {}):
+        await conn.execute(update(D).where(D.c.device_id == row.device_id)
+                           .values(settings=settings))
+    for event_type, fields in found:
+        await events.record(conn, now=now, workspace_id=row.workspace_id, event_type=event_type,
+                            device_id=row.device_id, keep_null=THRESHOLD_LIMITS,
+                            connected_account_id=row.connected_account_id, **fields)
 
 
 async def _resume_codes(conn: AsyncConnection, now: datetime, row: Any) -> None:

@@ -31,7 +31,10 @@ _INSERT = events.insert()
 
 
 async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, event_type: str,
-                 occurred_at: datetime | None = None, **fields: Any) -> dict[str, Any]:
+                 occurred_at: datetime | None = None, keep_null: tuple[str, ...] = (),
+                 **fields: Any) -> dict[str, Any]:
+    """Record an event; fields that are None are left out, except those in `keep_null` (the
+    spec requires them, with null as a value: a preset activated by no schedule)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     # Store the instants at the precision they are served (milliseconds), so `since` and the
@@ -47,7 +50,7 @@ async def record(conn: AsyncConnection, *, now: datetime, workspace_id: str, eve
         "occurred_at": iso(occurred_at or now),
         "event_description": EVENT_TYPES[event_type],
     }
-    body.update({k: v for k, v in fields.items() if v is not None})
+    body.update({k: v for k, v in fields.items() if v is not None or k in keep_null})
     # Values go as parameters of one prebuilt statement: SQLAlchemy reuses its compiled form
     # instead of coercing every value into a new statement (the hot write path).
     await conn.execute(_INSERT, dict(

@@ -11,14 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.domain.devices import capability_flags
 from lockhub.domain.objects import ActionAttempt
 from lockhub.domain.rate_limits import WINDOW_SECONDS, limit_for
-from lockhub.engine import jobs
 from lockhub.errors import LockhubError, RateLimited
 from lockhub.services import action_attempts, devices
 from lockhub.services.runtime import Runtime
 from lockhub.store.tables import action_attempts as attempts_table
 from lockhub.store.types import UtcDateTime
 
-ACTION_KIND = "action_attempt"
 _CAPABILITY = {"LOCK_DOOR": "can_remotely_lock", "UNLOCK_DOOR": "can_remotely_unlock",
                "CONFIGURE_AUTO_LOCK": "can_configure_auto_lock"}
 _CANNOT = {"LOCK_DOOR": "be locked remotely", "UNLOCK_DOOR": "be unlocked remotely",
@@ -50,17 +48,10 @@ async def request_action(rt: Runtime, workspace_id: str, device_id: str, action_
                 data={"device_id": device_id, "capability": flag},
             )
         await enforce_rate_limit(conn, device_id, action_type, now)
-        attempt = await action_attempts.create(conn, now=now, workspace_id=workspace_id,
-                                               action_type=action_type, device_id=device_id)
-        await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind=ACTION_KIND,
-                           key=f"device:{device_id}",
-                           payload={"action_attempt_id": attempt.action_attempt_id,
-                                    **(payload or {})})
-    rt.wake_engine()
-    if sync:
-        return await action_attempts.wait_until_settled(
-            rt, workspace_id, attempt.action_attempt_id, rt.settings.sync_wait_seconds)
-    return attempt
+        attempt = await action_attempts.start(conn, now=now, workspace_id=workspace_id,
+                                              action_type=action_type, device_id=device_id,
+                                              payload=payload)
+    return await action_attempts.answer(rt, workspace_id, attempt, sync)
 
 
 _RECENT = select(func.count(), func.min(attempts_table.c.created_at)).where(
@@ -106,10 +97,7 @@ async def request_simulation(rt: Runtime, workspace_id: str, device_id: str, act
             raise LockhubError("This device has no keypad (can_unlock_with_code is false).",
                                error_type="device_cannot_perform_action",
                                data={"device_id": device_id, "capability": "can_unlock_with_code"})
-        attempt = await action_attempts.create(conn, now=now, workspace_id=workspace_id,
-                                               action_type=action_type, device_id=device_id)
-        await jobs.enqueue(conn, now=now, workspace_id=workspace_id, kind=ACTION_KIND,
-                           key=f"device:{device_id}",
-                           payload={"action_attempt_id": attempt.action_attempt_id, **payload})
-    rt.wake_engine()
-    return attempt
+        attempt = await action_attempts.start(conn, now=now, workspace_id=workspace_id,
+                                              action_type=action_type, device_id=device_id,
+                                              payload=payload)
+    return await action_attempts.answer(rt, workspace_id, attempt, sync=False)

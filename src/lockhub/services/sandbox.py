@@ -23,10 +23,10 @@ from lockhub.providers.refs import device_ref
 from lockhub.providers.sandbox import SandboxProvider
 from lockhub.services import access_codes as code_service
 from lockhub.services import devices as device_service
-from lockhub.services import events
+from lockhub.services import events, noise_sensors, thermostats
 from lockhub.services.runtime import Runtime
 from lockhub.services.sandbox_clock import WorkspaceClock, set_clock, workspace_clock
-from lockhub.store.tables import access_codes, connected_accounts, workspaces
+from lockhub.store.tables import access_codes, connected_accounts, devices, workspaces
 
 
 async def require_sandbox(conn: AsyncConnection, workspace_id: str) -> None:
@@ -179,3 +179,76 @@ async def set_conditions(rt: Runtime, workspace_id: str, device_id: str,
         await device_service.apply_snapshot(conn, now=rt.clock.now(), row=row,
                                             state=device_service.merged_state(row, snapshot))
     rt.wake_engine()
+
+
+# --- thermostats and noise sensors ------------------------------------------------------------
+
+
+async def _climate_device(rt: Runtime, workspace_id: str, device_id: str,
+                          kind: str) -> tuple[Any, DeviceRef, SandboxProvider]:
+    async with rt.db.read() as conn:
+        await require_sandbox(conn, workspace_id)
+        if kind == "thermostat":
+            await thermostats.thermostat_row(conn, workspace_id, device_id)
+        else:
+            await noise_sensors.sensor_row(conn, workspace_id, device_id)
+        return await sandbox_device(rt, conn, workspace_id, device_id)
+
+
+async def _reported(rt: Runtime, device_id: str, snapshot: Any, after: Any = None) -> None:
+    """Record what the virtual device now reports (and what `after(conn, now, row)` adds,
+    given the row as it then is), as lockhub learns it from a real device."""
+    now = rt.clock.now()
+    async with rt.db.write() as conn:
+        row = (await conn.execute(select(devices).where(devices.c.device_id == device_id))).one()
+        await device_service.apply_snapshot(conn, now=now, row=row,
+                                            state=device_service.merged_state(row, snapshot))
+        if after is not None:
+            await after(conn, now, (await conn.execute(select(devices).where(
+                devices.c.device_id == device_id))).one())
+
+
+async def simulate_hvac_mode_adjusted(rt: Runtime, workspace_id: str, device_id: str,
+                                      mode: str, heating: Any, cooling: Any) -> None:
+    """Someone sets the thermostat's mode and set points on the thermostat itself."""
+    row, ref, provider = await _climate_device(rt, workspace_id, device_id, "thermostat")
+    command, fields = thermostats.setting_command(row, mode, heating, cooling)
+    snapshot = await provider.adjust_at_device(ref, command)
+
+    async def adjusted(conn: AsyncConnection, now: datetime, row: Any) -> None:
+        await thermostats.record_external_adjustment(conn, now=now, row=row, fields=fields)
+    await _reported(rt, device_id, snapshot, adjusted)
+
+
+async def simulate_temperature_reached(rt: Runtime, workspace_id: str, device_id: str,
+                                       reading: Any) -> None:
+    """The room reaches a temperature (the virtual thermostat goes on from there)."""
+    row, ref, provider = await _climate_device(rt, workspace_id, device_id, "thermostat")
+    unit = device_service.model_of(row).thermostat.temperature_unit  # type: ignore[union-attr]
+    snapshot = await provider.set_temperature(ref, reading.in_unit(unit))
+    await _reported(rt, device_id, snapshot)
+
+
+async def simulate_noise_threshold_triggered(rt: Runtime, workspace_id: str,
+                                             device_id: str) -> None:
+    """Noise at the sensor, above the threshold active now (else its first; with none,
+    DISTURBANCE_DECIBELS): the level rises and falls back, and the threshold's
+    `noise_sensor.noise_threshold_triggered` event is recorded, once per call."""
+    row, ref, provider = await _climate_device(rt, workspace_id, device_id, "noise_sensor")
+    async with rt.db.read() as conn:
+        clock = await workspace_clock(conn, workspace_id, rt.clock.now())
+        threshold = await noise_sensors.active_threshold(conn, row, clock.now)
+    peak = (threshold.noise_threshold_decibels + 10 if threshold is not None
+            else noise_sensors.DISTURBANCE_DECIBELS)
+    before = set((row.settings or {}).get("triggering", []))
+    snapshot = await provider.disturb(ref, peak)
+
+    async def triggered(conn: AsyncConnection, now: datetime, fresh: Any) -> None:
+        started = set((fresh.settings or {}).get("triggering", [])) - before
+        if threshold is None or threshold.noise_threshold_id not in started:
+            noise = snapshot.noise
+            await noise_sensors.record_triggered(
+                conn, now=now, row=fresh, threshold=threshold,
+                level=noise.noise_level_decibels if noise else peak,
+                nrs=noise.noise_level_nrs if noise else None)
+    await _reported(rt, device_id, snapshot, triggered)

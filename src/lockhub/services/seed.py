@@ -7,13 +7,16 @@ test accounts.
 (`schlage_device_id` "Bathroom Door"), john's ASSA ABLOY credential service account (no
 devices), one authorized Connect Webview, one `device.connected` event, the user identity
 `john_user_identity_id` and its client session `seam_cst1_token`, publishable key
-`seam_pk1_token`. Suites count these (paging connected accounts two at a time expects three).
-The fake's thermostat, noise sensor, Visionline system and bridge session are not created
-(lockhub serves locks); their ids are still in the map, as the fake publishes them.
+`seam_pk1_token`, and, on john's August account as in the fake, its thermostat
+`ecobee_device_1` "Thermostat 1" and noise sensor `minut_device_1` "Minut Sensor 1" (with the
+threshold `noise_threshold1`). Both keep the fake's readings (static: nothing drifts). Suites
+count these (paging connected accounts two at a time expects three). The fake's Visionline
+system and bridge session are not created; their ids are still in the map, as the fake
+publishes them.
 
 The demo workspace (`demo_workspace`, key `seam_demokey1_token`, publishable key
-`seam_pkdemo_token`) holds lockhub's richer sandbox: every brand's documented test accounts,
-an offline lock and a lock behind a disconnected hub. `make run` prints its key.
+`seam_pkdemo_token`) holds lockhub's richer sandbox: every brand's documented test accounts
+(thermostats and noise sensors included), an offline lock and a lock behind a disconnected hub. `make run` prints its key.
 """
 
 from __future__ import annotations
@@ -23,9 +26,18 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from lockhub.services import client_sessions, connect_webviews, credentials, events, workspaces
-from lockhub.services.connected_accounts import connect_account
+from lockhub.providers.sandbox.provider import snapshot, virtual_device
+from lockhub.services import (
+    client_sessions,
+    connect_webviews,
+    credentials,
+    events,
+    noise_sensors,
+    workspaces,
+)
+from lockhub.services.connected_accounts import connect_account, insert_device
 from lockhub.services.runtime import Runtime
+from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store import tables as t
 
 WORKSPACE_1 = "seed_workspace_1"
@@ -72,17 +84,45 @@ DEMO_SANDBOX: Seed = [
      None, []),
     ("yale", {"email": "frodo@example.com", "password": "1234", "two_factor_code": "123456"},
      None, []),
+    # Thermostats and noise sensors.
+    *((brand, {"email": "jane@example.com", "password": "1234"}, None, [])
+      for brand in ("ecobee", "nest", "honeywell_resideo", "sensi", "minut", "noiseaware")),
 ]
 
 SANDBOX_SEEDS = {"fake": FAKE_SANDBOX, "default": DEMO_SANDBOX}
 
 # The fake's map, for the ids lockhub does not create (non-lock devices, access systems).
 _FAKE_ONLY_IDS = {
-    "ecobee_device_1": "ecobee_device_1",
-    "minut_device_1": "minut_device_1",
     "visionline_acs_system_1": "visionline_acs_system_1",
     "bridge_client_session_token": "bcs1_token",
 }
+
+
+ECOBEE_DEVICE = "ecobee_device_1"
+MINUT_DEVICE = "minut_device_1"
+NOISE_THRESHOLD = "noise_threshold1"
+# The fake's thermostat and noise sensor, as virtual devices of john's August account (the
+# fake's `seed.ts`): the ecobee cools to 24 °C (heating point 18 °C) with its fan running, the
+# Minut hears 70 dB. Set points are in the ecobee's own unit (°F).
+FAKE_CLIMATE_DEVICES = (
+    (ECOBEE_DEVICE, "Thermostat 1", "ecobee", {
+        "key": "ecobee_fake_thermostat", "name": "Thermostat 1", "model": "ecobee3_lite",
+        "battery_level": None, "serial_number": "EB3L00FAKE01",
+        "metadata": {"device_name": "Thermostat 1", "ecobee_device_id": "ecobee_device_1"},
+        "climate": {"physics": "static", "hvac_mode": "cool", "heating_set_point": 64.4,
+                    "cooling_set_point": 75.2, "fan_mode": "auto", "is_fan_running": True}}),
+    (MINUT_DEVICE, "Minut Sensor 1", "minut", {
+        "key": "minut_fake_sensor", "name": "Minut Sensor 1", "model": "gen3",
+        "battery_level": 1.0, "serial_number": "MNT3FAKE0001",
+        "metadata": {"device_id": "minut_device_1", "device_name": "Minut Sensor 1",
+                     "latest_sensor_values": {}},
+        "noise": {"physics": "static", "level": 70.0, "time_zone": "America/Los_Angeles"}}),
+)
+# The fake's one threshold: all day in Los Angeles, 60 dB (so the sensor's 70 dB triggers it).
+FAKE_THRESHOLD = {"noise_threshold_id": NOISE_THRESHOLD, "name": "builtin_normal_hours",
+                  "starts_daily_at": "00:00:00[America/Los_Angeles]",
+                  "ends_daily_at": "23:59:59[America/Los_Angeles]",
+                  "noise_threshold_decibels": 60.0, "noise_threshold_nrs": None}
 
 
 async def load_sandbox_seed(rt: Runtime, workspace_id: str, name: str) -> None:
@@ -120,7 +160,8 @@ async def _nickname(rt: Runtime, workspace_id: str, brand: str, form: dict[str, 
 async def _fake_rest(rt: Runtime, workspace_id: str) -> None:
     """What the fake seeds besides its locks, with its own values (the email included)."""
     now = rt.clock.now()
-    keep = {d for _, _, _, pinned in FAKE_SANDBOX for d, _ in pinned}
+    keep = {d for _, _, _, pinned in FAKE_SANDBOX for d, _ in pinned} | {
+        device_id for device_id, *_ in FAKE_CLIMATE_DEVICES}
     webview = await connect_webviews.create(
         rt, workspace_id, connect_webviews.WebviewRequest(accepted_providers=["august"]))
     async with rt.db.write() as conn:
@@ -148,6 +189,7 @@ async def _fake_rest(rt: Runtime, workspace_id: str) -> None:
             t.connect_webviews.c.connect_webview_id == webview.connect_webview_id).values(
             status="authorized", login_successful=True, connected_account_id=JOHN_ACCOUNT,
             selected_provider="august", authorized_at=now))
+        await _fake_climate_devices(rt, conn, workspace_id)
         # One event, as the fake seeds: the first lock connected.
         await conn.execute(delete(t.webhook_deliveries).where(
             t.webhook_deliveries.c.workspace_id == workspace_id))
@@ -168,6 +210,32 @@ async def _fake_rest(rt: Runtime, workspace_id: str) -> None:
             user_identity_ids=(JOHN_USER_IDENTITY,)),
         user_identifier_key=JOHN_USER_IDENTIFIER_KEY, customer_key=None, expires_at=None,
         existing_ok=True, token=CLIENT_SESSION_TOKEN)
+
+
+async def _fake_climate_devices(rt: Runtime, conn: Any, workspace_id: str) -> None:
+    """The fake's thermostat and noise sensor on john's August account (once)."""
+    if (await conn.execute(select(t.devices.c.device_id).where(
+            t.devices.c.device_id == ECOBEE_DEVICE))).first() is not None:
+        return
+    now = rt.clock.now()
+    at = (await workspace_clock(conn, workspace_id, now)).now
+    login = "august:john@example.com"
+    for position, (device_id, name, brand, device) in enumerate(FAKE_CLIMATE_DEVICES):
+        values = virtual_device(device, sandbox_device_id=f"{workspace_id}:{device_id}",
+                                workspace_id=workspace_id, account_login=login, brand=brand,
+                                created_at=now)
+        await conn.execute(t.sandbox_devices.insert().values(**values))
+        row = (await conn.execute(select(t.sandbox_devices).where(
+            t.sandbox_devices.c.sandbox_device_id == values["sandbox_device_id"]))).one()
+        await insert_device(rt, conn, workspace_id, JOHN_ACCOUNT, device_id, snapshot(row, at),
+                            nickname=name, managed=True, position=10 + position)
+    N = t.noise_thresholds
+    await conn.execute(delete(N).where(N.c.device_id == MINUT_DEVICE))
+    await conn.execute(N.insert().values(workspace_id=workspace_id, device_id=MINUT_DEVICE,
+                                         is_programmed=True, created_at=now, **FAKE_THRESHOLD))
+    sensor = (await conn.execute(select(t.devices).where(
+        t.devices.c.device_id == MINUT_DEVICE))).one()
+    await noise_sensors.evaluate(conn, now=now, row=sensor)
 
 
 async def seed(rt: Runtime) -> dict[str, Any]:
@@ -229,6 +297,8 @@ def seed_map() -> dict[str, Any]:
         "john_user_identity_id": JOHN_USER_IDENTITY,
         "john_user_id": JOHN,
         "john_user_key": "john_user_key",
+        "ecobee_device_1": ECOBEE_DEVICE,
+        "minut_device_1": MINUT_DEVICE,
         **_FAKE_ONLY_IDS,
     }
 

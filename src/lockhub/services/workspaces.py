@@ -261,7 +261,8 @@ async def wipe(rt: Runtime, workspace_id: str, *, keep_attempt: str | None,
         await conn.execute(update(t.workspaces).where(
             t.workspaces.c.workspace_id == workspace_id,
         ).values(clock_offset_seconds=0.0, clock_frozen_at=None))
-        for table in (t.webhook_deliveries, t.access_codes, t.devices, t.connected_accounts,
+        for table in (t.webhook_deliveries, t.access_codes, t.thermostat_schedules,
+                      t.noise_thresholds, t.devices, t.connected_accounts,
                       t.connect_webviews, t.client_sessions, t.user_identity_devices,
                       t.access_grants, t.events, t.sandbox_devices):
             await conn.execute(delete(table).where(table.c.workspace_id == workspace_id))

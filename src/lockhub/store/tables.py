@@ -220,7 +220,14 @@ devices = Table(
     Column("backup_pool_enabled", Boolean, nullable=False, server_default="0"),
     # PIN lengths reported with /access_codes/report_device_constraints (None: the model's).
     Column("reported_code_lengths", Json, nullable=True),
+    Column("kind", String, nullable=False, server_default="lock"),  # lock | thermostat | noise_sensor
+    # What lockhub keeps for a thermostat or noise sensor beyond the provider's reports, and
+    # serves inside the device (so it changes with the row the read model watches): climate
+    # presets, the fallback preset, the temperature threshold, the active schedule and
+    # override; the noise thresholds triggering now. None for locks.
+    Column("settings", Json, nullable=True),
     Index("ix_devices_workspace_created", "workspace_id", "created_at", "device_id"),
+    Index("ix_devices_workspace_kind_created", "workspace_id", "kind", "created_at", "device_id"),
     Index("ix_devices_account", "connected_account_id"),
 )
 
@@ -338,6 +345,10 @@ sandbox_devices = Table(
     Column("faults", Json, nullable=False),
     Column("codes", Json, nullable=False),  # slot -> code on the device
     Column("created_at", UtcDateTime, nullable=False),
+    # A virtual thermostat's physical state (providers/sandbox/climate.py) and a virtual noise
+    # sensor's (providers/sandbox/noise.py); None for locks.
+    Column("climate", Json, nullable=True),
+    Column("noise", Json, nullable=True),
 )
 
 access_codes = Table(
@@ -566,4 +577,45 @@ console_sessions = Table(
     Column("workspace_id", String, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+
+thermostat_schedules = Table(
+    "thermostat_schedules",
+    metadata,
+    Column("thermostat_schedule_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("device_id", String, ForeignKey("devices.device_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("name", String, nullable=True),
+    Column("climate_preset_key", String, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("is_override_allowed", Boolean, nullable=True),
+    Column("max_override_period_minutes", Integer, nullable=True),
+    Column("errors", Json, nullable=False),
+    # The user of the client session that created it (/thermostats/schedules/list filters on it).
+    Column("user_identifier_key", String, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_thermostat_schedules_device_starts", "device_id", "starts_at"),
+)
+
+noise_thresholds = Table(
+    "noise_thresholds",
+    metadata,
+    Column("noise_threshold_id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("device_id", String, ForeignKey("devices.device_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("name", String, nullable=False),
+    Column("starts_daily_at", String, nullable=False),  # "HH:MM:SS[Zone]" as given
+    Column("ends_daily_at", String, nullable=False),
+    Column("noise_threshold_decibels", Float, nullable=False),
+    Column("noise_threshold_nrs", Float, nullable=True),
+    # False until the sensor has it (the attempt that programs it succeeded).
+    Column("is_programmed", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_noise_thresholds_device_created", "device_id", "created_at"),
 )

@@ -22,20 +22,24 @@ from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.catalogue import credential_kinds
 from lockhub.catalogue import model as catalogue_model
-from lockhub.clock import Clock
+from lockhub.clock import Clock, iso
 from lockhub.domain.access_codes import generate_pin
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
+    ClimateCommand,
     CodeOnDevice,
     DeviceRef,
     DeviceSnapshot,
+    NoiseState,
     OfflineCodeRequest,
     ProviderError,
     SecondFactorRequired,
     slot_number,
 )
+from lockhub.providers.sandbox import climate
 from lockhub.providers.sandbox.faults import injected_error
+from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.db import Database
 from lockhub.store.tables import sandbox_codes, sandbox_devices
 
@@ -77,27 +81,53 @@ def account_identity(form: dict[str, Any]) -> str:
     return "account"
 
 
-def snapshot(row: Any) -> DeviceSnapshot:
+def snapshot(row: Any, at: datetime) -> DeviceSnapshot:
+    """What the virtual device reports at workspace instant `at`."""
     settings = row.settings or {}
+    model = catalogue_model(row.brand, row.model)
+    thermostat = noise = None
+    if model.thermostat is not None and row.climate:
+        thermostat = climate.thermostat_state(climate.advanced(row.climate, model.thermostat, at),
+                                              at)
+    if model.noise_sensor is not None and row.noise:
+        noise = climate.noise_state(row.noise, model.noise_sensor, row.sandbox_device_id, at)
     return DeviceSnapshot(
         provider_device_id=row.sandbox_device_id,
         brand=row.brand,
         model=row.model,
         name=row.name,
         online=row.online,
-        locked=row.locked,
+        locked=row.locked if model.kind == "lock" else None,
         door_open=row.door_open,
         battery_level=row.battery_level,
         hub_connected=row.hub_connected,
         remote_unlock_enabled=settings.get("remote_unlock_enabled"),
         serial_number=row.serial_number,
-        metadata=row.metadata,
+        metadata=_metadata(row, noise, at),
         removed=bool(settings.get("removed", False)),
         subscription_expired=bool(settings.get("subscription_expired", False)),
         auto_lock_enabled=bool(settings.get("auto_lock_enabled", False))
-        if catalogue_model(row.brand, row.model).auto_lock else None,
+        if model.auto_lock else None,
         auto_lock_delay_seconds=settings.get("auto_lock_delay_seconds"),
+        thermostat=thermostat,
+        noise=noise,
+        climate_presets=settings.get("climate_presets"),
     )
+
+
+def _metadata(row: Any, noise: NoiseState | None, at: datetime) -> dict[str, Any]:
+    """The brand's metadata, with a noise sensor's latest reading in it."""
+    metadata = dict(row.metadata or {})
+    if noise is None:
+        return metadata
+    if "latest_sensor_values" in metadata:
+        values = dict(metadata["latest_sensor_values"])
+        values["sound"] = {"time": iso(at), "value": noise.noise_level_decibels}
+        metadata["latest_sensor_values"] = values
+    if "noise_level_decibel" in metadata:
+        metadata["noise_level_decibel"] = noise.noise_level_decibels
+        metadata["noise_level_nrs"] = noise.noise_level_nrs
+    return metadata
 
 
 # The hot statements, built once (the values go as parameters).
@@ -135,6 +165,23 @@ async def _outcome(call: Awaitable[CodeOnDevice]) -> CodeOnDevice | ProviderErro
         return await call
     except ProviderError as exc:
         return exc
+
+
+def virtual_device(device: dict[str, Any], **identity: Any) -> dict[str, Any]:
+    """The sandbox_devices row of a test account's device (accounts.json)."""
+    model = catalogue_model(identity["brand"], device["model"])
+    settings = {k: device[k] for k in ("remote_unlock_enabled",) if k in device}
+    if device.get("climate", {}).get("presets"):
+        settings["climate_presets"] = device["climate"]["presets"]
+    return dict(
+        identity, model=device["model"], name=device["name"], locked=device.get("locked", True),
+        online=device.get("online", True), door_open=device.get("door_open"),
+        hub_connected=device.get("hub_connected"), battery_level=device.get("battery_level"),
+        settings=settings, metadata=device.get("metadata") or {},
+        serial_number=device.get("serial_number"), latency_ms=None, faults={}, codes={},
+        climate=climate.initial_climate(device, model.thermostat)
+        if model.thermostat is not None else None,
+        noise=climate.initial_noise(device) if model.noise_sensor is not None else None)
 
 
 class SandboxProvider:
@@ -239,18 +286,10 @@ class SandboxProvider:
                 device_id = self.sandbox_device_id(workspace_id, account_login, device["key"])
                 if device_id in existing:
                     continue
-                await conn.execute(T.insert().values(
-                    sandbox_device_id=device_id, workspace_id=workspace_id,
-                    account_login=account_login, brand=account_type, model=device["model"],
-                    name=device["name"], locked=device.get("locked", True),
-                    online=device.get("online", True), door_open=device.get("door_open"),
-                    hub_connected=device.get("hub_connected"),
-                    battery_level=device.get("battery_level"),
-                    settings={k: device[k] for k in ("remote_unlock_enabled",) if k in device},
-                    metadata=device.get("metadata") or {},
-                    serial_number=device.get("serial_number"), latency_ms=None, faults={},
-                    codes={}, created_at=now + timedelta(microseconds=position),
-                ))
+                await conn.execute(T.insert().values(**virtual_device(
+                    device, sandbox_device_id=device_id, workspace_id=workspace_id,
+                    account_login=account_login, brand=account_type,
+                    created_at=now + timedelta(microseconds=position))))
         user_identifier = {k: form[k] for k in ("email", "username") if form.get(k)}
         if not user_identifier:
             user_identifier = {"api_url": identity}
@@ -263,10 +302,16 @@ class SandboxProvider:
             rows = (await conn.execute(select(T).where(
                 T.c.workspace_id == account.workspace_id, T.c.account_login == login,
             ).order_by(T.c.created_at, T.c.sandbox_device_id))).all()
-        return [snapshot(row) for row in rows]
+        at = await self.workspace_now(account.workspace_id)
+        return [snapshot(row, at) for row in rows]
 
     async def read_state(self, device: DeviceRef) -> DeviceSnapshot:
-        return snapshot(await self._row(device))
+        return snapshot(await self._row(device), await self.workspace_now(device.workspace_id))
+
+    async def workspace_now(self, workspace_id: str) -> datetime:
+        """The workspace's time (its sandbox clock), in which virtual devices live."""
+        async with self.db.read() as conn:
+            return (await workspace_clock(conn, workspace_id, self.clock.now())).now
 
     async def _set_locked(self, device: DeviceRef, locked: bool) -> DeviceSnapshot:
         row = await self._operate(device, "lock" if locked else "unlock")
@@ -470,6 +515,75 @@ class SandboxProvider:
                 values["name"] = name
             if values:
                 await conn.execute(update(C).where(*where).values(**values))
+
+    # --- thermostats and noise sensors -----------------------------------------------------
+
+    async def set_climate(self, device: DeviceRef, command: ClimateCommand) -> DeviceSnapshot:
+        """Change the virtual thermostat's settings, over the network (faults, latency)."""
+        row = await self._operate(device, "set_climate")
+        model = catalogue_model(row.brand, row.model).thermostat
+        if model is None or row.climate is None:
+            raise ProviderError("device_cannot_perform_action", "This device is no thermostat.")
+        await self._latency(row)
+        at = await self.workspace_now(device.workspace_id)
+        await self._store(device, climate=climate.applied(row.climate, model, command, at))
+        return await self.read_state(device)
+
+    async def adjust_at_device(self, device: DeviceRef, command: ClimateCommand) -> DeviceSnapshot:
+        """Someone changes the thermostat's settings on the thermostat itself."""
+        row = await self._row(device)
+        model = catalogue_model(row.brand, row.model).thermostat
+        assert model is not None and row.climate is not None
+        at = await self.workspace_now(device.workspace_id)
+        await self._store(device, climate=climate.applied(row.climate, model, command, at))
+        return await self.read_state(device)
+
+    async def set_temperature(self, device: DeviceRef, value: float) -> DeviceSnapshot:
+        """The room reaches `value` (in the thermostat's unit) now."""
+        row = await self._row(device)
+        model = catalogue_model(row.brand, row.model).thermostat
+        assert model is not None and row.climate is not None
+        at = await self.workspace_now(device.workspace_id)
+        await self._store(device, climate=climate.with_temperature(row.climate, model, value, at))
+        return await self.read_state(device)
+
+    async def set_climate_conditions(self, device: DeviceRef, **values: Any) -> DeviceSnapshot:
+        """Change the room's physics: the outside temperature (°C), the humidity, static or
+        dynamic."""
+        row = await self._row(device)
+        model = catalogue_model(row.brand, row.model).thermostat
+        assert model is not None and row.climate is not None
+        at = await self.workspace_now(device.workspace_id)
+        updated = {**climate.advanced(row.climate, model, at), **values}
+        await self._store(device, climate=climate.settled(updated, model))
+        return await self.read_state(device)
+
+    async def next_report(self, device: DeviceRef) -> datetime | None:
+        """When a dynamic thermostat or noise sensor next has something new to report
+        (workspace time); None for a device that only changes when told."""
+        row = await self._row(device)
+        model = catalogue_model(row.brand, row.model)
+        at = await self.workspace_now(device.workspace_id)
+        if model.thermostat is not None and row.climate:
+            return climate.next_thermostat_report(
+                climate.advanced(row.climate, model.thermostat, at), model.thermostat, at)
+        if model.noise_sensor is not None and row.noise:
+            return climate.next_noise_report(row.noise, row.sandbox_device_id, at)
+        return None
+
+    async def program_noise_thresholds(self, device: DeviceRef,
+                                       thresholds: list[dict[str, Any]]) -> None:
+        """The virtual sensor takes its thresholds over the network (faults, latency)."""
+        row = await self._operate(device, "program_noise_thresholds")
+        await self._latency(row)
+        await self._store(device, noise={**(row.noise or {}), "thresholds": thresholds})
+
+    async def disturb(self, device: DeviceRef, peak: float) -> DeviceSnapshot:
+        """Noise at the sensor: the level jumps to `peak` now, holds, then falls back."""
+        row = await self._row(device)
+        at = await self.workspace_now(device.workspace_id)
+        await self._store(device, noise=climate.disturbed(row.noise or {}, peak, at))
+        return await self.read_state(device)
 
     async def faults(self, device: DeviceRef) -> dict[str, Any]:
         return dict((await self._row(device)).faults or {})

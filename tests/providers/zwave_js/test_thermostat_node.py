@@ -168,6 +168,14 @@ async def test_cool_mode_above_the_set_point_cools(t6: Node, stack: ZWaveStack) 
     assert stack.thermostat_state(T6)["operating_state_name"] == "Cooling"
 
 
+async def test_fan_mode_on_runs_the_fan(t6: Node, stack: ZWaveStack) -> None:
+    running = next_event(t6, "value updated", value_is(FAN_STATE, 1))
+    result = await t6.async_set_value(FAN_MODE, LOW)
+    assert result is not None and result.status == SetValueStatus.SUCCESS_UNSUPERVISED
+    await running
+    assert stack.thermostat_state(T6)["fan_mode_name"] == "Low"
+
+
 async def test_changes_at_the_thermostat_reach_the_driver(t6: Node, stack: ZWaveStack) -> None:
     expected = {MODE: AUTO, HEAT_POINT: 66, COOL_POINT: 78, FAN_MODE: CIRCULATION}
     updates = [next_event(t6, "value updated", value_is(value_id, value))

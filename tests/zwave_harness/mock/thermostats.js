@@ -29,8 +29,19 @@ const {
 	ThermostatSetpointCCSet,
 	ThermostatSetpointType,
 } = require("@zwave-js/cc");
-const { CommandClasses, encodeBitMask } = require("@zwave-js/core");
+const { CommandClasses, encodeBitMask, validatePayload } = require("@zwave-js/core");
 const { createMockZWaveRequestFrame } = require("@zwave-js/testing");
+
+// In 15.29.0 ThermostatFanModeCCSet can serialize but not parse (`from()` throws
+// Deserialization_NotImplemented), so the mock controller cannot hand a Fan Mode Set to the node:
+// it sends no ACK and the driver's set fails with ZW0204. This process's copy of @zwave-js/cc
+// only (the driver runs in zwave-server's process) gets the parser, the inverse of its serialize().
+if (ThermostatFanModeCCSet.from.toString().includes("not implemented")) {
+	ThermostatFanModeCCSet.from = function from(raw, ctx) {
+		validatePayload(raw.payload.length >= 1);
+		return new this({ nodeId: ctx.sourceNodeId, mode: raw.payload[0] & 0x0f, off: !!(raw.payload[0] & 0x80) });
+	};
+}
 
 /** 0x0039/th6320zw.json: Honeywell "TH6320ZW" T6 Pro Z-Wave Programmable Thermostat (mains). */
 const HONEYWELL_T6 = { manufacturerId: 0x0039, productType: 0x0011, productId: 0x0008 };

@@ -143,6 +143,13 @@ def _noise_properties(model: DeviceModel, state: dict[str, Any],
     return props
 
 
+def _settings_warnings(settings: dict[str, Any], since: str) -> list[dict[str, Any]]:
+    if settings.get("temperature_threshold_exceeded"):
+        return [{"warning_code": "temperature_threshold_exceeded", "created_at": since,
+                 "message": "The temperature is outside the thermostat's threshold."}]
+    return []
+
+
 def build_device(row: Any, brand: Brand, model: DeviceModel, base_url: str) -> Device:
     """Assemble the served device from a stored row (mapping with the devices columns);
     `base_url` is lockhub's public base URL, where the brand's image is served."""
@@ -199,7 +206,8 @@ def build_device(row: Any, brand: Brand, model: DeviceModel, base_url: str) -> D
         workspace_id=row["workspace_id"],
         space_ids=[],
         errors=list(row["errors"]) + device_errors(model, state, created_at),
-        warnings=list(row["warnings"]) + device_warnings(brand, model, state, created_at),
+        warnings=list(row["warnings"]) + device_warnings(brand, model, state, created_at)
+        + _settings_warnings(settings, created_at),
         created_at=created_at,
         is_managed=bool(row["is_managed"]),
         custom_metadata=dict(row["custom_metadata"]),

@@ -429,8 +429,9 @@ def climate_events(settings: dict[str, Any], new: dict[str, Any],
                    ) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, Any]]:
     """The thermostat events a reading (`new`, a ThermostatState) means, and the settings that
     remember what was last reported: a change of 1 °C since the last `temperature_changed`,
-    entering the 1 °C band around the set point (once per set point), and crossing out of or
-    back into the temperature threshold."""
+    entering the 1 °C band around the set point (again only after leaving it or a new set
+    point: cycling around the point is not news), and crossing out of or back into the
+    temperature threshold."""
     found: list[tuple[str, dict[str, Any]]] = []
     settings = dict(settings)
     if new.get("temperature") is None:
@@ -444,10 +445,11 @@ def climate_events(settings: dict[str, Any], new: dict[str, Any],
             found.append(("thermostat.temperature_changed", dict(reading)))
         settings["last_temperature_celsius"] = celsius
     target = target_celsius(new)
-    if target is None or settings.get("reached_target_celsius") not in (None, target):
+    near = target is not None and abs(celsius - target) <= REACHED_CELSIUS + TOLERANCE
+    if not near or settings.get("reached_target_celsius") != target:
+        # Left the band, or a new set point: the next entry into the band is news again.
         settings.pop("reached_target_celsius", None)
-    if target is not None and abs(celsius - target) <= REACHED_CELSIUS + TOLERANCE \
-            and settings.get("reached_target_celsius") is None:
+    if near and target is not None and settings.get("reached_target_celsius") is None:
         found.append(("thermostat.temperature_reached_set_point", {
             **reading, **both_units("desired_temperature", target, "celsius")}))
         settings["reached_target_celsius"] = target

@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import select
 
 from lockhub.engine.auto_lock import relocks_by_itself, schedule_relock
+from lockhub.engine.device_reports import schedule_report
 from lockhub.engine.jobs import Job, finish
 from lockhub.providers.base import (
     ClimateCommand,
@@ -196,6 +197,8 @@ async def _settle(rt: Runtime, job: Job, attempt: Any, device: Any, *,
             await thermostats.record_adjustment(conn, now=now, device_id=device.device_id,
                                                 action_type=attempt.action_type,
                                                 payload=job.payload)
+            await schedule_report(conn, now=now, workspace_id=device.workspace_id,
+                                  device_id=device.device_id)
         if operated and attempt.action_type in _OPERATIONS:
             _, locked = _OPERATIONS[attempt.action_type]
             await events.record(

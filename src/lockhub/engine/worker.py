@@ -37,12 +37,14 @@ def handlers() -> dict[str, Handler]:
     from lockhub.engine.access_codes import reconcile_access_code
     from lockhub.engine.auto_lock import AUTO_LOCK_JOB, run_auto_lock
     from lockhub.engine.device_codes import sync_device_codes
+    from lockhub.engine.device_reports import DEVICE_REPORT_JOB, run_device_report
     from lockhub.engine.webhooks import deliver_webhook
     from lockhub.services.workspaces import run_reset_sandbox
 
     return {"action_attempt": run_action_attempt, "reset_sandbox": run_reset_sandbox,
             "access_code": reconcile_access_code, "device_codes": sync_device_codes,
-            "webhook_delivery": deliver_webhook, AUTO_LOCK_JOB: run_auto_lock}
+            "webhook_delivery": deliver_webhook, AUTO_LOCK_JOB: run_auto_lock,
+            DEVICE_REPORT_JOB: run_device_report}
 
 
 def _record_run(job: jobs.Job, outcome: str, seconds: float) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.domain.access_codes import is_pin
 from lockhub.domain.objects import UnmanagedAccessCode
 from lockhub.engine.device_codes import schedule_device_sync
+from lockhub.engine.device_reports import schedule_report
 from lockhub.errors import LockhubError
 from lockhub.ids import new_id
 from lockhub.providers.base import CodeOnDevice, DeviceRef, ProviderError
@@ -203,6 +204,7 @@ async def _reported(rt: Runtime, device_id: str, snapshot: Any, after: Any = Non
         row = (await conn.execute(select(devices).where(devices.c.device_id == device_id))).one()
         await device_service.apply_snapshot(conn, now=now, row=row,
                                             state=device_service.merged_state(row, snapshot))
+        await schedule_report(conn, now=now, workspace_id=row.workspace_id, device_id=device_id)
         if after is not None:
             await after(conn, now, (await conn.execute(select(devices).where(
                 devices.c.device_id == device_id))).one())

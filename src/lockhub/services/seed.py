@@ -221,7 +221,7 @@ async def _fake_climate_devices(rt: Runtime, conn: Any, workspace_id: str) -> No
     at = (await workspace_clock(conn, workspace_id, now)).now
     login = "august:john@example.com"
     for position, (device_id, name, brand, device) in enumerate(FAKE_CLIMATE_DEVICES):
-        values = virtual_device(device, sandbox_device_id=f"{workspace_id}:{device_id}",
+        values = virtual_device(device, at, sandbox_device_id=f"{workspace_id}:{device_id}",
                                 workspace_id=workspace_id, account_login=login, brand=brand,
                                 created_at=now)
         await conn.execute(t.sandbox_devices.insert().values(**values))

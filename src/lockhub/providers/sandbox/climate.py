@@ -28,13 +28,15 @@ DISTURBED_REPORT_MINUTES = 1
 CIRCULATE_MINUTES = 15
 
 
-def initial_climate(device: dict[str, Any], model: ThermostatModel) -> dict[str, Any]:
-    """A test account's thermostat as the sandbox first stores it (accounts.json `climate`)."""
+def initial_climate(device: dict[str, Any], model: ThermostatModel,
+                    at: datetime) -> dict[str, Any]:
+    """A test account's thermostat as the sandbox first stores it (accounts.json `climate`),
+    at workspace instant `at`: its HVAC already doing what its settings say."""
     given = device["climate"]
     climate = {"unit": model.temperature_unit, "physics": given.get("physics", "dynamic"),
-               "as_of": None, "running": None}
+               "as_of": at.isoformat(), "running": None}
     climate.update({k: v for k, v in given.items() if k not in ("presets", "physics")})
-    return climate
+    return settled(climate, model)
 
 
 def _domain(climate: dict[str, Any]) -> rules.Climate:

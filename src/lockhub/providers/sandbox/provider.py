@@ -167,8 +167,9 @@ async def _outcome(call: Awaitable[CodeOnDevice]) -> CodeOnDevice | ProviderErro
         return exc
 
 
-def virtual_device(device: dict[str, Any], **identity: Any) -> dict[str, Any]:
-    """The sandbox_devices row of a test account's device (accounts.json)."""
+def virtual_device(device: dict[str, Any], at: datetime, **identity: Any) -> dict[str, Any]:
+    """The sandbox_devices row of a test account's device (accounts.json), as it is at
+    workspace instant `at`."""
     model = catalogue_model(identity["brand"], device["model"])
     settings = {k: device[k] for k in ("remote_unlock_enabled",) if k in device}
     if device.get("climate", {}).get("presets"):
@@ -179,7 +180,7 @@ def virtual_device(device: dict[str, Any], **identity: Any) -> dict[str, Any]:
         hub_connected=device.get("hub_connected"), battery_level=device.get("battery_level"),
         settings=settings, metadata=device.get("metadata") or {},
         serial_number=device.get("serial_number"), latency_ms=None, faults={}, codes={},
-        climate=climate.initial_climate(device, model.thermostat)
+        climate=climate.initial_climate(device, model.thermostat, at)
         if model.thermostat is not None else None,
         noise=climate.initial_noise(device) if model.noise_sensor is not None else None)
 
@@ -278,6 +279,7 @@ class SandboxProvider:
         account_login = f"{account_type}:{identity}"
         now = self.clock.now()
         async with self.db.write() as conn:
+            at = (await workspace_clock(conn, workspace_id, now)).now
             existing = {r.sandbox_device_id for r in (await conn.execute(
                 select(T.c.sandbox_device_id).where(
                     T.c.workspace_id == workspace_id, T.c.account_login == account_login)
@@ -287,7 +289,7 @@ class SandboxProvider:
                 if device_id in existing:
                     continue
                 await conn.execute(T.insert().values(**virtual_device(
-                    device, sandbox_device_id=device_id, workspace_id=workspace_id,
+                    device, at, sandbox_device_id=device_id, workspace_id=workspace_id,
                     account_login=account_login, brand=account_type,
                     created_at=now + timedelta(microseconds=position))))
         user_identifier = {k: form[k] for k in ("email", "username") if form.get(k)}

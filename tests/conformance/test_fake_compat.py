@@ -257,3 +257,59 @@ def test_a_completed_webview_grants_its_account_to_the_first_client_session(
         seen = {d["device_id"] for d in browser.post("/devices/list", json={}).json()["devices"]}
     assert account_id in session["connected_account_ids"]
     assert new_locks and new_locks <= seen
+
+
+def test_the_sdks_thermostat_test_runs_on_the_fakes_ecobee(
+        fake_seam: Seam, default_seed: dict[str, Any]) -> None:
+    """The SDK suite's thermostat test (seamapi/python d0e7822,
+    test/thermostats/test_thermostats.py), as far as SDK 3.18.0 has its methods."""
+    thermostat = fake_seam.thermostats.list()[0]
+    assert thermostat.device_id == default_seed["ecobee_device_1"]
+    assert thermostat.device_type == "ecobee_thermostat"
+    assert thermostat.display_name == "Thermostat 1"
+    device_id = thermostat.device_id
+
+    def setting() -> Any:
+        return fake_seam.devices.get(device_id=device_id).properties.current_climate_setting
+
+    fake_seam.thermostats.cool(device_id=device_id, cooling_set_point_celsius=27)
+    assert setting().hvac_mode_setting == "cool"
+    assert round(setting().cooling_set_point_celsius) == 27
+    fake_seam.thermostats.heat(device_id=device_id, heating_set_point_celsius=18)
+    assert round(setting().heating_set_point_celsius) == 18
+    fake_seam.thermostats.heat_cool(device_id=device_id, heating_set_point_celsius=19,
+                                    cooling_set_point_celsius=28)
+    assert setting().hvac_mode_setting == "heat_cool"
+    assert (round(setting().heating_set_point_celsius),
+            round(setting().cooling_set_point_celsius)) == (19, 28)
+    fake_seam.thermostats.off(device_id=device_id)
+    assert setting().hvac_mode_setting == "off"
+    fake_seam.thermostats.set_fan_mode(device_id=device_id, fan_mode="on",
+                                       fan_mode_setting="auto")
+    assert fake_seam.devices.get(device_id=device_id).properties.is_fan_running is True
+
+
+def test_the_sdks_noise_threshold_test_runs_on_the_fakes_minut(
+        fake_seam: Seam, default_seed: dict[str, Any]) -> None:
+    """The SDK suite's noise-threshold test (seamapi/python 0838f68,
+    test/noise_sensors/noise_thresholds/test_noise_thresholds.py)."""
+    device_id = default_seed["minut_device_1"]
+    device = fake_seam.devices.get(device_id=device_id)
+    assert device.properties.noise_level_decibels == 70
+    # The fake's threshold is all day, 60 dB: the sensor's 70 dB triggers it.
+    assert device.properties.currently_triggering_noise_threshold_ids == ["noise_threshold1"]
+
+    thresholds = fake_seam.noise_sensors.noise_thresholds.list(device_id=device_id)
+    assert thresholds[0].name == "builtin_normal_hours"
+    assert thresholds[0].noise_threshold_id == "noise_threshold1"
+    fake_seam.noise_sensors.noise_thresholds.delete(
+        device_id=device_id, noise_threshold_id=thresholds[0].noise_threshold_id)
+    created = fake_seam.noise_sensors.noise_thresholds.create(
+        device_id=device_id, starts_daily_at="20:00:00[America/Los_Angeles]",
+        ends_daily_at="08:00:00[America/Los_Angeles]", noise_threshold_decibels=75)
+    assert len(fake_seam.noise_sensors.noise_thresholds.list(device_id=device_id)) == 1
+    fake_seam.noise_sensors.noise_thresholds.update(
+        device_id=device_id, noise_threshold_id=created.noise_threshold_id,
+        noise_threshold_decibels=80)
+    assert fake_seam.noise_sensors.noise_thresholds.get(
+        noise_threshold_id=created.noise_threshold_id).noise_threshold_decibels == 80

@@ -110,6 +110,9 @@ class Ws1:
     access_grant_key: str
     reservation_key: str
     access_method_id: str
+    thermostat_id: str  # an ecobee with its presets
+    noise_sensor_id: str  # a Minut with its default thresholds
+    noise_threshold_id: str  # the sensor's first threshold
     # Every id and name of workspace 1, to spot any of them in an answer.
     every_id: frozenset[str] = dataclasses.field(repr=False)
 
@@ -184,9 +187,21 @@ class Walls:
             "access methods": sorted(
                 (m.access_method_id, m.code, m.is_issued) for g in owner.access_grants.list()
                 for m in owner.access_methods.list(access_grant_id=g.access_grant_id)),
+            "thermostat": _climate(owner.devices.get(device_id=ws1.thermostat_id)),
+            "noise thresholds": sorted(
+                (t.noise_threshold_id, t.name, t.noise_threshold_decibels)
+                for t in owner.noise_sensors.noise_thresholds.list(
+                    device_id=ws1.noise_sensor_id)),
             "clock": (clock["is_frozen"], clock["offset_seconds"]),
             "john's workspaces": sorted(w.workspace_id for w in john.workspaces.list()),
         }
+
+
+def _climate(thermostat: Any) -> Any:
+    """A thermostat's settings: what it is set to, its presets and fallback, its threshold."""
+    props = thermostat.properties
+    return (str(props.current_climate_setting), str(props.available_climate_presets),
+            props.fallback_climate_preset_key, str(props.temperature_threshold))
 
 
 @pytest.fixture(scope="module")
@@ -289,6 +304,8 @@ def walls(walls_server: LockhubServer) -> Walls:
     every_id |= {c.access_code_id for c in owner.access_codes.list(device_id=device.device_id)}
     every_id |= {parse_qs(urlsplit(w.url).query)["auth_token"][0]
                  for w in (webview, pending_webview)}
+    thresholds = owner.noise_sensors.noise_thresholds.list(device_id=seeded["minut_device_1"])
+    every_id |= {t.noise_threshold_id for t in thresholds}
     ws1 = Ws1(
         device_id=device.device_id,
         device_name=device.display_name,
@@ -315,6 +332,9 @@ def walls(walls_server: LockhubServer) -> Walls:
         access_grant_key=WS1_GRANT_KEY,
         reservation_key=WS1_RESERVATION_KEY,
         access_method_id=method_id,
+        thermostat_id=seeded["ecobee_device_1"],
+        noise_sensor_id=seeded["minut_device_1"],
+        noise_threshold_id=thresholds[0].noise_threshold_id,
         every_id=frozenset(every_id),
     )
     sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
@@ -517,7 +537,91 @@ def sandbox_clock(params: Params) -> list[Case]:
 
 
 # How another workspace tries to reach workspace 1 through each route, and what it must get.
+def _thermostat(**extra: Any) -> Params:
+    return lambda w: {"device_id": w.thermostat_id, **extra}
+
+
+def _sensor(**extra: Any) -> Params:
+    return lambda w: {"device_id": w.noise_sensor_id, **extra}
+
+
 ISOLATION: dict[str, list[Case]] = {
+    "/thermostats/list": [
+        OwnOnly("devices", lambda w: {}, lambda s, p: s.thermostats.list(**p)),
+        OwnOnly("thermostats", lambda w: {"manufacturer": "ecobee"}, None),
+    ],
+    "/thermostats/get": [Hidden("device_not_found", _thermostat(), None)],
+    "/thermostats/heat": [
+        Hidden("device_not_found", _thermostat(heating_set_point_fahrenheit=70),
+               lambda s, p: s.thermostats.heat(**p))],
+    "/thermostats/cool": [
+        Hidden("device_not_found", _thermostat(cooling_set_point_fahrenheit=74),
+               lambda s, p: s.thermostats.cool(**p))],
+    "/thermostats/heat_cool": [
+        Hidden("device_not_found", _thermostat(heating_set_point_fahrenheit=66,
+                                               cooling_set_point_fahrenheit=76),
+               lambda s, p: s.thermostats.heat_cool(**p))],
+    "/thermostats/off": [
+        Hidden("device_not_found", _thermostat(), lambda s, p: s.thermostats.off(**p))],
+    "/thermostats/set_hvac_mode": [
+        Hidden("device_not_found", _thermostat(hvac_mode_setting="off"),
+               lambda s, p: s.thermostats.set_hvac_mode(**p))],
+    "/thermostats/set_fan_mode": [
+        Hidden("device_not_found", _thermostat(fan_mode_setting="on"),
+               lambda s, p: s.thermostats.set_fan_mode(**p))],
+    "/thermostats/activate_climate_preset": [
+        Hidden("device_not_found", _thermostat(climate_preset_key="away"),
+               lambda s, p: s.thermostats.activate_climate_preset(**p))],
+    "/thermostats/create_climate_preset": [
+        Hidden("device_not_found", _thermostat(climate_preset_key="intruder",
+                                               hvac_mode_setting="off"),
+               lambda s, p: s.thermostats.create_climate_preset(**p))],
+    "/thermostats/update_climate_preset": [
+        Hidden("device_not_found", _thermostat(climate_preset_key="home", name="Mine"),
+               lambda s, p: s.thermostats.update_climate_preset(**p))],
+    "/thermostats/delete_climate_preset": [
+        Hidden("device_not_found", _thermostat(climate_preset_key="home"),
+               lambda s, p: s.thermostats.delete_climate_preset(**p))],
+    "/thermostats/set_fallback_climate_preset": [
+        Hidden("device_not_found", _thermostat(climate_preset_key="away"),
+               lambda s, p: s.thermostats.set_fallback_climate_preset(**p))],
+    "/thermostats/set_temperature_threshold": [
+        Hidden("device_not_found", _thermostat(lower_limit_celsius=10, upper_limit_celsius=12),
+               lambda s, p: s.thermostats.set_temperature_threshold(**p))],
+    "/thermostats/simulate/hvac_mode_adjusted": sandbox_route(
+        "device_not_found", _thermostat(hvac_mode="off"),
+        lambda s, p: s.thermostats.simulate.hvac_mode_adjusted(**p)),
+    "/thermostats/simulate/temperature_reached": sandbox_route(
+        "device_not_found", _thermostat(temperature_celsius=35),
+        lambda s, p: s.thermostats.simulate.temperature_reached(**p)),
+    "/noise_sensors/list": [
+        OwnOnly("devices", lambda w: {}, lambda s, p: s.noise_sensors.list(**p)),
+        OwnOnly("noise_sensors", lambda w: {"manufacturer": "minut"}, None),
+    ],
+    "/noise_sensors/noise_thresholds/create": [
+        Hidden("device_not_found", _sensor(starts_daily_at="20:00:00", ends_daily_at="08:00:00",
+                                           noise_threshold_decibels=90),
+               lambda s, p: s.noise_sensors.noise_thresholds.create(**p))],
+    "/noise_sensors/noise_thresholds/update": [
+        Hidden("device_not_found",
+               lambda w: {"device_id": w.noise_sensor_id,
+                          "noise_threshold_id": w.noise_threshold_id,
+                          "noise_threshold_decibels": 95},
+               lambda s, p: s.noise_sensors.noise_thresholds.update(**p))],
+    "/noise_sensors/noise_thresholds/delete": [
+        Hidden("device_not_found",
+               lambda w: {"device_id": w.noise_sensor_id,
+                          "noise_threshold_id": w.noise_threshold_id},
+               lambda s, p: s.noise_sensors.noise_thresholds.delete(**p))],
+    "/noise_sensors/noise_thresholds/get": [
+        Hidden("noise_threshold_not_found", lambda w: {"noise_threshold_id": w.noise_threshold_id},
+               lambda s, p: s.noise_sensors.noise_thresholds.get(**p))],
+    "/noise_sensors/noise_thresholds/list": [
+        Hidden("device_not_found", _sensor(),
+               lambda s, p: s.noise_sensors.noise_thresholds.list(**p))],
+    "/noise_sensors/simulate/trigger_noise_threshold": sandbox_route(
+        "device_not_found", _sensor(),
+        lambda s, p: s.noise_sensors.simulate.trigger_noise_threshold(**p)),
     "/devices/get": [
         Hidden("device_not_found", lambda w: {"device_id": w.device_id},
                lambda s, p: s.devices.get(**p)),

@@ -54,6 +54,8 @@ class World:
     webview: str
     other_session: str
     other_identity: str
+    thermostat: str  # not granted
+    sensor: str  # not granted
 
     def session(self) -> httpx.Client:
         return raw(self.server, self.token)
@@ -65,7 +67,12 @@ class World:
                        for c in self.owner.access_codes.list(device_id=self.b))
         unmanaged = sorted(c.access_code_id
                            for c in self.owner.access_codes.unmanaged.list(device_id=self.b))
-        return device.display_name, device.properties.locked, codes, unmanaged
+        climate = self.owner.devices.get(device_id=self.thermostat).properties
+        thresholds = sorted((t.noise_threshold_id, t.noise_threshold_decibels) for t in
+                            self.owner.noise_sensors.noise_thresholds.list(device_id=self.sensor))
+        return (device.display_name, device.properties.locked, codes, unmanaged,
+                str(climate.current_climate_setting), str(climate.available_climate_presets),
+                thresholds)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +105,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 event_b=event.event_id, account=ids["john_connected_account_id"],
                 webview=webview.connect_webview_id,
                 other_session=other_session.client_session_id,
-                other_identity=other_person.user_identity_id)
+                other_identity=other_person.user_identity_id,
+                thermostat=ids["ecobee_device_1"], sensor=ids["minut_device_1"])
     server.stop()
 
 
@@ -138,7 +146,33 @@ def _ok(w: World, answer: dict[str, Any]) -> None:
     assert answer["ok"] is True
 
 
+def _thermostat(**extra: Any) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"device_id": w.thermostat, **extra}
+
+
 CASES: dict[str, list[Hidden | Sees]] = {
+    "/thermostats/list": [Sees(lambda w: {}, only("thermostats", "device_id", lambda w: set()))],
+    "/thermostats/get": [Hidden("device_not_found", _thermostat())],
+    "/thermostats/heat": [Hidden("device_not_found", _thermostat(
+        heating_set_point_fahrenheit=70))],
+    "/thermostats/cool": [Hidden("device_not_found", _thermostat(
+        cooling_set_point_fahrenheit=74))],
+    "/thermostats/heat_cool": [Hidden("device_not_found", _thermostat(
+        heating_set_point_fahrenheit=66, cooling_set_point_fahrenheit=76))],
+    "/thermostats/off": [Hidden("device_not_found", _thermostat())],
+    "/thermostats/set_hvac_mode": [Hidden("device_not_found", _thermostat(
+        hvac_mode_setting="off"))],
+    "/thermostats/set_fan_mode": [Hidden("device_not_found", _thermostat(fan_mode_setting="on"))],
+    "/thermostats/create_climate_preset": [Hidden("device_not_found", _thermostat(
+        climate_preset_key="session", hvac_mode_setting="off"))],
+    "/thermostats/update_climate_preset": [Hidden("device_not_found", _thermostat(
+        climate_preset_key="home", name="Session's"))],
+    "/thermostats/delete_climate_preset": [Hidden("device_not_found", _thermostat(
+        climate_preset_key="home"))],
+    "/noise_sensors/list": [Sees(lambda w: {}, only("noise_sensors", "device_id",
+                                                    lambda w: set()))],
+    "/noise_sensors/noise_thresholds/list": [
+        Hidden("device_not_found", lambda w: {"device_id": w.sensor})],
     "/access_codes/create": [Hidden("device_not_found",
                                     lambda w: {"device_id": w.b, "code": "2468"})],
     "/access_codes/create_multiple": [Hidden("device_not_found",

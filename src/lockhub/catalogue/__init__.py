@@ -205,13 +205,15 @@ def with_facts(base: DeviceModel, facts: dict[str, Any] | None) -> DeviceModel:
 
 
 class LockMaker(msgspec.Struct, frozen=True):
-    """A maker of locks reached through a local radio system, as the lock names itself."""
+    """A maker of locks reached through a local radio system, as the lock names itself
+    (and of thermostats: `thermostat_device_type`, when the maker makes Z-Wave thermostats)."""
 
     key: str
     display_name: str
     device_type: str
     zwave_manufacturer_ids: list[int] = []
     zigbee_vendors: list[str] = []
+    thermostat_device_type: str | None = None
 
 
 @cache

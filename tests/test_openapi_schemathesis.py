@@ -74,7 +74,7 @@ def seeded_values(url: str) -> tuple[SeededValues, SeededValues]:
         devices = client.get("/devices/list").json()["devices"]
         sacrificed, devices = devices[-SACRIFICED:], devices[:-SACRIFICED]
         lockable = next(d["device_id"] for d in devices
-                        if d["can_remotely_lock"] and d["properties"]["online"])
+                        if d.get("can_remotely_lock") and d["properties"]["online"])
         attempt = client.post("/locks/lock_door", json={"device_id": lockable, "sync": True})
         attempt_id = attempt.json()["action_attempt"]["action_attempt_id"]
         # Half the devices unmanaged, so the /devices/unmanaged routes find real ones too.
@@ -83,6 +83,10 @@ def seeded_values(url: str) -> tuple[SeededValues, SeededValues]:
                 client.post("/devices/update", json={"device_id": device["device_id"],
                                                      "is_managed": False}).raise_for_status()
         events = client.get("/events/list", params={"since": EPOCH, "limit": 20}).json()["events"]
+        thresholds = [t["noise_threshold_id"] for d in devices
+                      if "noise_detection" in d["capabilities_supported"]
+                      for t in client.get("/noise_sensors/noise_thresholds/list", params={
+                          "device_id": d["device_id"]}).json()["noise_thresholds"]]
     device_ids = st.sampled_from([d["device_id"] for d in devices])
     event_ids = st.sampled_from([e["event_id"] for e in events])
     degrading = {"device_id": st.sampled_from([d["device_id"] for d in sacrificed])}
@@ -95,6 +99,8 @@ def seeded_values(url: str) -> tuple[SeededValues, SeededValues]:
         "event_ids": st.lists(event_ids, max_size=2),
         "connected_account_id": st.just("john_connected_account_id"),
         "since": st.just(EPOCH),
+        "noise_threshold_id": st.sampled_from(thresholds),
+        "climate_preset_key": st.sampled_from(["home", "away", "sleep"]),
     }, degrading
 
 

@@ -3,7 +3,7 @@ controller with mock locks, all on loopback, plus the mock's "at the lock" contr
 
     stack = ZWaveStack(); stack.start(tmp_dir)   # stack.ws_url, stack.control_url
     stack.keypad_unlock(2, user=3)               # the lock pushes what a real one would
-    ZWaveStack(thermostats=True)                 # + the thermostat, node 5: stack.temperature(5, 71.5)
+    stack.temperature(5, 71.5)                   # the thermostat, node 5 (thermostats=False: none)
     stack.stop_server(); stack.start_server()    # restart zwave-server only; the mock keeps state
     stack.stop()
 
@@ -37,10 +37,11 @@ SCHLAGE_BE469 = 2  # Allegion, 30 user codes, no Supervision
 YALE_YRD256 = 3  # ASSA ABLOY, 250 user codes, Supervision
 KWIKSET_916 = 4  # Spectrum Brands, 30 user codes, no Supervision
 LOCK_NODES = (SCHLAGE_BE469, YALE_YRD256, KWIKSET_916)
-# tests/zwave_harness/mock/thermostats.js, on a ZWaveStack(thermostats=True) network only (the
-# lock tests include and exclude a lock as node 5)
+# tests/zwave_harness/mock/thermostats.js, on every network unless ZWaveStack(thermostats=False)
+# (the lock tests include and exclude a lock as INCLUDED_LATER)
 HONEYWELL_T6 = 5  # Honeywell TH6320ZW T6 Pro, mains, °F: heat 40-90 (68), cool 50-99 (76)
 THERMOSTAT_NODES = (HONEYWELL_T6,)
+INCLUDED_LATER = 6  # the node id the inclusion tests give a lock they include and exclude
 
 
 def missing_prerequisite() -> str | None:
@@ -95,9 +96,10 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 class ZWaveStack:
     """Mock network process + zwave-server process, on free loopback ports.
 
-    thermostats=True adds THERMOSTAT_NODES to the network (its interview adds ~1 s to start)."""
+    The network has THERMOSTAT_NODES too (their interview adds ~1.4 s to start);
+    thermostats=False leaves them out."""
 
-    def __init__(self, log_level: str = "debug", thermostats: bool = False) -> None:
+    def __init__(self, log_level: str = "debug", thermostats: bool = True) -> None:
         self.log_level = log_level
         self.thermostats = thermostats
         self.dir: Path | None = None
@@ -259,7 +261,7 @@ class ZWaveStack:
         """The next exclusion the driver starts removes this node."""
         return self.control("exclude_next", node=node)
 
-    # ---- the control API ("at the thermostat"; node HONEYWELL_T6 of a thermostats=True stack) --
+    # ---- the control API ("at the thermostat"; node HONEYWELL_T6) ---------------------------
 
     def thermostat_state(self, node: int) -> dict[str, Any]:
         """The thermostat's own state: `mode` (Z-Wave mode, `mode_name` "Heat" ...),

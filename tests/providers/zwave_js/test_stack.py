@@ -17,6 +17,7 @@ from zwave_js_server.model.node import Node
 from zwave_js_server.util.lock import clear_usercode, set_usercode
 
 from tests.providers.zwave_js.stack import (
+    INCLUDED_LATER,
     KWIKSET_916,
     LOCK_NODES,
     SCHLAGE_BE469,
@@ -258,16 +259,16 @@ async def test_server_restart_keeps_the_network_and_clients_reconnect(
 
 async def test_include_and_exclude_a_lock(zwave: Client, zwave_stack: ZWaveStack) -> None:
     controller = zwave.driver.controller
-    zwave_stack.include_next(5, model="kwikset_916")
+    zwave_stack.include_next(INCLUDED_LATER, model="kwikset_916")
     added = next_event(controller, "node added")
     assert await controller.async_begin_inclusion(InclusionStrategy.INSECURE)
     node = (await added)["node"]
-    assert node.node_id == 5
+    assert node.node_id == INCLUDED_LATER
     if not node.ready:
         await next_event(node, "ready", timeout=20)
     assert node.device_config.label == "916"
-    zwave_stack.exclude_next(5)
+    zwave_stack.exclude_next(INCLUDED_LATER)
     removed = next_event(controller, "node removed")
     assert await controller.async_begin_exclusion()
-    assert (await removed)["node"].node_id == 5
-    assert 5 not in controller.nodes
+    assert (await removed)["node"].node_id == INCLUDED_LATER
+    assert INCLUDED_LATER not in controller.nodes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,6 @@ from tests.providers.zwave_js.stack import (
     HONEYWELL_T6,
     THERMOSTAT_NODES,
     ZWaveStack,
-    missing_prerequisite,
 )
 from tests.providers.zwave_js.test_stack import close, next_event, value_is
 from tests.providers.zwave_js.test_stack import connect as connect_locks
@@ -42,14 +41,10 @@ AIR_TEMPERATURE = f"{T6}-49-0-Air temperature"
 TIMEOUT = 10.0
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZWaveStack]:
-    """A network of this module's own: the locks' session network has no thermostat."""
-    if reason := missing_prerequisite():
-        pytest.skip(reason)
-    zwave = ZWaveStack(thermostats=True).start(tmp_path_factory.mktemp("zwave-thermostat"))
-    yield zwave
-    zwave.stop()
+@pytest.fixture
+def stack(zwave_stack: ZWaveStack) -> ZWaveStack:
+    """The session network (its thermostat is node 5); each test puts node 5 back (`t6`)."""
+    return zwave_stack
 
 
 @pytest.fixture

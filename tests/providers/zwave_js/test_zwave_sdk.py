@@ -24,6 +24,7 @@ from tests.conformance.helpers import EPOCH, wait_until
 from tests.providers.webview import events_of, production_clock, production_seam
 from tests.providers.webview import submit as submit_form
 from tests.providers.zwave_js.stack import (
+    INCLUDED_LATER,
     KWIKSET_916,
     SCHLAGE_BE469,
     YALE_YRD256,
@@ -376,14 +377,14 @@ async def _as_the_users_z_wave_ui(url: str, action: str) -> None:
 
 def test_a_lock_included_later_appears_and_an_excluded_one_is_removed(
         seam: Seam, account: str, stack: ZWaveStack) -> None:
-    stack.include_next(5, model="kwikset_916")
+    stack.include_next(INCLUDED_LATER, model="kwikset_916")
     asyncio.run(_as_the_users_z_wave_ui(stack.ws_url, "include"))
     added = wait_until(lambda: [d for d in seam.locks.list(connected_account_id=account)
-                                if "(node 5)" in d.display_name], timeout=30,
+                                if f"(node {INCLUDED_LATER})" in d.display_name], timeout=30,
                        message="the new lock")
     device_id = added[0].device_id
     assert events_of(seam, device_id, "device.added")
-    stack.exclude_next(5)
+    stack.exclude_next(INCLUDED_LATER)
     asyncio.run(_as_the_users_z_wave_ui(stack.ws_url, "exclude"))
     wait_until(lambda: any(e["error_code"] == "device_removed"
                            for e in seam.devices.get(device_id=device_id).errors),

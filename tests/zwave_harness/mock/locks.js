@@ -1,7 +1,7 @@
 // Mock Z-Wave network for lockhub's Z-Wave JS provider tests: controller (node 1) and three door
 // locks that identify as real products (so the driver's device config DB names them), plus a
 // loopback HTTP control API for things done "at the lock" (keypad, thumb turn, jam, battery ...).
-// With ZW_MOCK_THERMOSTATS=1 the network also has ./thermostats.js's thermostat as node 5.
+// The network also has ./thermostats.js's thermostat as node 5 (unless ZW_MOCK_THERMOSTATS=0).
 //
 // Loaded by ../zwave-mock-tcp.cjs. The control API listens on 127.0.0.1:$ZW_MOCK_CONTROL_PORT.
 // Every answer is JSON; see ../README.md for the actions and what the driver makes of them.
@@ -411,8 +411,9 @@ module.exports.default = {
 		lockNode(2, "schlage_be469"),
 		lockNode(3, "yale_yrd256"),
 		lockNode(4, "kwikset_916"),
-		// Opt-in, because the lock tests include and exclude a lock as node 5 (see ../README.md).
-		...(process.env.ZW_MOCK_THERMOSTATS === "1" ? [thermostatNode(5)] : []),
+		// On by default; ZW_MOCK_THERMOSTATS=0 leaves it out (the lock tests include and exclude
+		// a lock as node 6, see ../README.md).
+		...(process.env.ZW_MOCK_THERMOSTATS === "0" ? [] : [thermostatNode(5)]),
 	],
 	onInit: startControlApi,
 	onStop: () => new Promise((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve())),

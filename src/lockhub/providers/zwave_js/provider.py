@@ -1,12 +1,15 @@
-"""Z-Wave locks through a Z-Wave JS server (Z-Wave JS UI, Home Assistant's add-on, zwave-server).
+"""Z-Wave locks and thermostats through a Z-Wave JS server (Z-Wave JS UI, Home Assistant's
+add-on, zwave-server).
 
 A connected account is one Z-Wave network (its home id), reached at a WebSocket URL. Every node
-with the Door Lock CC is a lock. The engine keeps one live connection per account
+with the Door Lock CC is a lock; every other node with Thermostat Mode or Thermostat Setpoint is a
+thermostat. The engine keeps one live connection per account
 (`maintain`); commands from the process that holds it go over it, and a process that does not
 opens a short connection of its own. A command counts as done when the lock reports it: after a
 Door Lock set, lockhub asks the lock for its mode (Door Lock Get) until it matches, and after a
 User Code set or clear it reads the slot back with User Code Get, never the driver's cached value
-(which is updated only by the driver's own later poll).
+(which is updated only by the driver's own later poll). A thermostat's new settings are read
+back the same way (Thermostat Setpoint / Mode / Fan Mode Get).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from zwave_js_server.exceptions import BaseZwaveJSServerError
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
+    ClimateCommand,
     CodeOnDevice,
     ConnectionReport,
     DeviceListReport,
@@ -44,6 +48,9 @@ COMMAND_TIMEOUT_SECONDS = 20.0
 # An RF lock/unlock notification this soon after lockhub's own command is that command's echo.
 OWN_COMMAND_ECHO_SECONDS = 10.0
 CONFIRM_POLL_SECONDS = 0.5
+# A thermostat applies a Set at once (mains powered): one that still answers its old setting
+# this long after the Set did not take it.
+CLIMATE_REFUSAL_SECONDS = 5.0
 OCCUPIED = {1, 2, 3, 4}  # User ID status: enabled, disabled, messaging, passage mode
 # Z-Wave JS notices a dead node come back only when it hears from it: ping dead locks this often.
 DEAD_PING_SECONDS = float(os.environ.get("LOCKHUB_ZWAVE_DEAD_PING_SECONDS", "60"))
@@ -85,14 +92,18 @@ class ZWaveJSProvider:
 
     async def import_devices(self, account: AccountRef) -> list[DeviceSnapshot]:
         async with self._connection(account.connected_account_id, account.credentials) as conn:
-            return self._locks(conn)
+            return self._devices(conn)
 
-    def _locks(self, conn: ZWaveConnection) -> list[DeviceSnapshot]:
+    def _devices(self, conn: ZWaveConnection) -> list[DeviceSnapshot]:
+        """Locks and thermostats, in node order."""
         return [self._snapshot(conn, node) for node_id, node in sorted(conn.nodes.items())
-                if mapping.is_lock(node_dict(node))]
+                if _is_device(node_dict(node))]
 
     def _snapshot(self, conn: ZWaveConnection, node: Any) -> DeviceSnapshot:
-        snap = mapping.snapshot(conn.home_id, node_dict(node))
+        data = node_dict(node)
+        if mapping.is_thermostat(data):
+            return mapping.thermostat_snapshot(conn.home_id, data)
+        snap = mapping.snapshot(conn.home_id, data)
         pdid = snap.provider_device_id
         # The "Lock state" value stays at "jammed" until the lock reports idle, which many
         # never do: after the first sight, a jam is what the lock reported since (a jam
@@ -135,7 +146,7 @@ class ZWaveJSProvider:
                 unsubscribe.append(controller.on(event, lambda data, e=event:
                                                  queue.put_nowait((e, data["node"], data))))
             await sink(ConnectionReport(connected=True))
-            await sink(DeviceListReport(devices=self._locks(conn)))
+            await sink(DeviceListReport(devices=self._devices(conn)))
             next_ping = time.monotonic() + DEAD_PING_SECONDS
             while True:
                 getter = asyncio.create_task(queue.get())
@@ -164,9 +175,10 @@ class ZWaveJSProvider:
             await conn.close()
 
     async def _ping_dead_locks(self, conn: ZWaveConnection) -> None:
-        """A ping that gets through makes the driver mark the node alive (an `alive` event)."""
+        """A ping that gets through makes the driver mark the node alive (an `alive` event).
+        Dead thermostats are pinged too."""
         for node in conn.nodes.values():
-            if node.status == 3 and mapping.is_lock(node_dict(node)):
+            if node.status == 3 and _is_device(node_dict(node)):
                 async with conn.commands:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(node.async_ping(), self.command_timeout)
@@ -174,9 +186,12 @@ class ZWaveJSProvider:
     def _reports(self, conn: ZWaveConnection, event: str, node: Any,
                  data: dict[str, Any]) -> list[Report]:
         if event in ("node added", "node removed") or (event == "ready"
-                                                       and mapping.is_lock(node_dict(node))):
-            return [DeviceListReport(devices=self._locks(conn))]
-        if not mapping.is_lock(node_dict(node)):
+                                                       and _is_device(node_dict(node))):
+            return [DeviceListReport(devices=self._devices(conn))]
+        data_of_node = node_dict(node)
+        if mapping.is_thermostat(data_of_node):
+            return self._thermostat_reports(conn, event, node, data)
+        if not mapping.is_lock(data_of_node):
             return []
         pdid = mapping.provider_device_id(conn.home_id, node.node_id)
         reports: list[Report] = []
@@ -213,6 +228,21 @@ class ZWaveJSProvider:
             reports.append(DeviceStateReport(snapshot=snapshot))
         return reports
 
+    def _thermostat_reports(self, conn: ZWaveConnection, event: str, node: Any,
+                            data: dict[str, Any]) -> list[Report]:
+        """Any change of a thermostat (a reading, what its HVAC runs, its settings) is its
+        whole new state. A settings change (`mapping.adjusted_setting`) outside lockhub's own
+        command's echo window was made at the thermostat: the state report carries the new
+        settings; there is no report yet of who changed them, so lockhub does not record it as
+        an external adjustment."""
+        del event, data
+        pdid = mapping.provider_device_id(conn.home_id, node.node_id)
+        snapshot = self._snapshot(conn, node)
+        if conn.reported.get(pdid) == snapshot:
+            return []
+        conn.reported[pdid] = snapshot
+        return [DeviceStateReport(snapshot=snapshot)]
+
     def _own_command_recent(self, pdid: str) -> bool:
         return time.monotonic() - self._own_commands.get(pdid, -1e9) < OWN_COMMAND_ECHO_SECONDS
 
@@ -227,22 +257,23 @@ class ZWaveJSProvider:
     # --- commands ------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _node(self, device: DeviceRef) -> AsyncIterator[tuple[ZWaveConnection, Any]]:
+    async def _node(self, device: DeviceRef,
+                    what: str = "lock") -> AsyncIterator[tuple[ZWaveConnection, Any]]:
         try:
             async with self._connection(device.connected_account_id,
                                         device.credentials) as conn:
                 node = conn.nodes.get(mapping.node_id_of(device.provider_device_id))
                 if node is None:
                     raise ProviderError("device_removed",
-                                        "The lock is no longer in the Z-Wave network.")
+                                        f"The {what} is no longer in the Z-Wave network.")
                 if node.status == 3:
                     raise ProviderError("device_offline",
-                                        "The lock does not answer (Z-Wave JS marks it dead).")
+                                        f"The {what} does not answer (Z-Wave JS marks it dead).")
                 async with conn.commands:
                     yield conn, node
         except BaseZwaveJSServerError as exc:
             raise ProviderError("device_communication_timeout",
-                                f"The lock did not answer: {exc}", retryable=True) from exc
+                                f"The {what} did not answer: {exc}", retryable=True) from exc
 
     async def read_state(self, device: DeviceRef) -> DeviceSnapshot:
         async with self._connection(device.connected_account_id, device.credentials) as conn:
@@ -300,18 +331,80 @@ class ZWaveJSProvider:
                                     "The lock answered but did not move.")
             raise await self._silent(node)
 
-    async def _silent(self, node: Any, detail: str = "") -> ProviderError:
-        """Why the lock did not answer: dead (a ping the driver cannot deliver also marks it
+    async def _silent(self, node: Any, detail: str = "", what: str = "lock") -> ProviderError:
+        """Why the device did not answer: dead (a ping the driver cannot deliver also marks it
         dead) or merely slow."""
         if node.status != 3:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(node.async_ping(), self.command_timeout)
         if node.status == 3:
             return ProviderError("device_offline",
-                                 "The lock stopped answering (Z-Wave JS marks it dead).")
+                                 f"The {what} stopped answering (Z-Wave JS marks it dead).")
         return ProviderError("device_communication_timeout",
-                             "The lock did not report the new state in time."
+                             f"The {what} did not report the new state in time."
                              + (f" ({detail})" if detail else ""))
+
+    # --- thermostats ---------------------------------------------------------------------
+
+    async def set_climate(self, device: DeviceRef, command: ClimateCommand) -> DeviceSnapshot:
+        """Set points, then mode, then fan mode (each a Set the node must take), then each read
+        back from the thermostat (Get) until it holds the new settings."""
+        pdid = device.provider_device_id
+        deadline = time.monotonic() + self.command_timeout
+        async with self._node(device, "thermostat") as (conn, node):
+            try:
+                writes = mapping.climate_writes(node_dict(node), command)
+            except ValueError as exc:
+                raise ProviderError("device_cannot_perform_action", str(exc)) from exc
+            self._own_commands[pdid] = time.monotonic()
+            for write in writes:
+                try:
+                    result = await asyncio.wait_for(node.async_set_value(
+                        write.value_id, write.target, wait_for_result=True),
+                        max(0.1, deadline - time.monotonic()))
+                except TimeoutError as exc:
+                    raise await self._silent(node, what="thermostat") from exc
+                except BaseZwaveJSServerError as exc:
+                    raise await self._silent(node, str(exc), what="thermostat") from exc
+                if result is not None and int(result.status) in (0, 2, 3, 4, 5):
+                    raise ProviderError(
+                        "device_cannot_perform_action",
+                        f"The thermostat refused the {write.what} ({result.status.name}).")
+            await self._confirm_climate(node, writes, deadline)
+            self._own_commands[pdid] = time.monotonic()
+            return self._snapshot(conn, node)
+
+    async def _confirm_climate(self, node: Any, writes: list[mapping.ClimateWrite],
+                               deadline: float) -> None:
+        pending = list(writes)
+        first_answer: float | None = None
+        while pending:
+            for write in list(pending):
+                try:
+                    answer = await asyncio.wait_for(node.async_invoke_cc_api(
+                        write.command_class, "get", *write.get_args, wait_for_result=True),
+                        max(0.1, deadline - time.monotonic()))
+                except (TimeoutError, BaseZwaveJSServerError):
+                    answer = None
+                if node.status == 3:
+                    raise ProviderError(
+                        "device_offline",
+                        "The thermostat stopped answering (Z-Wave JS marks it dead).")
+                if isinstance(answer, dict):
+                    first_answer = first_answer or time.monotonic()
+                    got = answer.get(write.answer_key)
+                    if isinstance(got, int | float) and abs(got - write.target) < 0.01:
+                        pending.remove(write)
+            if not pending:
+                return
+            now = time.monotonic()
+            if first_answer is not None and now - first_answer >= CLIMATE_REFUSAL_SECONDS:
+                raise ProviderError(
+                    "device_cannot_perform_action",
+                    f"The thermostat kept its {pending[0].what} (it did not take the change).")
+            if now >= deadline:
+                raise await self._silent(node, what="thermostat")
+            await asyncio.sleep(CONFIRM_POLL_SECONDS)
 
     # --- PINs ----------------------------------------------------------------------------
 
@@ -411,3 +504,7 @@ class ZWaveJSProvider:
             if status in OCCUPIED:
                 raise ProviderError("failed_to_remove_from_device",
                                     "The lock still holds the PIN.", retryable=True)
+
+
+def _is_device(node_data: dict[str, Any]) -> bool:
+    return mapping.is_lock(node_data) or mapping.is_thermostat(node_data)

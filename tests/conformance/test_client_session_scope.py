@@ -56,6 +56,7 @@ class World:
     other_identity: str
     thermostat: str  # not granted
     sensor: str  # not granted
+    schedule: str  # of the thermostat
 
     def session(self) -> httpx.Client:
         return raw(self.server, self.token)
@@ -70,9 +71,11 @@ class World:
         climate = self.owner.devices.get(device_id=self.thermostat).properties
         thresholds = sorted((t.noise_threshold_id, t.noise_threshold_decibels) for t in
                             self.owner.noise_sensors.noise_thresholds.list(device_id=self.sensor))
+        schedules = [str(s) for s in self.owner.thermostats.schedules.list(
+            device_id=self.thermostat)]
         return (device.display_name, device.properties.locked, codes, unmanaged,
                 str(climate.current_climate_setting), str(climate.available_climate_presets),
-                thresholds)
+                thresholds, schedules)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +100,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
                .status == "set", message="B's code to be set")
     webview = owner.connect_webviews.create(accepted_providers=["august"])
     event = owner.events.list(since=EPOCH, device_id=b)[0]
+    schedule = owner.thermostats.schedules.create(
+        device_id=ids["ecobee_device_1"], climate_preset_key="away",
+        starts_at="2099-01-01T00:00:00Z", ends_at="2099-01-08T00:00:00Z")
     yield World(server=server, owner=owner, token=session.token,
                 session_id=session.client_session_id, identity_id=person.user_identity_id,
                 a=a, b=b, b_name=owner.devices.get(device_id=b).display_name,
@@ -106,7 +112,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 webview=webview.connect_webview_id,
                 other_session=other_session.client_session_id,
                 other_identity=other_person.user_identity_id,
-                thermostat=ids["ecobee_device_1"], sensor=ids["minut_device_1"])
+                thermostat=ids["ecobee_device_1"], sensor=ids["minut_device_1"],
+                schedule=schedule.thermostat_schedule_id)
     server.stop()
 
 
@@ -169,6 +176,16 @@ CASES: dict[str, list[Hidden | Sees]] = {
         climate_preset_key="home", name="Session's"))],
     "/thermostats/delete_climate_preset": [Hidden("device_not_found", _thermostat(
         climate_preset_key="home"))],
+    "/thermostats/schedules/create": [Hidden("device_not_found", _thermostat(
+        climate_preset_key="home", starts_at="2099-02-01T00:00:00Z",
+        ends_at="2099-02-02T00:00:00Z"))],
+    "/thermostats/schedules/get": [Hidden("thermostat_schedule_not_found", lambda w: {
+        "thermostat_schedule_id": w.schedule})],
+    "/thermostats/schedules/list": [Hidden("device_not_found", _thermostat())],
+    "/thermostats/schedules/update": [Hidden("thermostat_schedule_not_found", lambda w: {
+        "thermostat_schedule_id": w.schedule, "name": "session's"})],
+    "/thermostats/schedules/delete": [Hidden("thermostat_schedule_not_found", lambda w: {
+        "thermostat_schedule_id": w.schedule})],
     "/noise_sensors/list": [Sees(lambda w: {}, only("noise_sensors", "device_id",
                                                     lambda w: set()))],
     "/noise_sensors/noise_thresholds/list": [

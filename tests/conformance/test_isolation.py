@@ -113,6 +113,7 @@ class Ws1:
     thermostat_id: str  # an ecobee with its presets
     noise_sensor_id: str  # a Minut with its default thresholds
     noise_threshold_id: str  # the sensor's first threshold
+    thermostat_schedule_id: str  # the thermostat's, a day from now
     # Every id and name of workspace 1, to spot any of them in an answer.
     every_id: frozenset[str] = dataclasses.field(repr=False)
 
@@ -188,6 +189,9 @@ class Walls:
                 (m.access_method_id, m.code, m.is_issued) for g in owner.access_grants.list()
                 for m in owner.access_methods.list(access_grant_id=g.access_grant_id)),
             "thermostat": _climate(owner.devices.get(device_id=ws1.thermostat_id)),
+            "thermostat schedules": sorted(
+                (t.thermostat_schedule_id, t.name, t.starts_at, t.ends_at, t.climate_preset_key)
+                for t in owner.thermostats.schedules.list(device_id=ws1.thermostat_id)),
             "noise thresholds": sorted(
                 (t.noise_threshold_id, t.name, t.noise_threshold_decibels)
                 for t in owner.noise_sensors.noise_thresholds.list(
@@ -306,6 +310,10 @@ def walls(walls_server: LockhubServer) -> Walls:
                  for w in (webview, pending_webview)}
     thresholds = owner.noise_sensors.noise_thresholds.list(device_id=seeded["minut_device_1"])
     every_id |= {t.noise_threshold_id for t in thresholds}
+    schedule = owner.thermostats.schedules.create(
+        device_id=seeded["ecobee_device_1"], climate_preset_key="away", name="ws1 holiday",
+        starts_at="2099-01-01T00:00:00Z", ends_at="2099-01-08T00:00:00Z")
+    every_id |= {schedule.thermostat_schedule_id, "ws1 holiday"}
     ws1 = Ws1(
         device_id=device.device_id,
         device_name=device.display_name,
@@ -335,6 +343,7 @@ def walls(walls_server: LockhubServer) -> Walls:
         thermostat_id=seeded["ecobee_device_1"],
         noise_sensor_id=seeded["minut_device_1"],
         noise_threshold_id=thresholds[0].noise_threshold_id,
+        thermostat_schedule_id=schedule.thermostat_schedule_id,
         every_id=frozenset(every_id),
     )
     sandbox = Intruder(sandbox_id, Seam.from_personal_access_token(PAT, sandbox_id, endpoint=url),
@@ -594,6 +603,25 @@ ISOLATION: dict[str, list[Case]] = {
     "/thermostats/simulate/temperature_reached": sandbox_route(
         "device_not_found", _thermostat(temperature_celsius=35),
         lambda s, p: s.thermostats.simulate.temperature_reached(**p)),
+    "/thermostats/schedules/create": [
+        Hidden("device_not_found", _thermostat(climate_preset_key="home",
+                                               starts_at="2099-02-01T00:00:00Z",
+                                               ends_at="2099-02-02T00:00:00Z"),
+               lambda s, p: s.thermostats.schedules.create(**p))],
+    "/thermostats/schedules/get": [
+        Hidden("thermostat_schedule_not_found",
+               lambda w: {"thermostat_schedule_id": w.thermostat_schedule_id},
+               lambda s, p: s.thermostats.schedules.get(**p))],
+    "/thermostats/schedules/list": [
+        Hidden("device_not_found", _thermostat(), lambda s, p: s.thermostats.schedules.list(**p))],
+    "/thermostats/schedules/update": [
+        Hidden("thermostat_schedule_not_found",
+               lambda w: {"thermostat_schedule_id": w.thermostat_schedule_id, "name": "Mine"},
+               lambda s, p: s.thermostats.schedules.update(**p))],
+    "/thermostats/schedules/delete": [
+        Hidden("thermostat_schedule_not_found",
+               lambda w: {"thermostat_schedule_id": w.thermostat_schedule_id},
+               lambda s, p: s.thermostats.schedules.delete(**p))],
     "/noise_sensors/list": [
         OwnOnly("devices", lambda w: {}, lambda s, p: s.noise_sensors.list(**p)),
         OwnOnly("noise_sensors", lambda w: {"manufacturer": "minut"}, None),

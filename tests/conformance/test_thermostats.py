@@ -4,6 +4,7 @@ own with its sandbox clock frozen so no room warms or cools unless a test moves 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -353,3 +354,121 @@ def test_thermostats_get_answers_for_thermostats_only(
     assert found.status_code == 200
     assert found.json()["thermostat"]["device_id"] == ids["nest_device_1"]
     assert (lock.status_code, lock.json()["error"]["type"]) == (404, "device_not_found")
+
+
+# --- schedules -----------------------------------------------------------------------------
+
+
+def _now(own_server: LockhubServer) -> datetime:
+    return datetime.fromisoformat(sandbox(own_server, "clock/freeze")["clock"]["now"])
+
+
+def test_a_schedule_activates_its_preset_at_its_time_and_the_fallback_after(
+        own_server: LockhubServer, seam: Seam, ids: dict[str, str]) -> None:
+    device = ids["ecobee_device_1"]
+    seam.thermostats.set_fallback_climate_preset(device_id=device, climate_preset_key="home")
+    now = _now(own_server)
+    schedule = seam.thermostats.schedules.create(
+        device_id=device, climate_preset_key="sleep", name="Night",
+        starts_at=(now + timedelta(hours=1)).isoformat(),
+        ends_at=(now + timedelta(hours=9)).isoformat())
+    assert (schedule.name, schedule.climate_preset_key, schedule.errors) == (
+        "Night", "sleep", [])
+    assert seam.thermostats.schedules.get(
+        thermostat_schedule_id=schedule.thermostat_schedule_id).device_id == device
+    assert [s.thermostat_schedule_id for s in seam.thermostats.schedules.list(
+        device_id=device)] == [schedule.thermostat_schedule_id]
+    with pytest.raises(SeamHttpApiError) as in_use:
+        seam.thermostats.delete_climate_preset(device_id=device, climate_preset_key="sleep")
+    assert in_use.value.code == "climate_preset_in_use"
+
+    sandbox(own_server, "clock/advance", seconds=61 * 60)
+    props = _eventually(seam, device, lambda p: p.active_thermostat_schedule_id
+                        == schedule.thermostat_schedule_id)
+    setting = props.current_climate_setting
+    assert (setting.climate_preset_key, setting.heating_set_point_fahrenheit,
+            setting.cooling_set_point_fahrenheit) == ("sleep", 64, 75)
+    activated = _events(seam, device, "thermostat.climate_preset_activated")[0]
+    assert (activated.thermostat_schedule_id, activated.climate_preset_key,
+            activated.is_fallback_climate_preset) == (
+        schedule.thermostat_schedule_id, "sleep", False)
+
+    sandbox(own_server, "clock/advance", seconds=8 * 3600)
+    props = _eventually(seam, device, lambda p: p.active_thermostat_schedule_id is None)
+    assert props.current_climate_setting.climate_preset_key == "home"
+    fallback = _events(seam, device, "thermostat.climate_preset_activated")[0]
+    assert (fallback.climate_preset_key, fallback.is_fallback_climate_preset,
+            fallback.thermostat_schedule_id) == ("home", True, schedule.thermostat_schedule_id)
+
+
+def test_a_schedule_without_overrides_refuses_changes_and_reverts_those_at_the_device(
+        own_server: LockhubServer, seam: Seam, ids: dict[str, str]) -> None:
+    device = ids["honeywell_resideo_device_1"]
+    seam.thermostats.create_climate_preset(device_id=device, climate_preset_key="eco_stay",
+                                           hvac_mode_setting="heat",
+                                           heating_set_point_fahrenheit=62)
+    now = _now(own_server)
+    schedule = seam.thermostats.schedules.create(
+        device_id=device, climate_preset_key="eco_stay", starts_at=now.isoformat(),
+        ends_at=(now + timedelta(days=2)).isoformat(), is_override_allowed=False)
+    _eventually(seam, device, lambda p: p.active_thermostat_schedule_id
+                == schedule.thermostat_schedule_id)
+    with pytest.raises(SeamHttpApiError) as refused:
+        seam.thermostats.heat(device_id=device, heating_set_point_fahrenheit=75)
+    assert refused.value.code == "thermostat_schedule_override_not_allowed"
+    # At the thermostat itself: reverted to the schedule's preset.
+    seam.thermostats.simulate.hvac_mode_adjusted(device_id=device, hvac_mode="heat",
+                                                 heating_set_point_fahrenheit=80)
+    props = _eventually(seam, device, lambda p: p.current_climate_setting
+                        .heating_set_point_fahrenheit == 62)
+    assert props.is_temporary_manual_override_active is False
+    seam.thermostats.schedules.delete(thermostat_schedule_id=schedule.thermostat_schedule_id)
+    _eventually(seam, device, lambda p: p.active_thermostat_schedule_id is None)
+
+
+def test_an_override_lasts_its_maximum_period(own_server: LockhubServer, seam: Seam,
+                                             ids: dict[str, str]) -> None:
+    device = ids["sensi_device_1"]
+    seam.thermostats.create_climate_preset(device_id=device, climate_preset_key="cool_day",
+                                           hvac_mode_setting="cool",
+                                           cooling_set_point_fahrenheit=76)
+    now = _now(own_server)
+    schedule = seam.thermostats.schedules.create(
+        device_id=device, climate_preset_key="cool_day", starts_at=now.isoformat(),
+        ends_at=(now + timedelta(days=1)).isoformat(), max_override_period_minutes=30)
+    _eventually(seam, device, lambda p: p.active_thermostat_schedule_id
+                == schedule.thermostat_schedule_id)
+    seam.thermostats.cool(device_id=device, cooling_set_point_fahrenheit=70)
+    props = seam.devices.get(device_id=device).properties
+    assert props.is_temporary_manual_override_active is True
+    sandbox(own_server, "clock/advance", seconds=31 * 60)
+    props = _eventually(seam, device, lambda p: p.current_climate_setting
+                        .cooling_set_point_fahrenheit == 76)
+    assert props.is_temporary_manual_override_active is False
+    seam.thermostats.schedules.update(thermostat_schedule_id=schedule.thermostat_schedule_id,
+                                      ends_at=(now + timedelta(hours=1)).isoformat())
+    assert seam.thermostats.schedules.get(
+        thermostat_schedule_id=schedule.thermostat_schedule_id).ends_at.startswith(
+        (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+
+
+@pytest.mark.parametrize(("change", "error_type"), [
+    ({"climate_preset_key": "nope"}, "climate_preset_not_found"),
+    ({"ends_at_hours": -1}, "invalid_input"),
+])
+def test_a_schedule_that_cannot_be_is_refused(own_server: LockhubServer, seam: Seam,
+                                              ids: dict[str, str], change: dict[str, Any],
+                                              error_type: str) -> None:
+    now = _now(own_server)
+    body = {"device_id": ids["nest_device_1"], "climate_preset_key": "nope",
+            "starts_at": (now + timedelta(hours=2)).isoformat(),
+            "ends_at": (now + timedelta(hours=2 + change.get("ends_at_hours", 3))).isoformat()}
+    if "ends_at_hours" in change:
+        seam.thermostats.create_climate_preset(device_id=ids["nest_device_1"],
+                                               climate_preset_key="nope", hvac_mode_setting="off")
+    with pytest.raises(SeamHttpApiError) as refused:
+        seam.thermostats.schedules.create(**body)
+    assert refused.value.code == error_type
+    if "ends_at_hours" in change:
+        seam.thermostats.delete_climate_preset(device_id=ids["nest_device_1"],
+                                               climate_preset_key="nope")

@@ -36,6 +36,7 @@ from lockhub.api import (  # noqa: F401  (importing registers the routes)
     sandbox,
     spaces,
     telemetry,
+    thermostat_schedules,
     thermostats,
     user_identities,
     webhooks,

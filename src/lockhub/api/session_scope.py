@@ -1,8 +1,9 @@
 """What a client session token may reach, enforced for every route that accepts one.
 
-Before the handler runs, every id the request names (a device, access code, account, webview,
-action attempt, event, user identity, client session) must be within the session's grants,
-else the request gets the same 404 as an id that exists nowhere. After a read, the object
+Before the handler runs, every id the request names (a device, access code, thermostat
+schedule, account, webview, action attempt, event, user identity, client session) must be
+within the session's grants, else the request gets the same 404 as an id that exists nowhere.
+After a read, the object
 served must be too (a device found by name, an account by email, the latest event of a type).
 Lists are narrowed by their handlers with `visible_devices` and the grant itself. What is
 visible is read from the database on each request, so a grant, a revocation or a device
@@ -84,6 +85,11 @@ async def check_params(ctx: Ctx, params: Any) -> None:
         row = await _device_of(ctx, t.access_codes, t.access_codes.c.access_code_id, code_id)
         if row is None or row.device_id not in (await visible_devices(ctx) or set()):
             raise NotFound("access_code", {"access_code_id": code_id})
+    for schedule_id in named("thermostat_schedule_id"):
+        row = await _device_of(ctx, t.thermostat_schedules,
+                               t.thermostat_schedules.c.thermostat_schedule_id, schedule_id)
+        if row is None or row.device_id not in (await visible_devices(ctx) or set()):
+            raise NotFound("thermostat_schedule", {"thermostat_schedule_id": schedule_id})
     for attempt_id in named("action_attempt_id"):
         row = await _device_of(ctx, t.action_attempts, t.action_attempts.c.action_attempt_id,
                                attempt_id)

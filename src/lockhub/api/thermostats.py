@@ -243,7 +243,8 @@ async def update_climate_preset(ctx: Ctx, params: UpdateClimatePresetParams) -> 
 async def delete_climate_preset(ctx: Ctx, params: PresetKeyParams) -> None:
     """Remove a climate preset."""
     await thermostats.change_settings(ctx.rt, ctx.workspace_id, params.device_id,
-                                      thermostats.delete_preset(params.climate_preset_key))
+                                      thermostats.delete_preset(params.climate_preset_key),
+                                      unused_preset=params.climate_preset_key)
 
 
 @route("/thermostats/set_fallback_climate_preset", params=PresetKeyParams)

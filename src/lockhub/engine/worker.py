@@ -38,13 +38,15 @@ def handlers() -> dict[str, Handler]:
     from lockhub.engine.auto_lock import AUTO_LOCK_JOB, run_auto_lock
     from lockhub.engine.device_codes import sync_device_codes
     from lockhub.engine.device_reports import DEVICE_REPORT_JOB, run_device_report
+    from lockhub.engine.thermostat_schedules import run_thermostat_schedule
     from lockhub.engine.webhooks import deliver_webhook
+    from lockhub.services.thermostats import SCHEDULE_JOB
     from lockhub.services.workspaces import run_reset_sandbox
 
     return {"action_attempt": run_action_attempt, "reset_sandbox": run_reset_sandbox,
             "access_code": reconcile_access_code, "device_codes": sync_device_codes,
             "webhook_delivery": deliver_webhook, AUTO_LOCK_JOB: run_auto_lock,
-            DEVICE_REPORT_JOB: run_device_report}
+            DEVICE_REPORT_JOB: run_device_report, SCHEDULE_JOB: run_thermostat_schedule}
 
 
 def _record_run(job: jobs.Job, outcome: str, seconds: float) -> None:

@@ -92,6 +92,7 @@ async def set_clock(conn: AsyncConnection, workspace_id: str, real_now: datetime
     await conn.execute(update(jobs).where(
         jobs.c.workspace_id == workspace_id,
         # Work scheduled in workspace time; each job re-checks what is due when it runs.
-        jobs.c.kind.in_(("access_code", "webhook_delivery", "auto_lock", "device_report")),
+        jobs.c.kind.in_(("access_code", "webhook_delivery", "auto_lock", "device_report",
+                         "thermostat_schedule")),
     ).values(run_at=real_now, generation=jobs.c.generation + 1))
     return await workspace_clock(conn, workspace_id, real_now)

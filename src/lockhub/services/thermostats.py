@@ -17,11 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lockhub.domain import thermostats as rules
 from lockhub.domain.objects import ActionAttempt
+from lockhub.engine import jobs
 from lockhub.errors import InvalidInput, LockhubError, NotFound
 from lockhub.providers.base import ClimateCommand
 from lockhub.services import action_attempts, devices, events
 from lockhub.services.runtime import Runtime
+from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.tables import devices as devices_table
+from lockhub.store.tables import thermostat_schedules
 
 THERMOSTAT_NOT_FOUND = "Could not find a thermostat with device_id"
 
@@ -133,6 +136,12 @@ async def request_climate_action(rt: Runtime, workspace_id: str, device_id: str,
     now = rt.clock.now()
     async with rt.db.write() as conn:
         row = await thermostat_row(conn, workspace_id, device_id)
+        schedule = (row.settings or {}).get("active_thermostat_schedule")
+        if action_type != "ACTIVATE_CLIMATE_PRESET" and schedule \
+                and schedule.get("is_override_allowed") is False:
+            raise LockhubError("The thermostat schedule active now does not allow changes; "
+                               "activate a climate preset or change the schedule.",
+                               error_type="thermostat_schedule_override_not_allowed")
         command, fields = build(row)
         payload: dict[str, Any] = {"command": msgspec.to_builtins(command), "event": fields}
         if preset_key is not None:
@@ -211,12 +220,16 @@ def preset_from_request(row: Any, base: dict[str, Any], changes: dict[str, Any],
     return {k: v for k, v in preset.items() if v is not None}
 
 
-async def change_settings(rt: Runtime, workspace_id: str, device_id: str, change: Any) -> None:
+async def change_settings(rt: Runtime, workspace_id: str, device_id: str, change: Any,
+                          *, unused_preset: str | None = None) -> None:
     """Change what lockhub keeps for the thermostat (`change(row, settings)` edits a copy)
-    and record what the change means (a threshold crossed at once)."""
+    and record what the change means (a threshold crossed at once); `unused_preset`: refuse
+    if a schedule still uses that preset."""
     now = rt.clock.now()
     async with rt.db.write() as conn:
         row = await thermostat_row(conn, workspace_id, device_id)
+        if unused_preset is not None:
+            await preset_in_use(conn, row, unused_preset, now)
         settings = dict(row.settings or {})
         change(row, settings)
         found, settings = rules.climate_events(settings, (row.state or {}).get("thermostat") or {})
@@ -324,6 +337,7 @@ async def record_adjustment(conn: AsyncConnection, *, now: datetime, device_id: 
     else:
         if action_type == "SET_HVAC_MODE":
             settings["current_climate_preset_key"] = None
+        await _start_override(conn, now, row, settings)
         await events.record(conn, now=now, workspace_id=row.workspace_id,
                             event_type="thermostat.manually_adjusted", method="seam",
                             **payload.get("event", {}), **common)
@@ -337,9 +351,45 @@ async def record_external_adjustment(conn: AsyncConnection, *, now: datetime, ro
     method `external`; no preset is active any more."""
     settings = dict(row.settings or {})
     settings["current_climate_preset_key"] = None
+    await _start_override(conn, now, row, settings)
     await conn.execute(update(devices_table).where(
         devices_table.c.device_id == row.device_id).values(settings=settings))
     await events.record(conn, now=now, workspace_id=row.workspace_id,
                         event_type="thermostat.manually_adjusted", method="external",
                         device_id=row.device_id, connected_account_id=row.connected_account_id,
                         **fields)
+
+
+async def _start_override(conn: AsyncConnection, now: datetime, row: Any,
+                          settings: dict[str, Any]) -> None:
+    """A change by hand while a schedule is active overrides it (from now, in workspace time):
+    its job reverts it when the schedule says (engine/thermostat_schedules.py)."""
+    if not settings.get("active_thermostat_schedule"):
+        return
+    settings["override_started_at"] = (await workspace_clock(conn, row.workspace_id, now)).now \
+        .isoformat()
+    await ensure_schedule_job(conn, now=now, workspace_id=row.workspace_id,
+                              device_id=row.device_id)
+
+
+SCHEDULE_JOB = "thermostat_schedule"
+
+
+async def ensure_schedule_job(conn: AsyncConnection, *, now: datetime, workspace_id: str,
+                              device_id: str) -> None:
+    """Make the thermostat's schedule job (engine/thermostat_schedules.py) look again now:
+    its schedules, presets or settings changed."""
+    await jobs.ensure(conn, job_id=f"{SCHEDULE_JOB}:{device_id}", now=now,
+                      workspace_id=workspace_id, kind=SCHEDULE_JOB, key=f"device:{device_id}",
+                      payload={"device_id": device_id})
+
+
+async def preset_in_use(conn: AsyncConnection, row: Any, key: str, now: datetime) -> None:
+    """A preset a schedule still to come (or running) uses cannot be deleted."""
+    at = (await workspace_clock(conn, row.workspace_id, now)).now
+    if (await conn.execute(select(thermostat_schedules.c.thermostat_schedule_id).where(
+            thermostat_schedules.c.device_id == row.device_id,
+            thermostat_schedules.c.climate_preset_key == key,
+            thermostat_schedules.c.ends_at > at).limit(1))).first() is not None:
+        raise LockhubError("A thermostat schedule that has not ended uses this climate preset.",
+                           error_type="climate_preset_in_use")

@@ -238,6 +238,13 @@ class AccessDeniedReport(msgspec.Struct, frozen=True, tag="access_denied"):
     occurred_at: datetime | None = None
 
 
+class ClimateAdjustedReport(msgspec.Struct, frozen=True, tag="climate_adjusted"):
+    """Someone changed the thermostat's settings at the thermostat (not lockhub): sent after
+    the state report that carries the new settings."""
+
+    provider_device_id: str
+
+
 class CodesChangedReport(msgspec.Struct, frozen=True, tag="codes_changed"):
     """PINs were added, changed or removed at the lock: read its slots back."""
 
@@ -259,7 +266,7 @@ class ConnectionReport(msgspec.Struct, frozen=True, tag="connection"):
 
 
 Report = (DeviceListReport | DeviceStateReport | LockOperationReport | AccessDeniedReport
-          | CodesChangedReport | ConnectionReport | CredentialsReport)
+          | CodesChangedReport | ConnectionReport | CredentialsReport | ClimateAdjustedReport)
 ReportSink = Callable[[Report], Awaitable[None]]
 
 

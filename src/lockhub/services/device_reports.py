@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lockhub.engine.device_codes import schedule_device_sync
 from lockhub.providers.base import (
     AccessDeniedReport,
+    ClimateAdjustedReport,
     CodesChangedReport,
     ConnectionReport,
     DeviceListReport,
@@ -27,7 +28,7 @@ from lockhub.providers.base import (
 )
 from lockhub.services import connected_accounts as account_service
 from lockhub.services import devices as device_service
-from lockhub.services import events
+from lockhub.services import events, thermostats
 from lockhub.services.runtime import Runtime
 from lockhub.store.tables import access_codes, connected_accounts, devices
 
@@ -53,6 +54,11 @@ async def apply(rt: Runtime, connected_account_id: str, report: Report) -> None:
             await _lock_operation(conn, now, account, report)
         elif isinstance(report, AccessDeniedReport):
             await _access_denied(conn, now, account, report)
+        elif isinstance(report, ClimateAdjustedReport):
+            row = await _device(conn, account, report.provider_device_id)
+            if row is not None and row.kind == "thermostat":
+                await thermostats.record_external_adjustment(
+                    conn, now=now, row=row, fields=thermostats.current_setting_fields(row))
         elif isinstance(report, CodesChangedReport):
             row = await _device(conn, account, report.provider_device_id)
             if row is not None:

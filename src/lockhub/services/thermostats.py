@@ -345,6 +345,15 @@ async def record_adjustment(conn: AsyncConnection, *, now: datetime, device_id: 
         devices_table.c.device_id == device_id).values(settings=settings))
 
 
+def current_setting_fields(row: Any) -> dict[str, Any]:
+    """The thermostat's settings now, as a `thermostat.manually_adjusted` event carries them."""
+    state = (row.state or {}).get("thermostat") or {}
+    model = _model(row)
+    return rules.served_setting(state.get("unit", model.temperature_unit),
+                                state.get("hvac_mode"), state.get("heating_set_point"),
+                                state.get("cooling_set_point"), state.get("fan_mode"))
+
+
 async def record_external_adjustment(conn: AsyncConnection, *, now: datetime, row: Any,
                                      fields: dict[str, Any]) -> None:
     """Someone changed the thermostat at the device: `thermostat.manually_adjusted` with

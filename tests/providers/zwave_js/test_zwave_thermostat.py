@@ -210,6 +210,12 @@ def test_a_change_at_the_thermostat_changes_the_current_climate_setting(
                 and props.fan_mode_setting == "circulate")
 
     wait_until(adjusted, timeout=20, message="the setting made at the thermostat")
+    # Recorded as a change at the thermostat, not lockhub's (right after the new state).
+    external = wait_until(lambda: [
+        e for e in seam.events.list(since="2000-01-01T00:00:00Z", device_id=device_id,
+                                    event_type="thermostat.manually_adjusted")
+        if e.method == "external"], timeout=20, message="the change recorded as external")
+    assert external[0].hvac_mode_setting == "heat"
     # The room (70 °F) is above 66 °F: the mock does not heat.
     assert seam.devices.get(device_id=device_id).properties.is_heating is False
     stack.temperature(T6, 64)

@@ -27,6 +27,7 @@ from zwave_js_server.exceptions import BaseZwaveJSServerError
 from lockhub.providers.base import (
     AccountLogin,
     AccountRef,
+    ClimateAdjustedReport,
     ClimateCommand,
     CodeOnDevice,
     ConnectionReport,
@@ -66,6 +67,9 @@ class ZWaveJSProvider:
         self.command_timeout = command_timeout
         self.live: dict[str, ZWaveConnection] = {}
         self._own_commands: dict[str, float] = {}
+        # The thermostat settings lockhub last wrote (value id: value, when), to tell their
+        # echo from a change made at the thermostat.
+        self._own_writes: dict[str, dict[str, tuple[Any, float]]] = {}
         self._jammed: set[str] = set()
         self._seen: set[str] = set()
         self._dirty_slots: dict[str, set[int] | None] = {}  # None: every slot
@@ -231,17 +235,29 @@ class ZWaveJSProvider:
     def _thermostat_reports(self, conn: ZWaveConnection, event: str, node: Any,
                             data: dict[str, Any]) -> list[Report]:
         """Any change of a thermostat (a reading, what its HVAC runs, its settings) is its
-        whole new state. A settings change (`mapping.adjusted_setting`) outside lockhub's own
-        command's echo window was made at the thermostat: the state report carries the new
-        settings; there is no report yet of who changed them, so lockhub does not record it as
-        an external adjustment."""
-        del event, data
+        whole new state. A settings change (`mapping.adjusted_setting`) that is not the echo
+        of lockhub's own write (the value it wrote, within the echo window) was made at the
+        thermostat: after the state report carrying the new settings comes a
+        ClimateAdjustedReport (one per changed value: a person setting mode and set point at
+        once makes two)."""
         pdid = mapping.provider_device_id(conn.home_id, node.node_id)
         snapshot = self._snapshot(conn, node)
-        if conn.reported.get(pdid) == snapshot:
-            return []
-        conn.reported[pdid] = snapshot
-        return [DeviceStateReport(snapshot=snapshot)]
+        reports: list[Report] = []
+        if conn.reported.get(pdid) != snapshot:
+            conn.reported[pdid] = snapshot
+            reports.append(DeviceStateReport(snapshot=snapshot))
+        value, args = data.get("value"), data.get("args") or {}
+        if event == "value updated" and mapping.adjusted_setting(value) \
+                and args.get("prevValue") != args.get("newValue") \
+                and not self._own_echo(pdid, getattr(value, "value_id", ""), args.get("newValue")):
+            reports.append(ClimateAdjustedReport(provider_device_id=pdid))
+        return reports
+
+    def _own_echo(self, pdid: str, value_id: str, new: Any) -> bool:
+        """The value is one lockhub just wrote (its own command coming back)."""
+        written = self._own_writes.get(pdid, {}).get(value_id)
+        return written is not None and written[0] == new \
+            and time.monotonic() - written[1] < OWN_COMMAND_ECHO_SECONDS
 
     def _own_command_recent(self, pdid: str) -> bool:
         return time.monotonic() - self._own_commands.get(pdid, -1e9) < OWN_COMMAND_ECHO_SECONDS
@@ -358,6 +374,8 @@ class ZWaveJSProvider:
                 raise ProviderError("device_cannot_perform_action", str(exc)) from exc
             self._own_commands[pdid] = time.monotonic()
             for write in writes:
+                self._own_writes.setdefault(pdid, {})[write.value_id] = (write.target,
+                                                                         time.monotonic())
                 try:
                     result = await asyncio.wait_for(node.async_set_value(
                         write.value_id, write.target, wait_for_result=True),

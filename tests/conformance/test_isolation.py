@@ -987,6 +987,8 @@ ISOLATION: dict[str, list[Case]] = {
         "device_not_found", lambda w: {"device_id": w.device_id}),
     "/_lockhub/sandbox/devices/set_conditions": sandbox_route(
         "device_not_found", lambda w: {"device_id": w.device_id, "online": False}),
+    "/_lockhub/sandbox/devices/set_climate": sandbox_route(
+        "device_not_found", _thermostat(ambient_celsius=-20)),
     "/_lockhub/sandbox/devices/list_codes_on_lock": sandbox_route(
         "device_not_found", lambda w: {"device_id": w.device_id}),
     "/_lockhub/sandbox/devices/edit_code_on_lock": sandbox_route(

@@ -338,6 +338,27 @@ def test_the_room_follows_the_hvac_over_workspace_time(
     assert reached[0].temperature_celsius == 19
 
 
+def test_the_outside_temperature_pulls_an_idle_room(
+        own_server: LockhubServer, seam: Seam, ids: dict[str, str]) -> None:
+    """Off, the Hallway drifts 0.03 °C a minute toward the outside: from 21 °C with -9 °C
+    outside, 30 workspace minutes take it to 20.1 °C; in a static room the HVAC does not
+    start by itself."""
+    device = ids["nest_device_1"]
+    seam.thermostats.off(device_id=device)
+    seam.thermostats.simulate.temperature_reached(device_id=device, temperature_celsius=21)
+    sandbox(own_server, "devices/set_climate", device_id=device, ambient_celsius=-9,
+            relative_humidity=0.3)
+    sandbox(own_server, "clock/advance", seconds=30 * 60)
+    props = _eventually(seam, device, lambda p: p.temperature_celsius == 20.1)
+    assert props.relative_humidity == 0.3 and props.is_heating is False
+    # A static room (as the fake's thermostat): the HVAC does not start by itself.
+    sandbox(own_server, "devices/set_climate", device_id=device, physics="static")
+    seam.thermostats.heat(device_id=device, heating_set_point_celsius=25)
+    assert seam.devices.get(device_id=device).properties.is_heating is False
+    sandbox(own_server, "devices/set_climate", device_id=device, physics="dynamic")
+    assert seam.devices.get(device_id=device).properties.is_heating is True
+
+
 def _eventually(seam: Seam, device_id: str, check: Any) -> Any:
     """The device's properties once the engine has recorded its report (the clock moved)."""
     def current() -> Any:

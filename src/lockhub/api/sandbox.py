@@ -142,6 +142,25 @@ async def set_conditions(ctx: Ctx, params: ConditionsParams) -> None:
         battery_level=None if params.battery_level is UNSET else params.battery_level)
 
 
+class ClimateConditionsParams(msgspec.Struct):
+    device_id: str
+    # The outside temperature the room drifts toward while the HVAC is idle.
+    ambient_celsius: Annotated[float, Meta(ge=-50, le=60)] | UnsetType = UNSET
+    relative_humidity: Annotated[float, Meta(ge=0, le=1)] | UnsetType = UNSET
+    # static: readings change only when simulated; dynamic: the room follows the HVAC.
+    physics: Literal["static", "dynamic"] | UnsetType = UNSET
+
+
+@route(f"{PREFIX}/devices/set_climate", params=ClimateConditionsParams)
+async def set_climate(ctx: Ctx, params: ClimateConditionsParams) -> None:
+    """Change a virtual thermostat's room: the outside temperature, the humidity, and whether
+    the room follows the HVAC over workspace time."""
+    await sandbox.set_climate_conditions(
+        ctx.rt, ctx.workspace_id, params.device_id,
+        **{name: value for name in ("ambient_celsius", "relative_humidity", "physics")
+           if (value := getattr(params, name)) is not UNSET})
+
+
 @route(f"{PREFIX}/devices/list_codes_on_lock", alias="GET", params=SandboxDeviceParams,
        response_key="codes_on_lock", response=list[CodeOnLock])
 async def list_codes_on_lock(ctx: Ctx, params: SandboxDeviceParams) -> list[CodeOnLock]:

@@ -222,6 +222,14 @@ async def simulate_hvac_mode_adjusted(rt: Runtime, workspace_id: str, device_id:
     await _reported(rt, device_id, snapshot, adjusted)
 
 
+async def set_climate_conditions(rt: Runtime, workspace_id: str, device_id: str,
+                                 **conditions: Any) -> None:
+    """Change the virtual thermostat's room (outside temperature, humidity, physics)."""
+    row, ref, provider = await _climate_device(rt, workspace_id, device_id, "thermostat")
+    snapshot = await provider.set_climate_conditions(ref, **conditions)
+    await _reported(rt, device_id, snapshot)
+
+
 async def simulate_temperature_reached(rt: Runtime, workspace_id: str, device_id: str,
                                        reading: Any) -> None:
     """The room reaches a temperature (the virtual thermostat goes on from there)."""

@@ -234,7 +234,7 @@ def test_devices_list_with_state_search_and_filters(console: Page, stay: Stay,
     for name, lock in stay.locks.items():
         row = rows.filter(has=console.get_by_role("link", name=name, exact=True))
         words = "Locked" if lock.properties.locked else "Unlocked"
-        expect(row.locator("td[data-label=Lock]")).to_have_text(words)
+        expect(row.locator("td[data-label=State]")).to_have_text(words)
         expect(row.locator("td[data-label=Connection]")).to_have_text("Online")
     console.screenshot(path=screenshots / "console-devices.png", full_page=True)
 
@@ -585,7 +585,7 @@ def test_phone_layout(contexts: Contexts, lockhub: LockhubServer, stay: Stay,
     sign_in(page, lockhub, workspace=stay.name)
     no_horizontal_scroll(page)
     # Table cells are labelled by their column when stacked.
-    expect(page.locator("td[data-label=Lock]").first).to_be_visible()
+    expect(page.locator("td[data-label=State]").first).to_be_visible()
     page.screenshot(path=screenshots / "console-phone-devices.png", full_page=True)
     open_device(page, "Front Door")
     no_horizontal_scroll(page)

@@ -20,8 +20,7 @@ ADVANCE_UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 async def _page(visit: Visit, status: int = 200, error: str | None = None,
                 pin_result: dict[str, Any] | None = None) -> Response[Any]:
     clock = (await visit.api("/_lockhub/sandbox/clock/get"))["clock"]
-    devices = [d for d in (await visit.api("/devices/list"))["devices"]
-               if d["device_type"] != "noise_sensor"]
+    devices = (await visit.api("/locks/list"))["devices"]
     codes_on_lock: dict[str, list[dict[str, Any]]] = {}
     for device in devices:
         try:

@@ -55,41 +55,36 @@ async def get_thermostat(ctx: Ctx, params: GetDeviceParams) -> Device | msgspec.
     return device
 
 
-class HeatParams(msgspec.Struct):
-    device_id: str
-    heating_set_point_celsius: float | UnsetType = UNSET
-    heating_set_point_fahrenheit: float | UnsetType = UNSET
-    sync: bool = False
-
-
-class CoolParams(msgspec.Struct):
-    device_id: str
-    cooling_set_point_celsius: float | UnsetType = UNSET
-    cooling_set_point_fahrenheit: float | UnsetType = UNSET
-    sync: bool = False
-
-
-class HeatCoolParams(msgspec.Struct):
-    device_id: str
+class BothPoints(msgspec.Struct, kw_only=True):
     heating_set_point_celsius: float | UnsetType = UNSET
     heating_set_point_fahrenheit: float | UnsetType = UNSET
     cooling_set_point_celsius: float | UnsetType = UNSET
     cooling_set_point_fahrenheit: float | UnsetType = UNSET
-    sync: bool = False
 
 
-class OffParams(msgspec.Struct):
+class OffParams(msgspec.Struct, kw_only=True):
     device_id: str
     sync: bool = False
 
 
-class SetHvacModeParams(msgspec.Struct):
+class HeatParams(OffParams, kw_only=True):
+    heating_set_point_celsius: float | UnsetType = UNSET
+    heating_set_point_fahrenheit: float | UnsetType = UNSET
+
+
+class CoolParams(OffParams, kw_only=True):
+    cooling_set_point_celsius: float | UnsetType = UNSET
+    cooling_set_point_fahrenheit: float | UnsetType = UNSET
+
+
+class HeatCoolParams(HeatParams, kw_only=True):
+    cooling_set_point_celsius: float | UnsetType = UNSET
+    cooling_set_point_fahrenheit: float | UnsetType = UNSET
+
+
+class SetHvacModeParams(BothPoints, kw_only=True):
     device_id: str
     hvac_mode_setting: HvacModeSetting
-    heating_set_point_celsius: float | UnsetType = UNSET
-    heating_set_point_fahrenheit: float | UnsetType = UNSET
-    cooling_set_point_celsius: float | UnsetType = UNSET
-    cooling_set_point_fahrenheit: float | UnsetType = UNSET
 
 
 def _point(params: Any, name: str) -> SetPoint:
@@ -180,33 +175,23 @@ class EcobeeMetadata(msgspec.Struct, omit_defaults=True):
     owner: str | UnsetType = UNSET
 
 
-class CreateClimatePresetParams(msgspec.Struct):
+class PresetFields(BothPoints, kw_only=True):
+    """What a climate preset is made of (create and update take the same fields)."""
+
     device_id: str
     climate_preset_key: str
     name: str | None = None
     climate_preset_mode: ClimatePresetMode | UnsetType = UNSET
     hvac_mode_setting: HvacModeSetting | UnsetType = UNSET
     fan_mode_setting: FanModeSetting | UnsetType = UNSET
-    heating_set_point_celsius: float | UnsetType = UNSET
-    heating_set_point_fahrenheit: float | UnsetType = UNSET
-    cooling_set_point_celsius: float | UnsetType = UNSET
-    cooling_set_point_fahrenheit: float | UnsetType = UNSET
     ecobee_metadata: EcobeeMetadata | UnsetType = UNSET
+
+
+class CreateClimatePresetParams(PresetFields, kw_only=True):
     manual_override_allowed: bool = True
 
 
-class UpdateClimatePresetParams(msgspec.Struct):
-    device_id: str
-    climate_preset_key: str
-    name: str | None = None
-    climate_preset_mode: ClimatePresetMode | UnsetType = UNSET
-    hvac_mode_setting: HvacModeSetting | UnsetType = UNSET
-    fan_mode_setting: FanModeSetting | UnsetType = UNSET
-    heating_set_point_celsius: float | UnsetType = UNSET
-    heating_set_point_fahrenheit: float | UnsetType = UNSET
-    cooling_set_point_celsius: float | UnsetType = UNSET
-    cooling_set_point_fahrenheit: float | UnsetType = UNSET
-    ecobee_metadata: EcobeeMetadata | UnsetType = UNSET
+class UpdateClimatePresetParams(PresetFields, kw_only=True):
     manual_override_allowed: bool | UnsetType = UNSET
 
 
@@ -275,13 +260,9 @@ async def set_temperature_threshold(ctx: Ctx, params: TemperatureThresholdParams
 # --- sandbox -----------------------------------------------------------------------------------
 
 
-class HvacModeAdjustedParams(msgspec.Struct):
+class HvacModeAdjustedParams(BothPoints, kw_only=True):
     device_id: str
     hvac_mode: HvacModeSetting
-    heating_set_point_celsius: float | UnsetType = UNSET
-    heating_set_point_fahrenheit: float | UnsetType = UNSET
-    cooling_set_point_celsius: float | UnsetType = UNSET
-    cooling_set_point_fahrenheit: float | UnsetType = UNSET
 
 
 @route("/thermostats/simulate/hvac_mode_adjusted", params=HvacModeAdjustedParams,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError, SeamHttpApiError
 
 from tests.conformance.helpers import EPOCH, wait_until
-from tests.providers.webview import events_of, production_clock, production_seam
+from tests.providers.webview import events_of, production_clock
 from tests.providers.webview import submit as submit_form
 from tests.providers.zwave_js.stack import (
     INCLUDED_LATER,
@@ -29,49 +28,12 @@ from tests.providers.zwave_js.stack import (
     SCHLAGE_BE469,
     YALE_YRD256,
     ZWaveStack,
-    missing_prerequisite,
 )
-from tests.server import LockhubServer, start_server
-
-ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
-              "LOCKHUB_ZWAVE_DEAD_PING_SECONDS": "1", "LOCKHUB_TEST_PRODUCTION_CLOCK": "1"}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZWaveStack]:
-    """A network of this module's own, so its codes and lock states are not shared."""
-    if reason := missing_prerequisite():
-        pytest.skip(reason)
-    zwave = ZWaveStack().start(tmp_path_factory.mktemp("zwave-sdk"))
-    yield zwave
-    zwave.stop()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           stack: ZWaveStack) -> Iterator[LockhubServer]:
-    srv = start_server(tmp_path_factory.mktemp("lockhub-zwave"), env=ENGINE_ENV)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def seam(server: LockhubServer) -> Seam:
-    return production_seam(server)
+from tests.server import LockhubServer
 
 
 def submit(server: LockhubServer, webview: Any, **fields: str) -> httpx.Response:
     return submit_form(server, webview, "zwave_js", fields)
-
-
-@pytest.fixture(scope="module")
-def account(server: LockhubServer, seam: Seam, stack: ZWaveStack) -> str:
-    webview = seam.connect_webviews.create(accepted_providers=["zwave_js"])
-    page = submit(server, webview, url=stack.ws_url)
-    assert page.status_code == 200, page.text
-    webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
-    assert webview.status == "authorized" and webview.login_successful
-    return webview.connected_account_id
 
 
 # The SDK's objects carry only Seam's fields; the model name tells the mock locks apart.

@@ -6,58 +6,19 @@ API (tests/zwave_harness/README.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from seam import Seam
 from seam.exceptions import SeamActionAttemptFailedError, SeamHttpApiError
 
 from tests.conformance.helpers import wait_until
-from tests.providers.webview import events_of, production_seam
-from tests.providers.webview import submit as submit_form
-from tests.providers.zwave_js.stack import HONEYWELL_T6, ZWaveStack, missing_prerequisite
-from tests.server import LockhubServer, start_server
+from tests.providers.webview import events_of
+from tests.providers.zwave_js.stack import HONEYWELL_T6, ZWaveStack
 
 T6 = HONEYWELL_T6
 OFF, HEAT, COOL, AUTO = 0, 1, 2, 3  # Z-Wave Thermostat Mode
 AUTO_LOW, LOW, CIRCULATION = 0, 1, 6  # Z-Wave Thermostat Fan Mode
-ENGINE_ENV = {"LOCKHUB_ENGINE_POLL_SECONDS": "0.05", "LOCKHUB_DEVICE_SYNC_SECONDS": "3600",
-              "LOCKHUB_ZWAVE_DEAD_PING_SECONDS": "1", "LOCKHUB_TEST_PRODUCTION_CLOCK": "1"}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZWaveStack]:
-    """A network of this module's own (the locks and node 5)."""
-    if reason := missing_prerequisite():
-        pytest.skip(reason)
-    zwave = ZWaveStack().start(tmp_path_factory.mktemp("zwave-thermostat-sdk"))
-    yield zwave
-    zwave.stop()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           stack: ZWaveStack) -> Iterator[LockhubServer]:
-    srv = start_server(tmp_path_factory.mktemp("lockhub-zwave-thermostat"), env=ENGINE_ENV)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def seam(server: LockhubServer) -> Seam:
-    return production_seam(server)
-
-
-@pytest.fixture(scope="module")
-def account(server: LockhubServer, seam: Seam, stack: ZWaveStack) -> str:
-    webview = seam.connect_webviews.create(accepted_providers=["zwave_js"])
-    page: httpx.Response = submit_form(server, webview, "zwave_js", {"url": stack.ws_url})
-    assert page.status_code == 200, page.text
-    webview = seam.connect_webviews.get(connect_webview_id=webview.connect_webview_id)
-    assert webview.status == "authorized" and webview.login_successful
-    return webview.connected_account_id
 
 
 def setting(seam: Seam, device_id: str) -> Any:

@@ -184,6 +184,19 @@ def test_accepted_providers_category_exclusions_and_capabilities_choose_the_bran
     assert offered == in_category, "only brands with an access-control capability"
 
 
+def test_thermostat_and_noise_sensor_brands_are_offered_by_capability(seam: Seam) -> None:
+    thermostats = seam.connect_webviews.create(accepted_capabilities=["thermostat"])
+    assert set(brands_on(open_page(thermostats))) == {"ecobee", "nest", "honeywell_resideo",
+                                                       "sensi"}
+    sensors = seam.connect_webviews.create(accepted_capabilities=["noise_sensor"])
+    assert set(brands_on(open_page(sensors))) == {"minut", "noiseaware"}
+    # Seam's other name for Google Nest opens the Nest sign-in.
+    nest = seam.connect_webviews.create(accepted_providers=["google_nest"],
+                                        accepted_capabilities=["thermostat"])
+    assert nest.accepted_providers == ["google_nest"]
+    assert brands_on(open_page(nest)) == ["nest"]
+
+
 def test_redirect_urls_are_kept_and_an_invalid_one_is_invalid_input(seam: Seam) -> None:
     webview = seam.connect_webviews.create(
         custom_redirect_url="https://app.example.com/connected?unit=12",

@@ -310,6 +310,18 @@ def test_list_device_providers_covers_the_seeded_brands(seam: Seam) -> None:
         assert provider.provider_categories
 
 
+def test_thermostat_providers_say_what_their_thermostats_can_do(seam: Seam) -> None:
+    thermostats = seam.devices.list_device_providers(provider_category="thermostats")
+    assert {p.device_provider_name for p in thermostats} == {
+        "ecobee", "nest", "honeywell_resideo", "sensi"}
+    for provider in thermostats:
+        assert (provider.can_hvac_heat, provider.can_turn_off_hvac) == (True, True)
+        assert provider.can_run_thermostat_programs is False
+    sensors = seam.devices.list_device_providers(provider_category="noise_sensors")
+    assert {p.device_provider_name for p in sensors} == {"minut", "noiseaware"}
+    assert all(p.can_hvac_heat is None for p in sensors)
+
+
 def test_list_device_providers_filters_by_category(seam: Seam) -> None:
     everything = seam.devices.list_device_providers()
     acs = seam.devices.list_device_providers(provider_category="access_control_systems")

@@ -120,7 +120,8 @@ def _resolve_providers(request: WebviewRequest,
 
 def _default_capabilities(providers: list[str]) -> list[str]:
     known = catalogue_brands()
-    found = {cap for key in providers if key in known for cap in known[key].capabilities}
+    found = {cap for key in providers for cap in getattr(
+        known.get(PROVIDER_ALIASES.get(key, key)), "capabilities", [])}
     return sorted(found) or ["lock"]
 
 
@@ -238,8 +239,13 @@ def offered_brands(rt: Runtime, row: Any, is_sandbox: bool) -> list[Brand]:
     available = rt.providers.for_workspace(is_sandbox)
     known = catalogue_brands()
     wanted = set(row.accepted_capabilities)
-    return [known[key] for key in row.accepted_providers
+    keys = dict.fromkeys(PROVIDER_ALIASES.get(key, key) for key in row.accepted_providers)
+    return [known[key] for key in keys
             if key in available and key in known and wanted & set(known[key].capabilities)]
+
+
+# Seam's webviews accept two names for Google Nest; the catalogue's brand is `nest`.
+PROVIDER_ALIASES = {"google_nest": "nest"}
 
 
 def oauth_redirect_uri(settings: Settings) -> str:

@@ -15,7 +15,7 @@ from lockhub.catalogue import brand as catalogue_brand
 from lockhub.catalogue import brands as catalogue_brands
 from lockhub.domain.devices import build_device, state_change_events
 from lockhub.domain.objects import Device, DeviceProvider
-from lockhub.domain.thermostats import THRESHOLD_LIMITS, climate_events
+from lockhub.domain.thermostats import THRESHOLD_LIMITS, climate_events, thermostat_flags
 from lockhub.engine.code_jobs import schedule_sync
 from lockhub.errors import NotFound
 from lockhub.providers.base import DeviceSnapshot
@@ -250,10 +250,21 @@ def device_providers(category: str | None, available: set[str],
             can_unlock_with_code=any(m.has_built_in_keypad or m.can_connect_accessory_keypad
                                      for m in models),
             can_configure_auto_lock=any(m.auto_lock for m in models),
+            **_thermostat_provider_flags(models),
         ))
     return providers
 
 
+
+
+def _thermostat_provider_flags(models: list[DeviceModel]) -> dict[str, bool]:
+    """A brand with thermostats: what any of its models can do."""
+    flags: dict[str, bool] = {}
+    for model in models:
+        if model.thermostat is not None:
+            for name, value in thermostat_flags(model.thermostat).items():
+                flags[name] = flags.get(name, False) or value
+    return flags
 
 
 def merged_state(row: Any, snapshot: DeviceSnapshot) -> dict[str, Any]:

@@ -482,6 +482,7 @@ def test_sandbox_clock_and_keypad_play_a_stay(console: Page, stay: Stay,
     console.get_by_label("Advance by").fill("3")
     console.get_by_label("Unit").select_option("days")
     console.get_by_role("button", name="Advance").click()
+    expect(console.get_by_role("status")).to_have_text("Sandbox clock changed.")
     wait_until(lambda: not stay.seam.access_codes.list(device_id=lock.device_id),
                message="the code removed at check-out")
     console.reload()

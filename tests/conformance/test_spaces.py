@@ -14,7 +14,7 @@ from tests.conformance.helpers import EPOCH, OTHER_KEY, raw
 from tests.server import LockhubServer
 
 KEY = "seam_apikey1_token"  # seed_workspace_1, Seam's fake's seed
-JOHN = "john_connected_account_id"  # two August locks
+JOHN = "john_connected_account_id"  # two August locks, a thermostat, a noise sensor
 JANE = "jane_connected_account_id"  # one Schlage lock
 SPACE_EVENTS = ["space.created", "space.deleted", "space.device_membership_changed"]
 
@@ -27,8 +27,8 @@ def seam(own_server: LockhubServer) -> Seam:
 @pytest.fixture(scope="module")
 def ids(seam: Seam) -> dict[str, str]:
     """The seeded locks: john's `front` and `back` doors, jane's `bathroom` door."""
-    front, back = [d.device_id for d in seam.devices.list(connected_account_id=JOHN)]
-    [bathroom] = [d.device_id for d in seam.devices.list(connected_account_id=JANE)]
+    front, back = [d.device_id for d in seam.locks.list(connected_account_id=JOHN)]
+    [bathroom] = [d.device_id for d in seam.locks.list(connected_account_id=JANE)]
     return {"front": front, "back": back, "bathroom": bathroom}
 
 
@@ -322,12 +322,13 @@ def test_deleting_a_space_records_its_devices(seam: Seam, ids: dict[str, str]) -
 
 def test_a_deleted_account_and_its_devices_leave_every_space(seam: Seam,
                                                             ids: dict[str, str]) -> None:
-    """Runs last in this module: it deletes john's account and so his two locks."""
+    """Runs last in this module: it deletes john's account and so his two locks (and the
+    fake's thermostat and noise sensor, on the same account)."""
     john = [ids["front"], ids["back"]]
     direct = seam.spaces.create(name="Holds the devices", device_ids=john)
     through = seam.spaces.create(name="Holds the account", connected_account_ids=[JOHN])
     both = seam.spaces.create(name="Holds both accounts", connected_account_ids=[JOHN, JANE])
-    assert (direct.device_count, through.device_count, both.device_count) == (2, 2, 3)
+    assert (direct.device_count, through.device_count, both.device_count) == (2, 4, 5)
 
     seam.connected_accounts.delete(connected_account_id=JOHN)
     for space in (direct, through):

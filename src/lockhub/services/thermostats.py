@@ -114,8 +114,9 @@ def setting_command(row: Any, mode: str, heating: SetPoint, cooling: SetPoint,
                                         heating=want_heating, cooling=want_cooling, unit=unit)
     except rules.ThermostatRuleError as exc:
         raise _checked(exc) from exc
-    if mode == "eco":
-        low, high = model.eco_heating_set_point, model.eco_cooling_set_point
+    if mode in ("off", "eco"):
+        # The thermostat keeps its points (eco holds the room between the model's own).
+        low = high = None
     command = ClimateCommand(hvac_mode=mode, heating_set_point=low, cooling_set_point=high)
     return command, rules.served_setting(model.temperature_unit, mode, low, high, None)
 

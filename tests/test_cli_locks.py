@@ -56,8 +56,21 @@ def test_devices_list_shows_each_lock_and_its_state(server: LockhubServer, seam:
     for device in expected:
         line = next(line for line in out.splitlines() if device.device_id in line)
         assert device.display_name in line
-        assert ("unlocked" if device.properties.locked is False else "locked") in line
+        assert ("Unlocked" if device.properties.locked is False else "Locked") in line
     assert len([line for line in out.splitlines() if "-" in line and "│" in line]) == len(expected)
+
+
+def test_devices_list_shows_a_thermostats_mode_and_a_sensors_level(server: LockhubServer,
+                                                                   seam: Seam) -> None:
+    out = ok(lockhub(server, "devices", "list"))
+    thermostat = seam.thermostats.list(manufacturer="nest")[0]
+    line = next(line for line in out.splitlines() if thermostat.device_id in line)
+    setting = thermostat.properties.current_climate_setting
+    assert setting.hvac_mode_setting.replace("_", "-").capitalize() in line
+    assert f"{thermostat.properties.temperature_celsius:.1f} °C" in line
+    sensor = seam.noise_sensors.list()[0]
+    line = next(line for line in out.splitlines() if sensor.device_id in line)
+    assert f"{sensor.properties.noise_level_decibels:.0f} dB" in line
 
 
 def test_unlock_then_lock_a_door_by_name_and_by_id(server: LockhubServer, seam: Seam) -> None:

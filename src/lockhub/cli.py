@@ -656,18 +656,20 @@ async def _device_id(rt: Any, workspace: str, device: str) -> dict[str, Any]:
 def devices_list(workspace: str = WORKSPACE_ID,
                  search: str = typer.Option(None, help="Only devices whose name or id has this"),
                  database_url: str = typer.Option(None, help=DATABASE_HELP)) -> None:
-    """List the devices: lock state, connection, battery and problems."""
+    """List the devices: state (a lock's bolt, a thermostat's mode and room, a noise level),
+    connection, battery and problems."""
     from rich.table import Table
 
+    from lockhub.domain.devices import state_in_words
+
     devices = _api(database_url, workspace, "/devices/list", search=search)["devices"]
-    table = Table("device_id", "name", "type", "locked", "online", "battery", "problems")
+    table = Table("device_id", "name", "type", "state", "online", "battery", "problems")
     for d in devices:
         props = d.get("properties") or {}
         level = props.get("battery_level")
         problems = [p["message"] for p in (*d.get("errors", []), *d.get("warnings", []))]
         table.add_row(d["device_id"], d["display_name"], d["device_type"],
-                      {True: "locked", False: "unlocked"}.get(props.get("locked"), ""),
-                      "online" if props.get("online") else "offline",
+                      escape(state_in_words(d)), "online" if props.get("online") else "offline",
                       f"{round(level * 100)}%" if isinstance(level, int | float) else "",
                       "; ".join(problems))
     _print_table(table)

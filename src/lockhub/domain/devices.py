@@ -270,3 +270,32 @@ def initial_settings(model: DeviceModel,
     if model.noise_sensor is not None:
         return {"triggering": []}
     return None
+
+
+def _degrees(props: dict[str, Any], name: str) -> str:
+    celsius, fahrenheit = props.get(f"{name}_celsius"), props.get(f"{name}_fahrenheit")
+    if celsius is None or fahrenheit is None:
+        return ""
+    return f"{celsius:.1f} °C ({fahrenheit:.0f} °F)"
+
+
+def state_in_words(device: dict[str, Any]) -> str:
+    """A served device's state as a person reads it (the console, the CLI): locked or
+    unlocked; a thermostat's mode, set points and room; a noise sensor's level."""
+    props = device.get("properties") or {}
+    kinds = device.get("capabilities_supported") or []
+    if "thermostat" in kinds:
+        setting = props.get("current_climate_setting") or {}
+        mode = str(setting.get("hvac_mode_setting") or "unknown").replace("_", "-")
+        target = " and ".join(filter(None, (_degrees(setting, "heating_set_point"),
+                                            _degrees(setting, "cooling_set_point"))))
+        room = _degrees(props, "temperature")
+        return " · ".join(filter(None, (mode.capitalize() + (f" to {target}" if target else ""),
+                                        f"{room} now" if room else "")))
+    if "noise_detection" in kinds:
+        level = props.get("noise_level_decibels")
+        loud = " · over a threshold" if props.get("currently_triggering_noise_threshold_ids") \
+            else ""
+        return (f"{level:.0f} dB" if isinstance(level, int | float) else "Unknown") + loud
+    locked = props.get("locked")
+    return "Locked" if locked is True else "Unlocked" if locked is False else "Unknown"

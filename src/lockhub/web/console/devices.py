@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Response
 
 from lockhub.clock import iso
+from lockhub.domain.devices import state_in_words
 from lockhub.web.console.visit import Visit, page
 
 # The list's state filter: which devices each choice keeps.
@@ -23,40 +24,12 @@ STATES = {
 RECENT_EVENTS = timedelta(days=7)
 
 
-def _degrees(props: dict[str, Any], name: str) -> str:
-    celsius, fahrenheit = props.get(f"{name}_celsius"), props.get(f"{name}_fahrenheit")
-    if celsius is None or fahrenheit is None:
-        return ""
-    return f"{celsius:.1f} °C ({fahrenheit:.0f} °F)"
-
-
-def _state(device: dict[str, Any]) -> str:
-    """Locked or unlocked; a thermostat's mode and room; a noise sensor's level."""
-    props = device.get("properties") or {}
-    kinds = device.get("capabilities_supported") or []
-    if "thermostat" in kinds:
-        setting = props.get("current_climate_setting") or {}
-        mode = str(setting.get("hvac_mode_setting") or "unknown").replace("_", "-")
-        target = " and ".join(filter(None, (_degrees(setting, "heating_set_point"),
-                                            _degrees(setting, "cooling_set_point"))))
-        room = _degrees(props, "temperature")
-        return " · ".join(filter(None, (mode.capitalize() + (f" to {target}" if target else ""),
-                                        f"{room} now" if room else "")))
-    if "noise_detection" in kinds:
-        level = props.get("noise_level_decibels")
-        loud = " · over a threshold" if props.get("currently_triggering_noise_threshold_ids") \
-            else ""
-        return (f"{level:.0f} dB" if isinstance(level, int | float) else "Unknown") + loud
-    locked = props.get("locked")
-    return "Locked" if locked is True else "Unlocked" if locked is False else "Unknown"
-
-
 def state_words(device: dict[str, Any]) -> dict[str, str]:
     """A device's state as a person reads it."""
     props = device.get("properties") or {}
     battery = props.get("battery") or {}
     level = props.get("battery_level")
-    state = _state(device)
+    state = state_in_words(device)
     return {
         "state": state,
         # The state's style: a lock's position, else the kind of reading.

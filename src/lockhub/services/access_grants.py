@@ -475,9 +475,14 @@ def _grant_refs(grant: Any) -> dict[str, Any]:
 async def code_set_on_device(conn: AsyncConnection, *, now: datetime, access_method_id: str,
                              access_code_id: str) -> None:
     """One of a method's codes is on its lock: the method is issued when none of its other
-    codes is still waiting (called by the engine in the transaction that records it)."""
+    codes is still waiting (called by the engine in the transaction that records it).
+
+    The method's row is locked first: two of its codes set at once on two locks (PostgreSQL
+    runs their transactions side by side) would otherwise each see the other still waiting,
+    and the method would never be issued. The second waits for the first to commit, then
+    sees its code set."""
     method = (await conn.execute(select(M).where(
-        M.c.access_method_id == access_method_id))).first()
+        M.c.access_method_id == access_method_id).with_for_update())).first()
     if method is None or method.issued_at is not None:
         return
     waiting = (await conn.execute(select(C.c.access_code_id).where(

@@ -7,7 +7,7 @@ sandbox clock makes it due at once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,8 @@ from lockhub.services.sandbox_clock import workspace_clock
 from lockhub.store.tables import connected_accounts, devices
 
 DEVICE_REPORT_JOB = "device_report"
+# A newly added device was just read: its first report job waits this long (real time).
+FIRST_REPORT_DELAY = timedelta(minutes=5)
 
 
 def reports_by_itself(provider: Any) -> bool:

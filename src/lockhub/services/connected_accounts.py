@@ -21,7 +21,7 @@ from lockhub.domain.devices import initial_settings
 from lockhub.domain.objects import ConnectedAccount
 from lockhub.engine.code_jobs import schedule_sync
 from lockhub.engine.device_codes import schedule_device_sync
-from lockhub.engine.device_reports import schedule_report
+from lockhub.engine.device_reports import FIRST_REPORT_DELAY, schedule_report
 from lockhub.errors import LockhubError, NotFound
 from lockhub.ids import new_id
 from lockhub.providers.base import AccountRef, DeviceSnapshot, ProviderError
@@ -173,8 +173,11 @@ async def insert_device(rt: Runtime, conn: Any, workspace_id: str, account_id: s
         await noise_sensors.add_default_thresholds(conn, now=now, workspace_id=workspace_id,
                                                    device_id=device_id, model=model)
     if model.kind != "lock":
-        # A thermostat's room and a sensor's noise change by themselves (engine/device_reports).
-        await schedule_report(conn, now=now, workspace_id=workspace_id, device_id=device_id)
+        # A thermostat's room and a sensor's noise change by themselves (engine/device_reports);
+        # what it reports now is in `snap`, so the first look is one report interval away
+        # (moving a sandbox clock makes it due at once).
+        await schedule_report(conn, now=now, workspace_id=workspace_id, device_id=device_id,
+                              run_at=now + FIRST_REPORT_DELAY)
     if model.online_access_codes:
         await schedule_device_sync(conn, now=now, workspace_id=workspace_id,
                                    device_id=device_id,

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from zwave_js_server.const import CommandClass
 
-from lockhub.catalogue import maker_by_zwave_id
+from lockhub.catalogue import LockMaker, maker_by_zwave_id
 from lockhub.catalogue import model as catalogue_model
 from lockhub.providers.base import (
     AccessDeniedReport,
@@ -105,37 +105,67 @@ def code_lengths(maker: str | None, manufacturer_id: int | None, product_type: i
     return list(rules["supported_code_lengths"])
 
 
-def snapshot(home_id: int, node_data: dict[str, Any]) -> DeviceSnapshot:
-    """A lock node as lockhub's device state."""
-    node_id = node_data["nodeId"]
+class NodeIdentity(msgspec.Struct, frozen=True):
+    """Who made a node and what it is, as the node and the driver's device database say."""
+
+    node_id: int
+    maker: LockMaker | None
+    maker_name: str
+    label: str | None
+    model_name: str
+    metadata: dict[str, Any]
+
+    def name(self, node_data: dict[str, Any], kind: str) -> str:
+        return node_data.get("name") or f"{self.maker_name} {self.label or kind} " \
+            f"(node {self.node_id})"
+
+
+def identity(home_id: int, node_data: dict[str, Any], kind: str) -> NodeIdentity:
+    """The node's maker (lockhub's maker table, else the device database's name), its model
+    name (`kind` when the node names none) and the metadata lockhub serves for it."""
     config = node_data.get("deviceConfig") or {}
     manufacturer_id = node_data.get("manufacturerId")
     maker = maker_by_zwave_id(manufacturer_id)
-    maker_name = maker.display_name if maker else (config.get("manufacturer") or "Z-Wave")
     label = config.get("label") or node_data.get("label")
     description = config.get("description")
-    model_name = " ".join(p for p in (label, description) if p) or "Z-Wave lock"
+    return NodeIdentity(
+        node_id=node_data["nodeId"], maker=maker,
+        maker_name=maker.display_name if maker else (config.get("manufacturer") or "Z-Wave"),
+        label=label,
+        model_name=" ".join(p for p in (label, description) if p) or f"Z-Wave {kind}",
+        metadata={"node_id": node_data["nodeId"], "home_id": home_id,
+                  "manufacturer_id": manufacturer_id,
+                  "product_type": node_data.get("productType"),
+                  "product_id": node_data.get("productId"),
+                  "firmware_version": node_data.get("firmwareVersion"),
+                  "device_database_url": node_data.get("deviceDatabaseUrl")})
+
+
+def snapshot(home_id: int, node_data: dict[str, Any]) -> DeviceSnapshot:
+    """A lock node as lockhub's device state."""
+    who = identity(home_id, node_data, "lock")
+    maker = who.maker
     mode = value_of(node_data, DOOR_LOCK, "currentMode")
     door = value_of(node_data, DOOR_LOCK, "doorStatus")
     battery = value_of(node_data, BATTERY, "level")
     codes = has_cc(node_data, USER_CODE)
     slots = slot_count(node_data) if codes else 0
     facts: dict[str, Any] = {
-        "display_name": model_name,
+        "display_name": who.model_name,
         "has_built_in_keypad": codes,
         "online_access_codes": codes and slots > 0,
         "code_slots": slots,
         "max_active_codes_supported": slots,
-        "supported_code_lengths": code_lengths(maker.key if maker else None, manufacturer_id,
+        "supported_code_lengths": code_lengths(maker.key if maker else None,
+                                               node_data.get("manufacturerId"),
                                                node_data.get("productType"),
                                                node_data.get("productId")),
         "door_sensor": door is not None,
         "supports_backup_access_code_pool": slots > 3,
     }
     return DeviceSnapshot(
-        provider_device_id=provider_device_id(home_id, node_id),
-        brand="zwave_js", model="lock",
-        name=node_data.get("name") or f"{maker_name} {label or 'lock'} (node {node_id})",
+        provider_device_id=provider_device_id(home_id, who.node_id),
+        brand="zwave_js", model="lock", name=who.name(node_data, "lock"),
         # Dead is the driver's verdict after its retries; asleep FLiRS locks still answer.
         online=node_data.get("status") != 3,
         locked=None if mode is None or mode == 254 else mode == SECURED,
@@ -143,14 +173,9 @@ def snapshot(home_id: int, node_data: dict[str, Any]) -> DeviceSnapshot:
         battery_level=None if battery is None else max(0.0, min(1.0, battery / 100)),
         jammed=jammed(node_data),
         manufacturer=maker.key if maker else "unknown",
-        manufacturer_display_name=maker_name,
+        manufacturer_display_name=who.maker_name,
         device_type=maker.device_type if maker else "zwave_lock",
-        metadata={"node_id": node_id, "home_id": home_id,
-                  "manufacturer_id": manufacturer_id,
-                  "product_type": node_data.get("productType"),
-                  "product_id": node_data.get("productId"),
-                  "firmware_version": node_data.get("firmwareVersion"),
-                  "device_database_url": node_data.get("deviceDatabaseUrl")},
+        metadata=who.metadata,
         model_facts=facts,
     )
 
@@ -353,31 +378,19 @@ def thermostat_facts(node_data: dict[str, Any]) -> dict[str, Any]:
 
 def thermostat_snapshot(home_id: int, node_data: dict[str, Any]) -> DeviceSnapshot:
     """A thermostat node as lockhub's device state."""
-    node_id = node_data["nodeId"]
-    config = node_data.get("deviceConfig") or {}
-    manufacturer_id = node_data.get("manufacturerId")
-    maker = maker_by_zwave_id(manufacturer_id)
-    maker_name = maker.display_name if maker else (config.get("manufacturer") or "Z-Wave")
-    label = config.get("label") or node_data.get("label")
-    description = config.get("description")
-    model_name = " ".join(p for p in (label, description) if p) or "Z-Wave thermostat"
+    who = identity(home_id, node_data, "thermostat")
+    maker = who.maker
     battery = value_of(node_data, BATTERY, "level")
     return DeviceSnapshot(
-        provider_device_id=provider_device_id(home_id, node_id),
-        brand="zwave_js", model="thermostat",
-        name=node_data.get("name") or f"{maker_name} {label or 'thermostat'} (node {node_id})",
+        provider_device_id=provider_device_id(home_id, who.node_id),
+        brand="zwave_js", model="thermostat", name=who.name(node_data, "thermostat"),
         online=node_data.get("status") != 3,
         battery_level=None if battery is None else max(0.0, min(1.0, battery / 100)),
         manufacturer=maker.key if maker else "unknown",
-        manufacturer_display_name=maker_name,
+        manufacturer_display_name=who.maker_name,
         device_type=(maker.thermostat_device_type if maker else None) or "zwave_thermostat",
-        metadata={"node_id": node_id, "home_id": home_id,
-                  "manufacturer_id": manufacturer_id,
-                  "product_type": node_data.get("productType"),
-                  "product_id": node_data.get("productId"),
-                  "firmware_version": node_data.get("firmwareVersion"),
-                  "device_database_url": node_data.get("deviceDatabaseUrl")},
-        model_facts={"display_name": model_name, "thermostat": thermostat_facts(node_data)},
+        metadata=who.metadata,
+        model_facts={"display_name": who.model_name, "thermostat": thermostat_facts(node_data)},
         thermostat=thermostat_state(node_data),
     )
 

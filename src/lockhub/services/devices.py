@@ -310,15 +310,23 @@ async def apply_snapshot(conn: AsyncConnection, *, now: datetime, row: Any,
 async def _climate_events(conn: AsyncConnection, now: datetime, row: Any,
                           state: dict[str, Any]) -> None:
     """What a thermostat's new reading means (temperature changed, set point reached,
-    threshold crossed), remembered in its settings."""
-    found, settings = climate_events(row.settings or {}, state.get("thermostat") or {})
-    if settings != (row.settings or {}):
+    threshold crossed), remembered in its settings (read again here: `row` may have been read
+    before a provider call, while a preset was added)."""
+    current = await current_settings(conn, row.device_id)
+    found, settings = climate_events(current, state.get("thermostat") or {})
+    if settings != current:
         await conn.execute(update(D).where(D.c.device_id == row.device_id)
                            .values(settings=settings))
     for event_type, fields in found:
         await events.record(conn, now=now, workspace_id=row.workspace_id, event_type=event_type,
                             device_id=row.device_id, keep_null=THRESHOLD_LIMITS,
                             connected_account_id=row.connected_account_id, **fields)
+
+
+async def current_settings(conn: AsyncConnection, device_id: str) -> dict[str, Any]:
+    """What lockhub keeps for the device as this transaction sees it now."""
+    return dict((await conn.execute(select(D.c.settings).where(
+        D.c.device_id == device_id))).scalar_one_or_none() or {})
 
 
 async def _resume_codes(conn: AsyncConnection, now: datetime, row: Any) -> None:

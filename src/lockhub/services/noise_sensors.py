@@ -265,7 +265,9 @@ async def evaluate(conn: AsyncConnection, *, now: datetime, row: Any,
     state = state if state is not None else (row.state or {})
     noise = state.get("noise") or {}
     level = level if level is not None else noise.get("noise_level_decibels")
-    settings = dict(row.settings or {})
+    # Read again: `row` may be from before a provider call.
+    settings = dict((await conn.execute(select(devices.c.settings).where(
+        devices.c.device_id == row.device_id))).scalar_one_or_none() or {})
     before = list(settings.get("triggering", []))
     rows = (await conn.execute(select(N).where(N.c.device_id == row.device_id).order_by(
         N.c.created_at, N.c.noise_threshold_id))).all()
